@@ -1,0 +1,129 @@
+"""Settings from the environment and an optional `.env`: one `Settings` object, made by `get_settings()`.
+
+Our own settings carry the `VEO31_` prefix; provider keys keep the names their providers use
+(`KIE_API_KEY`, `GEMINI_API_KEY`). Keys are `SecretStr`, so no repr, log line or error shows them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from veo31.domain import ConfigurationError
+
+ProviderName = Literal["auto", "kie", "gemini", "local"]
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_local_bind(host: str) -> bool:
+    if host in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Everything veo31 reads from its environment. Create it with `get_settings()` or pass one explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VEO31_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    kie_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("KIE_API_KEY"))
+    kie_base_url: str = Field(default="https://api.kie.ai", validation_alias=AliasChoices("KIE_BASE_URL"))
+    kie_upload_base_url: str = Field(
+        default="https://kieai.redpandaai.co", validation_alias=AliasChoices("KIE_UPLOAD_BASE_URL")
+    )
+    gemini_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("GEMINI_API_KEY"))
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    allow_private_urls: bool = False
+    default_provider: ProviderName = "auto"
+
+    http_timeout: float = Field(default=30.0, gt=0, description="Seconds allowed for one provider call.")
+    kie_model: Literal["veo3", "veo3_fast", "veo3_lite"] = "veo3_fast"
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [token.strip() for token in value.split(",") if token.strip()]
+        return value
+
+    @field_validator("kie_api_key", "gemini_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("kie_base_url", "kie_upload_base_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_open_bind(self) -> Settings:
+        if not _is_local_bind(self.host) and not self.api_tokens:
+            raise ValueError(
+                f"VEO31_HOST={self.host} would expose veo31 beyond this machine without authentication; "
+                "set VEO31_API_TOKENS (comma-separated) or bind to 127.0.0.1"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'veo31.db').resolve()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings`, turning a validation failure into one sentence per bad setting (never a value)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Name each bad setting and what is wrong, without echoing the value (it may be a secret)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(item) for item in error.get("loc", ()))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{_env_name(location)}: {message}" if location else message)
+    return "invalid settings: " + "; ".join(parts)
+
+
+def _env_name(field_name: str) -> str:
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"VEO31_{field_name.upper()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests and the CLI build their own with `load_settings(...)`."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Provider clients behind one contract: `kie` today; `gemini` and `local` join through the same door."""

@@ -1,0 +1,146 @@
+"""The one seam between provider clients and the network.
+
+Builds the pooled `httpx.AsyncClient` every client uses, holds the retry policy as data, and translates
+httpx's exceptions into our error tree, so no `httpx.*Error` leaves `providers/`.
+
+Whether a failed call may be repeated depends on one question: could the provider have received it?
+A connection that was never made cannot have created a task; a request that was sent and then timed out
+or was cut off may have, and for a paid call that is an uncertain submission, never retried blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+
+from veo31 import __version__
+from veo31.domain import ProviderConnectionError, ProviderError, RateLimitedError, SubmissionUncertainError
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+USER_AGENT = f"veo31/{__version__} httpx/{httpx.__version__}"
+
+# Raised before a single byte of the request left this machine: safe to repeat, even for a paid call.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a call is repeated.
+
+    Delays grow as `base_delay * 2**(attempt-1)`, capped at `max_delay`, with up to `jitter` of each delay
+    taken off at random so that many clients do not retry in step. A server's `Retry-After` wins over the
+    computed delay; one longer than `max_retry_after` is not waited for but handed to the caller.
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    jitter: float = 0.25
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None when waiting makes no sense."""
+        if attempt >= self.max_attempts:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_retry_after else None
+        computed = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return computed * (1 - random.uniform(0, self.jitter))
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def build_http_client(
+    *, timeout: float | httpx.Timeout, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """One pooled client per provider client: a timeout on every call, redirects followed, our User-Agent."""
+    return httpx.AsyncClient(
+        timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=10.0),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+        transport=transport,
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+    )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds: a number of seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def translate_transport_error(exc: httpx.HTTPError, *, provider: str, action: str, paid: bool) -> ProviderError:
+    """Turn an httpx failure into our error; a paid call that may have arrived becomes uncertain."""
+    label = _PROVIDER_LABELS.get(provider, provider)
+    if isinstance(exc, _NOT_SENT):
+        return ProviderConnectionError(
+            f"could not reach {label} to {action} ({type(exc).__name__}); "
+            "check the network and the base URL setting, then try again",
+            provider=provider,
+        )
+    if paid:
+        return SubmissionUncertainError(
+            f"{label} did not answer the request to {action} ({_describe(exc)}) after it was sent, "
+            f"so a task may have been created and charged. Check {_LOGS.get(provider, 'the provider')} "
+            "before submitting again; veo31 will not resend it on its own",
+            provider=provider,
+        )
+    return ProviderConnectionError(
+        f"{label} did not answer the request to {action} ({_describe(exc)}); it is safe to try again",
+        provider=provider,
+    )
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection dropped"
+    return type(exc).__name__
+
+
+_PROVIDER_LABELS = {"kie": "Kie.ai", "gemini": "Google"}
+_LOGS = {"kie": "your Kie.ai logs at https://kie.ai/logs"}
+
+
+async def call_with_retries(
+    operation: Callable[[], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    should_retry: Callable[[ProviderError], bool],
+    sleep: Sleep = asyncio.sleep,
+) -> T:
+    """Run `operation`, repeating it on errors `should_retry` accepts, as `policy` allows."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await operation()
+        except ProviderError as exc:
+            if not should_retry(exc):
+                raise
+            retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
+            delay = policy.delay(attempt, retry_after)
+            if delay is None:
+                raise
+            await sleep(delay)

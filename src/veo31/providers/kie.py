@@ -1,0 +1,601 @@
+"""The Kie.ai Veo 3.1 client, exact to ../shared/specs/kie-veo31-api.md.
+
+Endpoints: `/api/v1/veo/generate`, `record-info`, `get-1080p-video`, `get-4k-video`, `extend`,
+`/api/v1/chat/credit`, `/api/v1/common/download-url`, and the upload host's stream / base64 / URL uploads.
+(Not `/v1/video/task/{id}`: the old system's status path is in no version of Kie's docs.)
+
+Paid calls (generate, extend, 4K) are repeated only when Kie cannot have created a task: the connection
+was never made, Kie answered 429 ("rejected, not queued") or 455 (maintenance). Everything else that might
+have reached Kie ends in a typed error — `SubmissionUncertainError` when the outcome is unknown. Reads are
+retried with backoff, jitter and `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from veo31.config import Settings
+from veo31.domain import (
+    ConfigurationError,
+    InvalidRequestError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderStatus,
+    ProviderTask,
+    RateLimitedError,
+    SubmissionUncertainError,
+    UnavailableError,
+)
+from veo31.providers._http import (
+    RetryPolicy,
+    Sleep,
+    build_http_client,
+    call_with_retries,
+    parse_retry_after,
+    translate_transport_error,
+)
+from veo31.providers.kie_errors import PROVIDER, envelope_code, map_kie_error
+from veo31.providers.kie_status import as_url_list, read_kie_status, task_id_of
+
+KieModel = Literal["veo3", "veo3_fast", "veo3_lite"]
+KieGenerationType = Literal["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"]
+KieAspectRatio = Literal["16:9", "9:16", "Auto"]
+KieResolution = Literal["720p", "1080p", "4k"]
+KieExtendModel = Literal["fast", "quality", "lite"]
+
+IMAGE_COUNTS: dict[str, tuple[int, int]] = {
+    "TEXT_2_VIDEO": (0, 0),
+    "FIRST_AND_LAST_FRAMES_2_VIDEO": (1, 2),
+    "REFERENCE_2_VIDEO": (1, 3),
+}
+# Spec §4.1 [CONFLICT]: Fast only in docs generations A–C, Fast and Lite in D. Both are accepted.
+REFERENCE_MODELS = ("veo3_fast", "veo3_lite")
+# Kie documents no Retry-After; 20 requests per 10 s means a 429 clears within 10 s at most.
+DEFAULT_RATE_LIMIT_WAIT = 10.0
+# Shorter "keys" (test placeholders) would match ordinary words; real Kie keys are 32 hex characters.
+_MIN_SCRUBBED_KEY = 8
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KieGenerateRequest(_Strict):
+    """The body of `POST /api/v1/veo/generate`, checked before anything is sent (spec §4)."""
+
+    prompt: str = Field(min_length=1)
+    model: KieModel = "veo3_fast"
+    image_urls: tuple[str, ...] = Field(default=(), max_length=3)
+    generation_type: KieGenerationType | None = None
+    aspect_ratio: KieAspectRatio = "16:9"
+    resolution: KieResolution | None = None
+    seeds: int | None = Field(default=None, ge=10000, le=99999)
+    watermark: str | None = None
+    enable_translation: bool = True
+    callback_url: str | None = None
+
+    @model_validator(mode="after")
+    def _check_mode(self) -> KieGenerateRequest:
+        mode = self.mode
+        low, high = IMAGE_COUNTS[mode]
+        count = len(self.image_urls)
+        if not low <= count <= high:
+            raise ValueError(f"{mode} takes {low}–{high} image URLs, got {count}")
+        if mode == "REFERENCE_2_VIDEO" and self.model not in REFERENCE_MODELS:
+            raise ValueError(f"REFERENCE_2_VIDEO needs model veo3_fast or veo3_lite, not {self.model}")
+        for url in (*self.image_urls, *([self.callback_url] if self.callback_url else [])):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"URLs must be public http(s) links, got {url[:60]!r}")
+        return self
+
+    @property
+    def mode(self) -> str:
+        """The generation type, inferred as Kie would when not given: images → frames, none → text."""
+        if self.generation_type:
+            return self.generation_type
+        return "FIRST_AND_LAST_FRAMES_2_VIDEO" if self.image_urls else "TEXT_2_VIDEO"
+
+    def to_body(self) -> dict[str, Any]:
+        """Kie's mixed casing is real: camelCase keys beside snake_case `aspect_ratio` (spec §4)."""
+        body: dict[str, Any] = {
+            "prompt": self.prompt,
+            "model": self.model,
+            "generationType": self.mode,
+            "aspect_ratio": self.aspect_ratio,
+            "enableTranslation": self.enable_translation,
+        }
+        if self.image_urls:
+            body["imageUrls"] = list(self.image_urls)
+        optional = {
+            "resolution": self.resolution,
+            "seeds": self.seeds,
+            "watermark": self.watermark,
+            "callBackUrl": self.callback_url,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return body
+
+
+class KieExtendRequest(_Strict):
+    """The body of `POST /api/v1/veo/extend` (spec §9)."""
+
+    task_id: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    model: KieExtendModel = "fast"
+    seeds: int | None = Field(default=None, ge=10000, le=99999)
+    watermark: str | None = None
+    callback_url: str | None = None
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"taskId": self.task_id, "prompt": self.prompt, "model": self.model}
+        optional = {"seeds": self.seeds, "watermark": self.watermark, "callBackUrl": self.callback_url}
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return body
+
+
+@dataclass(frozen=True)
+class KieUpload:
+    """A file on Kie's upload host; its URL expires (3 days documented, ~24 h reported: re-upload after 24 h)."""
+
+    download_url: str
+    file_name: str | None
+    file_path: str | None
+    size: int | None
+    mime_type: str | None
+
+
+@dataclass(frozen=True)
+class Kie4kResult:
+    """Where a 4K upgrade stands: `started` (a new task id), `processing`, or `done` with its URLs."""
+
+    state: Literal["started", "processing", "done"]
+    task_id: str | None = None
+    video_urls: tuple[str, ...] = ()
+    image_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Envelope:
+    http_status: int
+    code: int | None
+    message: str
+    data: Any
+    body: Any
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 200 and self.http_status < 400
+
+
+class KieClient:
+    """Async client for Kie.ai's Veo 3.1 API. One connection pool per client; close it with `aclose()`."""
+
+    def __init__(
+        self,
+        api_key: SecretStr | str | None,
+        *,
+        base_url: str = "https://api.kie.ai",
+        upload_base_url: str = "https://kieai.redpandaai.co",
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        if not key or not key.strip():
+            raise ConfigurationError(
+                "KIE_API_KEY is not set: put your Kie.ai key (https://kie.ai/api-key) in the environment or .env"
+            )
+        self._key = key.strip()
+        self.base_url = base_url.rstrip("/")
+        self.upload_base_url = upload_base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._http = build_http_client(timeout=timeout, transport=transport)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> KieClient:
+        return cls(
+            settings.kie_api_key,
+            base_url=settings.kie_base_url,
+            upload_base_url=settings.kie_upload_base_url,
+            timeout=settings.http_timeout,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        return f"KieClient(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> KieClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- generation ---------------------------------------------------------------------------------------
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        model: KieModel = "veo3_fast",
+        image_urls: list[str] | tuple[str, ...] = (),
+        generation_type: KieGenerationType | None = None,
+        aspect_ratio: KieAspectRatio = "16:9",
+        resolution: KieResolution | None = None,
+        seeds: int | None = None,
+        watermark: str | None = None,
+        enable_translation: bool = True,
+        callback_url: str | None = None,
+    ) -> ProviderTask:
+        """Start one Veo 3.1 task (paid). Returns its task id; never sends the request twice if Kie may have it."""
+        request = _build(
+            KieGenerateRequest,
+            prompt=prompt,
+            model=model,
+            image_urls=tuple(image_urls),
+            generation_type=generation_type,
+            aspect_ratio=aspect_ratio,
+            resolution=resolution,
+            seeds=seeds,
+            watermark=watermark,
+            enable_translation=enable_translation,
+            callback_url=callback_url,
+        )
+        data = await self._call(
+            "POST", "/api/v1/veo/generate", json=request.to_body(), paid=True, action="start a generation"
+        )
+        return ProviderTask(PROVIDER, self._require_task_id(data, "generate"))
+
+    async def record_info(self, task_id: str) -> ProviderStatus:
+        """The authoritative status of any Veo task (generation, extension, 1080p, 4K)."""
+        envelope = await self._envelope(
+            "GET", "/api/v1/veo/record-info", params={"taskId": task_id}, action="read a task's status"
+        )
+        self._raise_unless_ok(envelope)
+        status = read_kie_status(envelope.body)
+        return status if status.task_id else _with_task_id(status, task_id)
+
+    async def extend(
+        self,
+        task_id: str,
+        prompt: str,
+        *,
+        model: KieExtendModel = "fast",
+        seeds: int | None = None,
+        watermark: str | None = None,
+        callback_url: str | None = None,
+    ) -> ProviderTask:
+        """Extend a finished video (paid); poll the new task with `record_info`."""
+        request = _build(
+            KieExtendRequest,
+            task_id=task_id,
+            prompt=prompt,
+            model=model,
+            seeds=seeds,
+            watermark=watermark,
+            callback_url=callback_url,
+        )
+        data = await self._call(
+            "POST", "/api/v1/veo/extend", json=request.to_body(), paid=True, action="extend a video"
+        )
+        return ProviderTask(PROVIDER, self._require_task_id(data, "extend"))
+
+    async def get_1080p_video(self, task_id: str, *, index: int = 0) -> str | None:
+        """The 1080p version's URL, or None while Kie is still making it (ask again in 20–30 s)."""
+        envelope = await self._envelope(
+            "GET",
+            "/api/v1/veo/get-1080p-video",
+            params={"taskId": task_id, "index": index},
+            action="get the 1080p video",
+        )
+        if envelope.code == 400 and "processing" in envelope.message.lower():
+            return None
+        self._raise_unless_ok(envelope)
+        data = envelope.data
+        urls = as_url_list(data.get("resultUrl")) if isinstance(data, Mapping) else ()
+        urls = urls or (as_url_list(data.get("resultUrls")) if isinstance(data, Mapping) else ())
+        if not urls:
+            raise UnavailableError(
+                "Kie.ai reported the 1080p video ready but gave no link; ask again shortly", provider=PROVIDER
+            )
+        return urls[0]
+
+    async def get_4k_video(self, task_id: str, *, index: int = 0, callback_url: str | None = None) -> Kie4kResult:
+        """Start (paid, once) or check the 4K upgrade. A repeated call answers 422 with where it stands."""
+        body: dict[str, Any] = {"taskId": task_id, "index": index}
+        if callback_url:
+            body["callBackUrl"] = callback_url
+        envelope = await self._envelope(
+            "POST", "/api/v1/veo/get-4k-video", json=body, paid=True, action="start the 4K upgrade"
+        )
+        data = envelope.data if isinstance(envelope.data, Mapping) else {}
+        message = envelope.message.lower()
+        if envelope.code == 422 and "processing" in message:
+            return Kie4kResult("processing")
+        if envelope.code == 422 and "success" in message:
+            return Kie4kResult(
+                "done", video_urls=as_url_list(data.get("resultUrls")), image_urls=as_url_list(data.get("imageUrls"))
+            )
+        self._raise_unless_ok(envelope)
+        return Kie4kResult("started", task_id=task_id_of(envelope.body))
+
+    # -- account and files --------------------------------------------------------------------------------
+
+    async def credits(self) -> float:
+        """The remaining credit balance (free to call; a good health check)."""
+        data = await self._call("GET", "/api/v1/chat/credit", action="read the credit balance")
+        if isinstance(data, Mapping):
+            data = next((data[key] for key in ("credits", "balance", "remaining", "credit") if key in data), None)
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return float(data)
+        if isinstance(data, str):
+            try:
+                return float(data)
+            except ValueError:
+                pass
+        raise UnavailableError("Kie.ai answered the credit check without a balance", provider=PROVIDER)
+
+    async def download_url(self, url: str) -> str:
+        """A fresh 20-minute link for a Kie-generated file whose original link no longer works."""
+        data = await self._call(
+            "POST", "/api/v1/common/download-url", json={"url": url}, action="refresh a download link"
+        )
+        links = as_url_list(data)
+        if not links:
+            raise UnavailableError("Kie.ai gave no fresh download link", provider=PROVIDER)
+        return links[0]
+
+    async def upload_file(
+        self, content: bytes | Path, *, upload_path: str = "images/veo31", file_name: str | None = None
+    ) -> KieUpload:
+        """Upload a local file (multipart stream upload) and return its public URL."""
+        payload = await asyncio.to_thread(content.read_bytes) if isinstance(content, Path) else content
+        name = file_name or (content.name if isinstance(content, Path) else "upload.bin")
+        form = {"uploadPath": upload_path.strip("/")}
+        if file_name:
+            form["fileName"] = file_name
+        data = await self._call(
+            "POST",
+            "/api/file-stream-upload",
+            host=self.upload_base_url,
+            data=form,
+            files={"file": (name, payload)},
+            action="upload a file",
+        )
+        return _upload_from(data)
+
+    async def upload_base64(
+        self, content: bytes, *, mime_type: str, upload_path: str = "images/veo31", file_name: str | None = None
+    ) -> KieUpload:
+        """Upload small files (≤10 MB) as base64 JSON."""
+        body: dict[str, Any] = {
+            "base64Data": f"data:{mime_type};base64,{base64.b64encode(content).decode()}",
+            "uploadPath": upload_path.strip("/"),
+        }
+        if file_name:
+            body["fileName"] = file_name
+        data = await self._call(
+            "POST", "/api/file-base64-upload", host=self.upload_base_url, json=body, action="upload a file"
+        )
+        return _upload_from(data)
+
+    async def upload_from_url(
+        self, url: str, *, upload_path: str = "images/veo31", file_name: str | None = None
+    ) -> KieUpload:
+        """Have Kie copy a public URL onto its upload host (it allows itself 30 s to download)."""
+        body: dict[str, Any] = {"fileUrl": url, "uploadPath": upload_path.strip("/")}
+        if file_name:
+            body["fileName"] = file_name
+        data = await self._call(
+            "POST", "/api/file-url-upload", host=self.upload_base_url, json=body, action="upload a file from a URL"
+        )
+        return _upload_from(data)
+
+    # -- callbacks ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def parse_callback(payload: Any) -> ProviderStatus:
+        """A callback's body as a status. Only a hint: confirm with `record_info` before acting on it."""
+        return read_kie_status(payload)
+
+    # -- transport ----------------------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, *, action: str, paid: bool = False, **kwargs: Any) -> Any:
+        envelope = await self._envelope(method, path, action=action, paid=paid, **kwargs)
+        self._raise_unless_ok(envelope)
+        return envelope.data
+
+    async def _envelope(
+        self, method: str, path: str, *, action: str, paid: bool = False, host: str | None = None, **kwargs: Any
+    ) -> _Envelope:
+        url = f"{host or self.base_url}{path}"
+        should_retry = _paid_retry if paid else _read_retry
+
+        async def once() -> _Envelope:
+            try:
+                response = await self._http.request(
+                    method, url, headers={"Authorization": f"Bearer {self._key}"}, **kwargs
+                )
+            except httpx.HTTPError as exc:
+                raise self._scrub(translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid)) from None
+            envelope = self._read_envelope(response, paid=paid, action=action)
+            if not envelope.ok:
+                error = self._error_of(envelope)
+                if should_retry(error):
+                    raise error
+            return envelope
+
+        return await call_with_retries(once, self.retry, should_retry=should_retry, sleep=self._sleep)
+
+    def _read_envelope(self, response: httpx.Response, *, paid: bool, action: str) -> _Envelope:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping) or envelope_code(body) is None:
+            if response.status_code >= 400:
+                text = body if body is not None else response.text
+                raise self._scrub(_http_error(response.status_code, text, retry_after))
+            raise self._scrub(_garbled(paid=paid, action=action))
+        code = envelope_code(body)
+        if (response.status_code == 429 or code == 429) and retry_after is None:
+            retry_after = DEFAULT_RATE_LIMIT_WAIT
+        message = str(body.get("msg") or body.get("message") or "")
+        return _Envelope(response.status_code, code, message, body.get("data"), body, retry_after)
+
+    def _error_of(self, envelope: _Envelope) -> ProviderError:
+        return self._scrub(map_kie_error(envelope.http_status, envelope.body, retry_after=envelope.retry_after))
+
+    def _raise_unless_ok(self, envelope: _Envelope) -> None:
+        if not envelope.ok:
+            raise self._error_of(envelope)
+
+    def _require_task_id(self, data: Any, action: str) -> str:
+        task_id = task_id_of({"data": data})
+        if not task_id:
+            raise self._scrub(_garbled(paid=True, action=action))
+        return task_id
+
+    def _scrub(self, error: ProviderError) -> ProviderError:
+        """Kie's messages are quoted in our errors; make sure none of them can carry the key back out."""
+        if len(self._key) >= _MIN_SCRUBBED_KEY and self._key in error.message:
+            error.message = error.message.replace(self._key, "***")
+            error.args = (error.message,)
+        return error
+
+
+def _build(schema: type[_Strict], **fields: Any) -> Any:
+    try:
+        return schema(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'request'}: "
+            f"{str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise InvalidRequestError(f"not sent to Kie.ai: {problems}", provider=PROVIDER) from None
+
+
+def _with_task_id(status: ProviderStatus, task_id: str) -> ProviderStatus:
+    return ProviderStatus(
+        status.state,
+        task_id=task_id,
+        video_urls=status.video_urls,
+        origin_urls=status.origin_urls,
+        full_video_urls=status.full_video_urls,
+        resolution=status.resolution,
+        error=status.error,
+        raw=status.raw,
+        extra=status.extra,
+    )
+
+
+def _upload_from(data: Any) -> KieUpload:
+    if not isinstance(data, Mapping):
+        raise UnavailableError("Kie.ai's upload host answered without file details", provider=PROVIDER)
+    links = as_url_list(data.get("downloadUrl")) or as_url_list(data.get("fileUrl"))
+    if not links:
+        raise UnavailableError("Kie.ai's upload host gave no download URL", provider=PROVIDER)
+    size = data.get("fileSize")
+    return KieUpload(
+        download_url=links[0],
+        file_name=data.get("fileName") or data.get("originalName"),
+        file_path=data.get("filePath"),
+        size=size if isinstance(size, int) else None,
+        mime_type=data.get("mimeType"),
+    )
+
+
+def _http_error(status: int, body: Any, retry_after: float | None) -> ProviderError:
+    if status == 404:
+        return InvalidRequestError(
+            "Kie.ai has no such endpoint (HTTP 404); check KIE_BASE_URL and KIE_UPLOAD_BASE_URL",
+            provider=PROVIDER,
+            http_status=status,
+        )
+    return map_kie_error(status, body, retry_after=retry_after if status == 429 else None)
+
+
+def _garbled(*, paid: bool, action: str) -> ProviderError:
+    if paid:
+        return SubmissionUncertainError(
+            f"Kie.ai answered the request to {action} with something unreadable, so a task may have been "
+            "created and charged. Check your Kie.ai logs at https://kie.ai/logs before submitting again",
+            provider=PROVIDER,
+        )
+    return ProviderConnectionError(
+        f"Kie.ai answered the request to {action} with something unreadable; it is safe to try again", provider=PROVIDER
+    )
+
+
+def _read_retry(error: ProviderError) -> bool:
+    """Reads are free and change nothing: repeat them on every transient failure."""
+    return isinstance(error, RateLimitedError | UnavailableError | ProviderConnectionError) and error.retryable
+
+
+def _paid_retry(error: ProviderError) -> bool:
+    """Only what proves no task exists: never connected, 429 (rejected, not queued), 455 (maintenance)."""
+    if error.task_may_exist:
+        return False
+    if isinstance(error, RateLimitedError):
+        return error.retryable
+    if isinstance(error, UnavailableError):
+        return error.code == 455
+    return isinstance(error, ProviderConnectionError)
+
+
+def verify_callback_signature(
+    payload: Mapping[str, Any],
+    *,
+    timestamp: str | None,
+    signature: str | None,
+    hmac_key: str,
+    now: float,
+    tolerance: float = 300.0,
+) -> bool:
+    """Kie's optional webhook signature: base64(HMAC-SHA256(key, taskId + "." + timestamp)), spec §6.1."""
+    if not timestamp or not signature:
+        return False
+    try:
+        sent = float(timestamp)
+    except ValueError:
+        return False
+    if abs(now - sent) > tolerance:
+        return False
+    task_id = task_id_of(payload)
+    if not task_id:
+        return False
+    return hmac.compare_digest(callback_signature(task_id, timestamp, hmac_key), signature.strip())
+
+
+def callback_signature(task_id: str, timestamp: str, hmac_key: str) -> str:
+    """The signature Kie sends for `task_id` at `timestamp`."""
+    digest = hmac.new(hmac_key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+__all__ = [
+    "Kie4kResult",
+    "KieClient",
+    "KieExtendRequest",
+    "KieGenerateRequest",
+    "KieUpload",
+    "callback_signature",
+    "verify_callback_signature",
+]
