@@ -8,6 +8,7 @@ and the result-file hosts, and offers a control surface under `/_emulator/` for 
     POST   /_emulator/config       change settings for the rest of the run (partial JSON of KieEmulatorConfig)
     POST   /_emulator/faults       add a fault (or a list): {"kind": "rate_limit", "endpoint": "generate", "count": 3}
     DELETE /_emulator/faults       clear all faults
+    POST   /_emulator/credits      set the credit balance: {"credits": 10}
     POST   /_emulator/reset        forget tasks, files, counts and faults; settings back to the start
 
 It shares no code with `veo31.providers.kie`: a misreading of the spec in one must not hide in the other.
@@ -65,6 +66,7 @@ def create_kie_emulator(config: KieEmulatorConfig | None = None, **settings: Any
         Route("/_emulator/config", partial(_configure, emulator), methods=["POST"]),
         Route("/_emulator/faults", partial(_add_faults, emulator), methods=["POST"]),
         Route("/_emulator/faults", partial(_clear_faults, emulator), methods=["DELETE"]),
+        Route("/_emulator/credits", partial(_set_credits, emulator), methods=["POST"]),
         Route("/_emulator/reset", partial(_reset, emulator), methods=["POST"]),
         Route("/{path:path}", emulator.serve_file, methods=["GET", "HEAD"]),
     ]
@@ -127,6 +129,15 @@ async def _add_faults(emulator: KieEmulator, request: Request) -> Response:
 async def _clear_faults(emulator: KieEmulator, _: Request) -> Response:
     emulator.world.faults.clear()
     return JSONResponse({"faults": []})
+
+
+async def _set_credits(emulator: KieEmulator, request: Request) -> Response:
+    try:
+        credits = float((await request.json())["credits"])
+    except (ValueError, TypeError, KeyError):
+        return JSONResponse({"error": 'send {"credits": <number>}'}, status_code=400)
+    emulator.world.credits = credits
+    return JSONResponse({"credits": credits})
 
 
 async def _reset(emulator: KieEmulator, _: Request) -> Response:

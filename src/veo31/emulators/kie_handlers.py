@@ -620,7 +620,7 @@ class KieEmulator:
         self.world.calls["files"] += 1
         stored = self.world.resolve(path)
         if stored is None:
-            return self.answer(404, "Not Found", style="http")
+            return Response(b"Not Found", status_code=404, media_type="text/plain")
         if stored == "expired":
             return Response(
                 b"<html><body>404 Not Found: this link has expired</body></html>",

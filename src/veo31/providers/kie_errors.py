@@ -121,7 +121,15 @@ _BY_CODE = {row.code: row for row in KIE_ERROR_TABLE}
 MESSAGE_RULES: tuple[tuple[tuple[str, ...], type[ProviderError]], ...] = (
     (("fetch the image", "failed to fetch", "image url"), ReferenceImageUnreachableError),
     (
-        ("record is null", "recordinfo is null", "records within 14 days", "record result data", "not exist"),
+        (
+            "record is null",
+            "recordinfo is null",
+            "records within 14 days",
+            "record result data",
+            "not exist",
+            "has expired",
+            "been deleted",
+        ),
         TaskNotFoundError,
     ),
     (
@@ -261,3 +269,7 @@ def render_markdown() -> str:
         quoted = ", ".join(f'"{word}"' for word in words)
         lines.append(f"- {quoted} → `{error.__name__}`")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_markdown())

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole suite: lint, import contracts, unit, contract, CLI tests.
+source "$(dirname "$0")/_env.sh"
+ensure_venv "[dev]"
+cd "$ROOT"
+"$VENV/bin/ruff" check src tests bench
+"$VENV/bin/ruff" format --check src tests bench
+exec "$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,178 @@
+"""The `veo31` command line (Typer + Rich).
+
+Exit codes: 0 done, 1 a check or generation failed, 2 usage or configuration error. Errors print one red line
+naming what to fix — never a traceback, never a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from veo31 import __version__
+from veo31.config import Settings, load_settings
+from veo31.domain import ConfigurationError, ProviderError, Veo31Error
+
+app = typer.Typer(
+    name="veo31",
+    help="Product videos with Veo 3.1 — through Kie.ai, Google, or offline — tracked to a verified MP4.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+emulate_app = typer.Typer(help="Run a provider emulator on a port, for offline development and tests.")
+app.add_typer(emulate_app, name="emulate")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        raise fail(exc.message, 2) from None
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"veo31 {__version__}")
+        raise typer.Exit(0)
+
+
+@emulate_app.command("kie")
+def emulate_kie(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    generation_seconds: Annotated[float, typer.Option(help="Simulated time from submit to a finished video.")] = 30.0,
+    clip_seconds: Annotated[float, typer.Option(help="Length of the result videos (Kie's are 8 s).")] = 8.0,
+    key: Annotated[list[str] | None, typer.Option(help="Accept only this API key (repeatable); default any.")] = None,
+    credits: Annotated[float, typer.Option(help="Starting credit balance.")] = 10_000.0,
+    link_ttl: Annotated[float, typer.Option(help="Seconds a result link works (Kie: 14 days).")] = 14 * 86_400.0,
+    error_style: Annotated[
+        str, typer.Option(help="envelope (HTTP 200 + error code) or http (real status).")
+    ] = "envelope",
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Fault for the whole run, KIND[:ENDPOINT] (repeatable), e.g. fail:generate."),
+    ] = None,
+    public_url: Annotated[str | None, typer.Option(help="Base URL to put in result links.")] = None,
+) -> None:
+    """Serve a Kie.ai emulator: every Veo 3.1 endpoint, real MP4 results, callbacks, credits and faults."""
+    from pydantic import ValidationError
+
+    from veo31.emulators.kie import create_kie_emulator
+    from veo31.emulators.kie_world import KieEmulatorConfig
+    from veo31.emulators.serve import serve_forever
+
+    try:
+        config = KieEmulatorConfig(
+            api_keys=key or None,
+            generation_seconds=generation_seconds,
+            clip_seconds=clip_seconds,
+            initial_credits=credits,
+            link_ttl_seconds=link_ttl,
+            error_style=error_style,
+            public_url=public_url,
+        )
+        faults = [_parse_fault(text) for text in fault or []]
+    except (ValidationError, ValueError) as exc:
+        raise fail(f"bad emulator option: {_first_error(exc)}", 2) from None
+    emulator_app = create_kie_emulator(config)
+    for item in faults:
+        emulator_app.state.emulator.world.faults.add(item)
+    base = public_url or f"http://{host}:{port}"
+    out.print(f"Kie.ai emulator on [bold]{base}[/] (generation {generation_seconds:g} s). Point veo31 at it with:")
+    out.print(
+        f"  export KIE_BASE_URL={base} KIE_UPLOAD_BASE_URL={base} KIE_API_KEY=any-key", highlight=False, soft_wrap=True
+    )
+    out.print(f"State and call counts: {base}/_emulator/state", highlight=False)
+    serve_forever(emulator_app, host=host, port=port)
+
+
+def _parse_fault(text: str) -> object:
+    from veo31.emulators.faults import Fault
+
+    kind, _, endpoint = text.partition(":")
+    return Fault(kind=kind.strip(), endpoint=endpoint.strip() or "*", count=None)  # type: ignore[arg-type]
+
+
+def _first_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        error = exc.errors(include_input=False, include_url=False)[0]
+        return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+    return str(exc)
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, the data folder and each configured provider, and say what to fix."""
+    settings = settings_or_exit()
+    table = Table(title="veo31 doctor", show_lines=False)
+    table.add_column("check")
+    table.add_column("result")
+    problems = 0
+    for name, ok, detail in _checks(settings):
+        table.add_row(name, f"[green]ok[/] {detail}" if ok else f"[red]problem[/] {detail}")
+        problems += 0 if ok else 1
+    out.print(table)
+    if problems:
+        raise fail(f"{problems} check(s) need attention", 1)
+
+
+def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    results = [("settings", True, f"loaded (host {settings.host}:{settings.port})")]
+    results.append(_check_data_dir(settings.data_dir))
+    if settings.kie_api_key is None:
+        results.append(("Kie.ai", True, "not configured — set KIE_API_KEY to use Kie.ai"))
+    else:
+        results.append(asyncio.run(_check_kie(settings)))
+    return results
+
+
+def _check_data_dir(folder: Path) -> tuple[str, bool, str]:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return ("data folder", False, f"{folder} is not writable ({exc.strerror}); set VEO31_DATA_DIR")
+    return ("data folder", True, f"{os.path.abspath(folder)} is writable")
+
+
+async def _check_kie(settings: Settings) -> tuple[str, bool, str]:
+    from veo31.providers._http import NO_RETRY
+    from veo31.providers.kie import KieClient
+
+    try:
+        async with KieClient.from_settings(settings, retry=NO_RETRY) as client:
+            balance = await client.credits()
+    except (ProviderError, ConfigurationError) as exc:
+        return ("Kie.ai", False, f"{exc.message} (KIE_BASE_URL={settings.kie_base_url})")
+    return ("Kie.ai", True, f"reachable at {settings.kie_base_url}, {balance:g} credits left")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except Veo31Error as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None

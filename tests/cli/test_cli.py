@@ -1,0 +1,131 @@
+"""The veo31 command, run as a user runs it: a real subprocess, real ports, exit codes and one clear line."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle
+
+VEO31 = [sys.executable, "-m", "veo31"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "VEO31_"))}
+    return subprocess.run(
+        [*VEO31, *args],
+        env={**clean, "COLUMNS": "200", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.strip() == "veo31 0.1.0"
+    assert "emulate" in run("--help").stdout
+
+
+def test_doctor_without_keys_is_fine_and_says_how_to_add_kie(tmp_path: Path) -> None:
+    result = run("doctor", cwd=tmp_path, env={"VEO31_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 0, result.stderr
+    assert "set KIE_API_KEY to use Kie.ai" in result.stdout and (tmp_path / "data").is_dir()
+
+
+def test_doctor_reaches_the_emulator(kie: KieEmulatorHandle, tmp_path: Path) -> None:
+    result = run("doctor", cwd=tmp_path, env={"KIE_API_KEY": KIE_TEST_KEY, "KIE_BASE_URL": kie.url})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10000 credits left" in result.stdout
+
+
+def test_doctor_names_the_key_setting_when_refused(kie: KieEmulatorHandle, tmp_path: Path) -> None:
+    result = run("doctor", cwd=tmp_path, env={"KIE_API_KEY": "not-the-right-key-0000", "KIE_BASE_URL": kie.url})
+    assert result.returncode == 1
+    assert "Check KIE_API_KEY" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_doctor_on_an_unsafe_bind_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("doctor", cwd=tmp_path, env={"VEO31_HOST": "0.0.0.0"})
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "VEO31_API_TOKENS" in result.stderr
+
+
+def test_doctor_with_an_unwritable_data_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run("doctor", cwd=tmp_path, env={"VEO31_DATA_DIR": str(blocker / "data")})
+    assert result.returncode == 1 and "VEO31_DATA_DIR" in result.stdout
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *VEO31,
+            "emulate",
+            "kie",
+            "--port",
+            str(port),
+            "--generation-seconds",
+            "0.1",
+            "--clip-seconds",
+            "1",
+            "--key",
+            KIE_TEST_KEY,
+            "--fault",
+            "string_urls",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/_emulator/state", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_emulate_kie_serves_the_api(emulator_process: str) -> None:
+    headers = {"Authorization": f"Bearer {KIE_TEST_KEY}"}
+    created = httpx.post(f"{emulator_process}/api/v1/veo/generate", json={"prompt": "Spin"}, headers=headers).json()
+    assert created["code"] == 200
+    time.sleep(1.0)
+    record = httpx.get(
+        f"{emulator_process}/api/v1/veo/record-info", params={"taskId": created["data"]["taskId"]}, headers=headers
+    ).json()
+    assert record["data"]["successFlag"] == 1
+    assert isinstance(record["data"]["response"]["resultUrls"], str), "--fault string_urls holds for the run"
+    state = httpx.get(f"{emulator_process}/_emulator/state").json()
+    assert state["calls"] == {"generate": 1, "record-info": 1} and state["config"]["generation_seconds"] == 0.1
+
+
+def test_emulate_refuses_bad_options() -> None:
+    result = run("emulate", "kie", "--fault", "meteor")
+    assert result.returncode == 2 and "bad emulator option" in result.stderr
+    result = run("emulate", "kie", "--generation-seconds", "-1")
+    assert result.returncode == 2 and "generation_seconds" in result.stderr

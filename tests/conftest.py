@@ -1,0 +1,127 @@
+"""Shared fixtures: real servers on real loopback ports, never mocks of our own code."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from veo31.emulators.kie import create_kie_emulator
+from veo31.emulators.serve import ServerThread
+
+KIE_TEST_KEY = "kie-test-key-5f1c0e7a9b3d4c2e8a6b"
+
+
+@dataclass
+class KieEmulatorHandle:
+    """A running Kie emulator and a small synchronous remote control for it (over HTTP, like a user would)."""
+
+    url: str
+    control: httpx.Client = field(repr=False)
+
+    def reset(self) -> None:
+        self.control.post("/_emulator/reset").raise_for_status()
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        response = self.control.post("/_emulator/config", json=changes)
+        response.raise_for_status()
+        return response.json()
+
+    def fault(self, kind: str, **fields: Any) -> None:
+        self.control.post("/_emulator/faults", json={"kind": kind, **fields}).raise_for_status()
+
+    def set_credits(self, credits: float) -> None:
+        self.control.post("/_emulator/credits", json={"credits": credits}).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        return self.control.get("/_emulator/state").json()
+
+    def calls(self, endpoint: str) -> int:
+        return int(self.state()["calls"].get(endpoint, 0))
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        return next(task for task in self.state()["tasks"] if task["taskId"] == task_id)
+
+
+@pytest.fixture(scope="session")
+def kie_server() -> Iterator[KieEmulatorHandle]:
+    app = create_kie_emulator(
+        api_keys=[KIE_TEST_KEY],
+        generation_seconds=0.2,
+        clip_seconds=1.0,
+        upgrade_1080p_seconds=0.3,
+        upgrade_4k_seconds=0.3,
+    )
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as control:
+        yield KieEmulatorHandle(server.url, control)
+
+
+@pytest.fixture
+def kie(kie_server: KieEmulatorHandle) -> KieEmulatorHandle:
+    """The session's emulator, reset to its starting state for this test."""
+    kie_server.reset()
+    return kie_server
+
+
+@dataclass
+class CallbackReceiver:
+    """Records every POST it receives; answers with `status` (200 unless a test says otherwise)."""
+
+    url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
+        return list(self.received)
+
+
+@pytest.fixture
+def callbacks() -> Iterator[CallbackReceiver]:
+    receiver = CallbackReceiver()
+
+    async def receive(request: Request) -> JSONResponse:
+        body = await request.json()
+        with receiver.arrived:
+            receiver.received.append({"path": request.url.path, "body": body, "headers": dict(request.headers)})
+            receiver.arrived.notify_all()
+        return JSONResponse({"ok": True}, status_code=receiver.status)
+
+    app = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
+    with ServerThread(app) as server:
+        receiver.url = server.url
+        yield receiver
+
+
+def png_bytes(width: int = 640, height: int = 480, colour: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A real PNG: a coloured square on white, like a product on a studio background."""
+    image = Image.new("RGB", (width, height), (250, 250, 250))
+    side = min(width, height) // 2
+    left, top = (width - side) // 2, (height - side) // 2
+    image.paste(colour, (left, top, left + side, top + side))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (the port was bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
