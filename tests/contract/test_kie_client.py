@@ -144,6 +144,13 @@ async def test_auto_aspect_follows_a_tall_image(client: KieClient, kie: KieEmula
     assert kie.task(task.task_id)["height"] > kie.task(task.task_id)["width"]
 
 
+async def test_every_call_names_veo31_as_user_agent(client: KieClient, kie: KieEmulatorHandle) -> None:
+    await client.credits()
+    await client.upload_file(png_bytes())
+    agents = kie.state()["user_agents"]
+    assert list(agents) == [f"veo31/0.1.0 httpx/{httpx.__version__}"] and sum(agents.values()) == 2
+
+
 async def test_callback_in_the_documented_shape(client: KieClient, callbacks: CallbackReceiver) -> None:
     task = await client.generate("Spin", callback_url=f"{callbacks.url}/cb")
     [delivery] = callbacks.wait_for(1)

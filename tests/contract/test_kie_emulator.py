@@ -88,6 +88,13 @@ def test_key_checks(kie: KieEmulatorHandle) -> None:
         assert upload == {"success": False, "code": 401, "msg": "Authentication failed: Invalid API Key", "data": None}
 
 
+def test_requests_without_a_user_agent_meet_the_firewall(kie: KieEmulatorHandle) -> None:
+    with httpx.Client(base_url=kie.url, headers={"Authorization": f"Bearer {KIE_TEST_KEY}"}) as bare:
+        del bare.headers["User-Agent"]
+        response = bare.get("/api/v1/chat/credit")
+    assert (response.status_code, response.text) == (403, "error code: 1010")
+
+
 def test_http_error_style(http: httpx.Client, kie: KieEmulatorHandle) -> None:
     kie.configure(error_style="http")
     response = http.post("/api/v1/veo/generate", json={"prompt": ""})

@@ -41,9 +41,7 @@ def create_kie_emulator(config: KieEmulatorConfig | None = None, **settings: Any
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
-        await emulator.world.stop()
-        if emulator._http is not None:
-            await emulator._http.aclose()
+        await emulator.aclose()
 
     api = [
         ("/api/v1/veo/generate", "generate", emulator.generate, "POST", False),
@@ -100,6 +98,7 @@ async def _state(emulator: KieEmulator, _: Request) -> Response:
             "config": emulator.config.model_dump(exclude={"api_keys", "hmac_key"}),
             "credits": world.credits,
             "calls": dict(world.calls),
+            "user_agents": dict(world.user_agents),
             "tasks": tasks,
             "faults": world.faults.describe(),
         }

@@ -78,6 +78,13 @@ class KieEmulator:
     def config(self) -> KieEmulatorConfig:
         return self.world.config
 
+    async def aclose(self) -> None:
+        """Stop background work (generations in flight, callbacks) and close the outgoing connection pool."""
+        await self.world.stop()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
@@ -109,6 +116,11 @@ class KieEmulator:
 
         async def route(request: Request) -> Response:
             self.world.calls[name] += 1
+            agent = request.headers.get("User-Agent", "").strip()
+            self.world.user_agents[agent] += 1
+            if not agent:
+                # Cloudflare in front of both Kie hosts turns away requests without a User-Agent (spec §10).
+                return Response(b"error code: 1010", status_code=403, media_type="text/plain")
             try:
                 header_faults = faults_from_header(request.headers.get("X-Emulator-Fault"))
             except ValueError as exc:
@@ -214,7 +226,12 @@ class KieEmulator:
         callback = _callback_url(body)
         wait = self.world.rate_limited_for(time.time())
         if wait is not None:
-            raise_rate_limited(wait)
+            # Kie documents no Retry-After for this limit, so none is sent; the fault `rate_limit` sends one.
+            raise Refusal(
+                429,
+                f"Too many requests: at most {self.config.rate_limit} new generations per "
+                f"{self.config.rate_window_seconds:g} seconds; retry in {wait:.1f} s",
+            )
         cost = MODEL_CREDITS[model] + UPGRADE_CREDITS.get(resolution, 0.0)
         if self.world.credits < cost:
             raise Refusal(402, "The current credits are insufficient. Please top up.")
@@ -628,10 +645,6 @@ class KieEmulator:
                 media_type="text/html",
             )
         return Response(stored.content, media_type=stored.mime_type)
-
-
-def raise_rate_limited(wait: float) -> None:
-    raise Refusal(429, f"Too many requests: at most 20 new generations per 10 seconds; retry in {wait:.1f} s")
 
 
 def _seconds(value: float) -> str:

@@ -7,6 +7,7 @@ over time (finish after the simulated generation time, render its MP4, call back
 from __future__ import annotations
 
 import asyncio
+import io
 import secrets
 import tempfile
 import time
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from veo31.emulators.faults import Fault, FaultBook
@@ -137,6 +139,7 @@ class KieWorld:
         self.files: dict[str, StoredFile] = {}
         self.links: dict[str, Link] = {}
         self.calls: Counter[str] = Counter()
+        self.user_agents: Counter[str] = Counter()
         self.credits = self.config.initial_credits
         self.requests: deque[float] = deque()
         self.background: set[asyncio.Task[None]] = set()
@@ -219,10 +222,6 @@ def _render_bytes(width: int, height: int, seconds: float, fps: int) -> bytes:
 
 
 def _thumbnail_bytes(width: int, height: int) -> bytes:
-    import io
-
-    from PIL import Image
-
     image = Image.fromarray(test_pattern_frame(width, height, 0, 24))
     image.thumbnail((640, 640))
     buffer = io.BytesIO()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -268,7 +269,7 @@ class KieClient:
         )
         self._raise_unless_ok(envelope)
         status = read_kie_status(envelope.body)
-        return status if status.task_id else _with_task_id(status, task_id)
+        return status if status.task_id else dataclasses.replace(status, task_id=task_id)
 
     async def extend(
         self,
@@ -490,20 +491,6 @@ def _build(schema: type[_Strict], **fields: Any) -> Any:
             for error in exc.errors(include_input=False, include_url=False)
         )
         raise InvalidRequestError(f"not sent to Kie.ai: {problems}", provider=PROVIDER) from None
-
-
-def _with_task_id(status: ProviderStatus, task_id: str) -> ProviderStatus:
-    return ProviderStatus(
-        status.state,
-        task_id=task_id,
-        video_urls=status.video_urls,
-        origin_urls=status.origin_urls,
-        full_video_urls=status.full_video_urls,
-        resolution=status.resolution,
-        error=status.error,
-        raw=status.raw,
-        extra=status.extra,
-    )
 
 
 def _upload_from(data: Any) -> KieUpload:
