@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job on the embedded defaults, no account needed. Today that is the Kie.ai emulator on port 8100;
-# when the pipeline lands it becomes `veo31 serve` (API + worker + page) and this script keeps its name.
+# The main job on the embedded defaults, no account needed: `veo31 serve` (API + worker) with SQLite and the data
+# folder, and — unless KIE_API_KEY is set — the built-in Kie.ai emulator standing in for Kie.ai.
 source "$(dirname "$0")/_env.sh"
 ensure_venv ""
 cd "$ROOT"
-exec "$VENV/bin/veo31" emulate kie --port "${VEO31_EMULATOR_PORT:-8100}" "$@"
+if [ -n "${KIE_API_KEY:-}" ]; then
+  exec "$VENV/bin/veo31" serve "$@"
+fi
+exec "$VENV/bin/veo31" serve --emulate "$@"

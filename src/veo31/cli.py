@@ -10,7 +10,7 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.table import Table
 from veo31 import __version__
 from veo31.config import Settings, load_settings
 from veo31.domain import ConfigurationError, ProviderError, Veo31Error
+
+if TYPE_CHECKING:
+    from veo31.emulators.serve import ServerThread
 
 app = typer.Typer(
     name="veo31",
@@ -53,6 +56,54 @@ def _root(
     if version:
         out.print(f"veo31 {__version__}")
         raise typer.Exit(0)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default VEO31_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default VEO31_PORT, 8000).")] = None,
+    emulate: Annotated[
+        bool, typer.Option("--emulate", help="Also run the built-in Kie.ai emulator and use it (no account needed).")
+    ] = False,
+    emulator_port: Annotated[int, typer.Option(help="Port for the built-in emulator.")] = 8100,
+    generation_seconds: Annotated[float, typer.Option(help="The built-in emulator's generation time.")] = 10.0,
+) -> None:
+    """Run the API, the page and the worker in one process on the embedded defaults (SQLite, the data folder)."""
+    from veo31.emulators.serve import serve_forever
+
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    emulator = None
+    if emulate:
+        emulator = _start_emulator(emulator_port, generation_seconds)
+        overrides.update(kie_api_key="emulator-key", kie_base_url=emulator.url, kie_upload_base_url=emulator.url)
+    try:
+        settings = load_settings(**overrides)
+    except ConfigurationError as exc:
+        raise fail(exc.message, 2) from None
+    from veo31.api.app import create_app
+
+    shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
+    out.print(f"veo31 on [bold]http://{shown}:{settings.port}[/] — API docs at /docs, data in {settings.data_dir}")
+    if emulator is not None:
+        out.print(f"Kie.ai emulator on {emulator.url} ({generation_seconds:g} s per video); no account needed")
+    try:
+        serve_forever(create_app(settings), host=settings.host, port=settings.port)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+def _start_emulator(port: int, generation_seconds: float) -> ServerThread:
+    from veo31.emulators.kie import create_kie_emulator
+    from veo31.emulators.serve import ServerThread
+
+    server = ServerThread(create_kie_emulator(generation_seconds=generation_seconds), port=port)
+    server.start()
+    return server
 
 
 @emulate_app.command("kie")

@@ -58,7 +58,25 @@ class Settings(BaseSettings):
     default_provider: ProviderName = "auto"
 
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds allowed for one provider call.")
-    kie_model: Literal["veo3", "veo3_fast", "veo3_lite"] = "veo3_fast"
+
+    # Reference images
+    max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    image_fetch_timeout: float = Field(default=15.0, gt=0)
+
+    # The wait for a provider: a callback wakes it at once; otherwise poll, backing off, until the deadline.
+    first_poll_seconds: float = Field(default=10.0, gt=0)
+    max_poll_seconds: float = Field(default=30.0, gt=0)
+    generation_deadline_seconds: float = Field(default=1200.0, gt=0)
+    sweep_interval_seconds: float = Field(default=300.0, gt=0)
+    wake_interval_seconds: float = Field(
+        default=0.1, gt=0, description="how often a waiting workflow looks for a callback (DBOS listener period)"
+    )
+
+    # Per-provider queues: concurrency on this worker, and new submissions per period across all workers.
+    kie_concurrency: int = Field(default=50, ge=1)
+    kie_rate_limit: int = Field(default=20, ge=1)
+    kie_rate_period: float = Field(default=10.0, gt=0)
+    executor_id: str = Field(default="local", min_length=1, max_length=100)
 
     @field_validator("api_tokens", mode="before")
     @classmethod
@@ -95,6 +113,18 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'veo31.db').resolve()}"
+
+    @property
+    def system_database_url(self) -> str:
+        """Where DBOS keeps its workflow checkpoints: beside our tables, in a database of its own."""
+        if self.database_url and not self.database_url.startswith("sqlite"):
+            base, _, name = self.database_url.rpartition("/")
+            return f"{base}/{name.split('?')[0]}_dbos_sys"
+        return f"sqlite:///{(self.data_dir / 'veo31-dbos.db').resolve()}"
+
+    @property
+    def bound_locally(self) -> bool:
+        return _is_local_bind(self.host)
 
 
 def load_settings(**overrides: Any) -> Settings:

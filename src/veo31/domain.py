@@ -5,7 +5,13 @@ and every message says what to do next — never a key, token or secret.
 
     Veo31Error
     ├── ConfigurationError              a setting is missing or unsafe ("set KIE_API_KEY")
-    ├── InvalidMediaError               a file is not the image or video it claims to be
+    ├── InputError                      the request itself is wrong (→ HTTP 4xx); .field when known
+    │   ├── InvalidMediaError               a file is not the image or video it claims to be
+    │   ├── UnsafeUrlError                  a URL points somewhere we will not fetch from
+    │   ├── ImageFetchError                 a reference URL could not be fetched
+    │   └── CapabilityError                 the provider cannot serve this combination; .allowed
+    ├── NotFoundError                   no such generation (→ 404)
+    ├── ConflictError                   the generation is in a state that forbids this (→ 409)
     └── ProviderError                   a provider refused or failed; .provider, .code, .retryable
         ├── AuthenticationError             key missing, wrong or not allowed
         ├── InsufficientCreditsError        the account cannot pay for this
@@ -18,6 +24,7 @@ and every message says what to do next — never a key, token or secret.
         ├── GenerationFailedError           the task ran and failed; .error_code, .error_message
         ├── TimedOutError                   the provider produced nothing in time
         ├── SubmissionUncertainError        a paid request was sent but its outcome is unknown
+        ├── ResultExpiredError              the finished video is no longer at the provider
         └── ProviderConnectionError         the provider could not be reached or answered garbage
 """
 
@@ -25,7 +32,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Veo31Error(Exception):
@@ -40,8 +50,40 @@ class ConfigurationError(Veo31Error):
     """A setting is missing, malformed or unsafe; the message names the setting to fix."""
 
 
-class InvalidMediaError(Veo31Error):
+class InputError(Veo31Error):
+    """The request is wrong in a way the person sending it can fix; `field` names the part at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidMediaError(InputError):
     """A file is not a decodable image or video of the kind expected; the message says what is wrong."""
+
+
+class UnsafeUrlError(InputError):
+    """A URL is not http(s), or resolves to an address we refuse to fetch from (private, loopback, …)."""
+
+
+class ImageFetchError(InputError):
+    """A reference image URL could not be fetched: unreachable, too slow, too large, or not found."""
+
+
+class CapabilityError(InputError):
+    """The chosen provider cannot make this video; `allowed` lists what it can do for the setting at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None, allowed: list[Any] | None = None) -> None:
+        super().__init__(message, field=field)
+        self.allowed = allowed or []
+
+
+class NotFoundError(Veo31Error):
+    """No generation (or video, or task) by that id."""
+
+
+class ConflictError(Veo31Error):
+    """The generation's state forbids what was asked (e.g. cancelling a finished one)."""
 
 
 class ProviderError(Veo31Error):
@@ -138,9 +180,63 @@ class SubmissionUncertainError(ProviderError):
         super().__init__(message, **kwargs)
 
 
+class ResultExpiredError(ProviderError):
+    kind = "result_expired"
+
+
 class ProviderConnectionError(ProviderError):
     kind = "connection"
     retryable = True
+
+
+class Status(enum.StrEnum):
+    """Where a generation stands, as people see it. Every change is recorded with a timestamp."""
+
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    SUBMITTED = "submitted"
+    GENERATING = "generating"
+    RETRIEVING = "retrieving"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (Status.COMPLETED, Status.FAILED, Status.CANCELED)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: Status
+    at: datetime
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider can make, checked before any call so a bad combination never costs anything.
+
+    `images` maps a generation mode to the (min, max) reference images it takes; `durations_by_resolution`
+    narrows the durations for resolutions that force one (Veo: 1080p and 4k only at 8 s).
+    """
+
+    durations: tuple[int, ...]
+    aspect_ratios: tuple[str, ...]
+    resolutions: tuple[str, ...]
+    images: dict[str, tuple[int, int]]
+    model_tiers: tuple[str, ...]
+    callbacks: bool
+    durations_by_mode: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    durations_by_resolution: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    tiers_by_mode: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    upgrades: tuple[str, ...] = ()
+
+    def allowed_durations(self, mode: str, resolution: str) -> tuple[int, ...]:
+        allowed = set(self.durations)
+        allowed &= set(self.durations_by_mode.get(mode, self.durations))
+        allowed &= set(self.durations_by_resolution.get(resolution, self.durations))
+        return tuple(sorted(allowed))
 
 
 class ProviderState(enum.StrEnum):
@@ -185,3 +281,132 @@ class ProviderStatus:
             if urls:
                 return urls[0]
         return None
+
+
+# -- a generation -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generation as stored: what was asked, where it stands, and every step it went through.
+
+    `callback_token` is internal: it is in callback URLs given to providers and never in an answer to a person.
+    """
+
+    id: str
+    status: Status
+    spec: GenerationSpec
+    created_at: datetime
+    updated_at: datetime
+    callback_token: str
+    history: tuple[StatusChange, ...] = ()
+    references: tuple[ReferenceImage, ...] = ()
+    provider: str | None = None
+    mode: str | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    prompt_writer: str | None = None
+    provider_task_id: str | None = None
+    provider_video_url: str | None = None
+    video_key: str | None = None
+    poster_key: str | None = None
+    video_info: dict[str, Any] | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    warnings: tuple[str, ...] = ()
+    parent_id: str | None = None
+    idempotency_key: str | None = None
+    deadline_at: datetime | None = None
+
+
+# -- the request --------------------------------------------------------------------------------------------------
+
+UseCase = Literal[
+    "product_video",
+    "hero_image",
+    "gemstone_closeup",
+    "luxury_brand",
+    "general",
+    "lifestyle",
+    "unboxing",
+    "social_vertical",
+    "turntable_360",
+]
+USE_CASES: tuple[str, ...] = UseCase.__args__  # type: ignore[attr-defined]
+ProviderChoice = Literal["auto", "kie", "gemini", "local"]
+ModelTier = Literal["fast", "quality", "lite"]
+AspectRatio = Literal["16:9", "9:16"]
+Resolution = Literal["720p", "1080p", "4k"]
+Mode = Literal["auto", "text", "first_frame", "first_last", "reference"]
+MAX_REFERENCE_IMAGES = 3
+
+
+class GenerationSpec(BaseModel):
+    """What a person asked for. Reference images travel beside it (uploads or URLs), never inside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    use_case: UseCase = "product_video"
+    product_name: str | None = Field(default=None, max_length=200)
+    extra_prompt: str | None = Field(default=None, max_length=2000, description="appended to the written prompt")
+    prompt: str | None = Field(default=None, min_length=1, max_length=4000, description="skip prompt writing")
+    negative_prompt: str | None = Field(default=None, max_length=1000)
+    provider: ProviderChoice = "auto"
+    model_tier: ModelTier = "fast"
+    duration_seconds: int = Field(default=8, ge=1, le=60)
+    aspect_ratio: AspectRatio = "16:9"
+    resolution: Resolution = "720p"
+    seed: int | None = Field(default=None, ge=0, le=4_294_967_295)
+    mode: Mode = "auto"
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    """A reference image after intake: checked, normalised, stored by content hash."""
+
+    sha256: str
+    mime_type: str
+    width: int
+    height: int
+    blob_key: str
+    source_url: str | None = None
+
+
+def resolve_mode(requested: str, image_count: int, tier: str, caps: Capabilities) -> str:
+    """The generation mode `auto` stands for: text alone, a product reference, or first (and last) frames."""
+    if requested != "auto":
+        return requested
+    if image_count == 0:
+        return "text"
+    low, high = caps.images.get("reference", (1, 0))
+    if low <= image_count <= high and tier in caps.tiers_by_mode.get("reference", caps.model_tiers):
+        return "reference"
+    return "first_frame" if image_count == 1 else "first_last"
+
+
+def check_capabilities(spec: GenerationSpec, image_count: int, caps: Capabilities, provider: str) -> str:
+    """Refuse, before any call, what `caps` cannot make; returns the resolved mode."""
+    mode = resolve_mode(spec.mode, image_count, spec.model_tier, caps)
+    _require(mode, tuple(caps.images), "mode", provider)
+    low, high = caps.images[mode]
+    if not low <= image_count <= high:
+        allowed = list(range(low, high + 1))
+        raise CapabilityError(
+            f"{provider} takes {low}–{high} reference images in {mode} mode, not {image_count}",
+            field="images",
+            allowed=allowed,
+        )
+    _require(spec.model_tier, caps.tiers_by_mode.get(mode, caps.model_tiers), "model_tier", provider, mode)
+    _require(spec.aspect_ratio, caps.aspect_ratios, "aspect_ratio", provider)
+    _require(spec.resolution, caps.resolutions, "resolution", provider)
+    _require(spec.duration_seconds, caps.allowed_durations(mode, spec.resolution), "duration_seconds", provider, mode)
+    return mode
+
+
+def _require(value: Any, allowed: tuple[Any, ...], name: str, provider: str, mode: str | None = None) -> None:
+    if value not in allowed:
+        where = f" in {mode} mode" if mode else ""
+        listed = ", ".join(str(item) for item in allowed) or "none"
+        raise CapabilityError(
+            f"{provider} cannot do {name}={value}{where}; allowed: {listed}", field=name, allowed=list(allowed)
+        )

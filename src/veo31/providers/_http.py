@@ -16,12 +16,19 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import httpx
 
 from veo31 import __version__
-from veo31.domain import ProviderConnectionError, ProviderError, RateLimitedError, SubmissionUncertainError
+from veo31.domain import (
+    ProviderConnectionError,
+    ProviderError,
+    RateLimitedError,
+    ResultExpiredError,
+    SubmissionUncertainError,
+)
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -144,3 +151,40 @@ async def call_with_retries(
             if delay is None:
                 raise
             await sleep(delay)
+
+
+async def stream_to_file(
+    client: httpx.AsyncClient,
+    url: str,
+    target: Path,
+    *,
+    provider: str,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """Stream `url` into `target` (created or replaced); returns its size. A dead link is `ResultExpiredError`."""
+    label = _PROVIDER_LABELS.get(provider, provider)
+    size = 0
+    try:
+        async with client.stream("GET", url, headers=headers) as response:
+            if response.status_code in (403, 404, 410):
+                raise ResultExpiredError(
+                    f"{label}'s link to the video no longer works (HTTP {response.status_code})", provider=provider
+                )
+            if response.status_code != 200:
+                raise ProviderConnectionError(
+                    f"{label} answered HTTP {response.status_code} for the video download", provider=provider
+                )
+            with target.open("wb") as sink:
+                async for chunk in response.aiter_bytes(1024 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ProviderConnectionError(
+                            f"{label}'s video is larger than {max_bytes // (1024 * 1024)} MB",
+                            provider=provider,
+                            retryable=False,
+                        )
+                    sink.write(chunk)
+    except httpx.HTTPError as exc:
+        raise translate_transport_error(exc, provider=provider, action="download the video", paid=False) from None
+    return size

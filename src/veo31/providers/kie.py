@@ -215,6 +215,11 @@ class KieClient:
             **kwargs,
         )
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The client's pooled connection, for downloading results from Kie's public file hosts."""
+        return self._http
+
     def __repr__(self) -> str:
         return f"KieClient(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
 
@@ -366,7 +371,7 @@ class KieClient:
     ) -> KieUpload:
         """Upload a local file (multipart stream upload) and return its public URL."""
         payload = await asyncio.to_thread(content.read_bytes) if isinstance(content, Path) else content
-        name = file_name or (content.name if isinstance(content, Path) else "upload.bin")
+        name = file_name or (content.name if isinstance(content, Path) else _name_for(payload))
         form = {"uploadPath": upload_path.strip("/")}
         if file_name:
             form["fileName"] = file_name
@@ -491,6 +496,14 @@ def _build(schema: type[_Strict], **fields: Any) -> Any:
             for error in exc.errors(include_input=False, include_url=False)
         )
         raise InvalidRequestError(f"not sent to Kie.ai: {problems}", provider=PROVIDER) from None
+
+
+def _name_for(content: bytes) -> str:
+    """A file name with the extension the content really has; Kie detects the type itself, but keeps the name."""
+    for magic, extension in ((b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpg"), (b"RIFF", "webp")):
+        if content.startswith(magic):
+            return f"upload.{extension}"
+    return "upload.bin"
 
 
 def _upload_from(data: Any) -> KieUpload:

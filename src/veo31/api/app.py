@@ -1,0 +1,150 @@
+"""The FastAPI application: `create_app(settings)` wires the routes to a running pipeline.
+
+Every error leaves as JSON `{"error", "detail"}` with a 4xx a person can act on; provider trouble on a
+synchronous path is a 502 naming the provider; nothing we raise on purpose becomes a 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from veo31 import __version__
+from veo31.api.deps import load_link_key
+from veo31.api.metrics import GenerationsCollector
+from veo31.api.routes import callbacks, compat, events, generations, health, media
+from veo31.config import Settings
+from veo31.domain import (
+    AuthenticationError,
+    CapabilityError,
+    ConfigurationError,
+    ConflictError,
+    InputError,
+    InsufficientCreditsError,
+    NotFoundError,
+    ProviderError,
+    RateLimitedError,
+    TaskNotFoundError,
+    Veo31Error,
+)
+from veo31.pipeline import runtime as pipeline
+from veo31.pipeline.service import GenerationService
+
+log = logging.getLogger("veo31.api")
+
+
+def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = await pipeline.start(settings, worker=worker)
+        app.state.service = GenerationService(running)
+        app.state.link_key = load_link_key(settings.data_dir)
+        app.state.metrics.register(GenerationsCollector(app.state.service.counts))
+        try:
+            yield
+        finally:
+            await pipeline.stop()
+
+    app = FastAPI(
+        title="veo31",
+        version=__version__,
+        lifespan=lifespan,
+        description="Product videos with Veo 3.1, tracked durably from request to a verified MP4.",
+    )
+    app.state.settings = settings
+    app.state.metrics = CollectorRegistry()
+    install_request_metrics(app)
+    install_error_handlers(app)
+    for router in (generations.router, events.router, media.router, callbacks.router, compat.router, health.router):
+        app.include_router(router)
+    return app
+
+
+def install_request_metrics(app: FastAPI) -> None:
+    latency = Histogram(
+        "veo31_http_request_seconds", "HTTP answer time", ["method", "route", "status"], registry=app.state.metrics
+    )
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        latency.labels(request.method, getattr(route, "path", "unmatched"), str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+
+def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"error": error, "detail": detail, **{key: value for key, value in extra.items() if value is not None}}
+    return JSONResponse(body, status_code=status)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def status_of(error: Veo31Error) -> int:
+    if isinstance(error, CapabilityError | InputError):
+        return 422
+    if isinstance(error, NotFoundError | TaskNotFoundError):
+        return 404
+    if isinstance(error, ConflictError):
+        return 409
+    if isinstance(error, ConfigurationError):
+        return 503
+    if isinstance(error, RateLimitedError):
+        return 429
+    if isinstance(error, InsufficientCreditsError):
+        return 402
+    if isinstance(error, AuthenticationError | ProviderError):
+        return 502
+    return 400
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Veo31Error)
+    async def veo31_error(_: Request, exc: Veo31Error) -> JSONResponse:
+        kind = exc.kind if isinstance(exc, ProviderError) else snake(type(exc).__name__.removesuffix("Error"))
+        headers = {}
+        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+            headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+        response = problem(
+            status_of(exc),
+            kind or "error",
+            exc.message,
+            field=getattr(exc, "field", None),
+            allowed=getattr(exc, "allowed", None) or None,
+        )
+        response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "request"
+            parts.append(f"{where}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}")
+        return problem(422, "invalid_request", "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = problem(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "an unexpected error happened; it was logged — please report it")

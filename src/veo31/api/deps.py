@@ -1,0 +1,101 @@
+"""FastAPI dependencies: settings, the service, links, and the bearer-token check."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from veo31.config import Settings
+from veo31.domain import Generation, Status
+from veo31.pipeline.service import GenerationService
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_service(request: Request) -> GenerationService:
+    return request.app.state.service
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ServiceDep = Annotated[GenerationService, Depends(get_service)]
+
+
+def has_valid_token(request: Request, settings: Settings) -> bool:
+    if not settings.api_tokens:
+        return True
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return False
+    offered = header[7:].strip().encode()
+    return any(hmac.compare_digest(offered, token.get_secret_value().encode()) for token in settings.api_tokens)
+
+
+def require_token(request: Request, settings: SettingsDep) -> None:
+    if not has_valid_token(request, settings):
+        raise HTTPException(
+            status_code=401,
+            detail="this server needs a token: send Authorization: Bearer <token> "
+            "with one of the tokens in VEO31_API_TOKENS",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+TokenDep = Depends(require_token)
+
+
+def load_link_key(data_dir: Path) -> bytes:
+    """The key that signs video links: made once per installation (O_EXCL, so racing processes agree), kept in
+    the data folder."""
+    path = Path(data_dir) / "link-secret.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+            time.sleep(0.01)  # another process created it a moment ago and is still writing it
+        raise RuntimeError(f"{path} is damaged; delete it and restart (existing signed links will change)") from None
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as sink:
+        sink.write(key)
+    return key
+
+
+def sign(request: Request, generation_id: str) -> str:
+    return hmac.new(request.app.state.link_key, generation_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def signature_ok(request: Request, generation_id: str, signature: str | None) -> bool:
+    return bool(signature) and hmac.compare_digest(sign(request, generation_id), signature or "")
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def generation_links(request: Request, settings: Settings, generation: Generation) -> dict[str, str | None]:
+    """Absolute links for a generation; video links carry a signature when the API needs tokens."""
+    root = f"{base_url(request, settings)}/v1/generations/{generation.id}"
+    query = f"?sig={sign(request, generation.id)}" if settings.api_tokens else ""
+    joiner = "&" if query else "?"
+    done = generation.status is Status.COMPLETED and generation.video_key
+    return {
+        "self": root,
+        "events": f"{root}/events",
+        "video": f"{root}/video{query}" if done else None,
+        "download": f"{root}/video{query}{joiner}download=1" if done else None,
+        "poster": f"{root}/poster.jpg{query}" if generation.poster_key else None,
+        "cancel": f"{root}/cancel" if not generation.status.terminal else None,
+        "retry": f"{root}/retry" if generation.status in (Status.FAILED, Status.CANCELED) else None,
+    }

@@ -1,0 +1,246 @@
+"""The old system's /veo31 routes: the same form fields, the same answer shapes, so its users' scripts keep working.
+
+They keep its leniency too: a duration, aspect ratio or use case the provider cannot do is moved to the nearest
+one it can, and the answer's `warnings` say so (the /v1 routes refuse instead). `task_id` in the answers is our
+generation id, which the status routes accept as well as a raw provider task id; once the video is stored,
+`video_url` is our stable link and the provider's link is given beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+
+from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
+from veo31.api.routes.generations import read_upload, split_urls
+from veo31.domain import USE_CASES, Generation, GenerationSpec, ProviderState, ProviderStatus, Status
+from veo31.pipeline.service import UploadedImage
+
+router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
+
+OLD_PROVIDER_NAMES = {"kie": "kie.ai", "gemini": "google", "local": "local"}
+PROVIDER_ALIASES = {
+    "kie": "kie",
+    "kie.ai": "kie",
+    "kieai": "kie",
+    "google": "gemini",
+    "gemini": "gemini",
+    "veo": "gemini",
+    "local": "local",
+}
+SUBMIT_WAIT_SECONDS = 20.0
+
+Text = Annotated[str | None, Form()]
+
+
+def old_status(status: Status) -> str:
+    if status is Status.COMPLETED:
+        return "completed"
+    if status in (Status.FAILED, Status.CANCELED):
+        return "failed"
+    return "processing"
+
+
+def lenient_spec(
+    *,
+    use_case: str | None,
+    duration_seconds: int | None,
+    aspect_ratio: str | None,
+    prompt: str | None,
+    product_name: str | None,
+    additional_prompt: str | None,
+    prefer_kie_api: bool,
+    quality: str | None,
+) -> tuple[GenerationSpec, list[str]]:
+    """Old form fields → a spec, correcting what the old system let through (with a warning for each)."""
+    warnings: list[str] = []
+    if use_case and use_case not in USE_CASES:
+        warnings.append(f"use_case={use_case} is unknown; using general (known: {', '.join(USE_CASES)})")
+        use_case = "general"
+    aspect = aspect_ratio or "16:9"
+    if aspect not in ("16:9", "9:16"):
+        aspect = "9:16" if _ratio(aspect) < 1 else "16:9"
+        warnings.append(f"aspect_ratio={aspect_ratio} is not available; using {aspect}")
+    duration = duration_seconds if duration_seconds is not None else 8
+    if not 1 <= duration <= 60:
+        duration = max(1, min(60, duration))
+    spec = GenerationSpec(
+        use_case=use_case or "product_video",  # type: ignore[arg-type]
+        duration_seconds=duration,
+        aspect_ratio=aspect,  # type: ignore[arg-type]
+        prompt=prompt.strip() if prompt and prompt.strip() else None,
+        product_name=product_name or None,
+        extra_prompt=additional_prompt or None,
+        provider="kie" if prefer_kie_api else "gemini",
+        model_tier="quality" if (quality or "").lower() == "high" else "fast",
+    )
+    return spec, warnings
+
+
+def _ratio(text: str) -> float:
+    try:
+        width, height = (float(part) for part in text.split(":", 1))
+        return width / height if height else 1.0
+    except ValueError:
+        return 1.0
+
+
+async def answer(
+    request: Request, settings: Any, service: Any, generation: Generation, warnings: list[str]
+) -> dict[str, Any]:
+    generation = await service.wait_until_submitted(generation.id, SUBMIT_WAIT_SECONDS)
+    step3: dict[str, Any] = {
+        "provider": OLD_PROVIDER_NAMES.get(generation.provider or "", generation.provider),
+        "status": "submitted"
+        if generation.provider_task_id and not generation.status.terminal
+        else ("failed" if generation.status.terminal else "queued"),
+        "task_id": generation.id,
+        "generation_id": generation.id,
+        "provider_task_id": generation.provider_task_id,
+        "status_url": f"/veo31/kie-status/{generation.id}",
+    }
+    if generation.error_message:
+        step3["error"] = generation.error_message
+    return {
+        "success": generation.status is not Status.FAILED,
+        "step1_analysis": {
+            "analyzer": "none",
+            "note": "reference analysis is not in this version yet; the prompt comes from the use-case template",
+            "images": [
+                {"width": ref.width, "height": ref.height, "mime_type": ref.mime_type} for ref in generation.references
+            ],
+        },
+        "step2_prompt": {
+            "prompt": generation.prompt,
+            "negative_prompt": generation.negative_prompt,
+            "use_case": generation.spec.use_case,
+            "writer": generation.prompt_writer,
+        },
+        "step3_video_generation": step3,
+        "warnings": [*warnings, *generation.warnings],
+        "links": {k: v for k, v in generation_links(request, settings, generation).items() if v},
+    }
+
+
+async def start(service: Any, spec: GenerationSpec, uploads: list[UploadedImage], urls: list[str]) -> Generation:
+    created = await service.create(spec, uploads=uploads, image_urls=urls, lenient=True)
+    return created.generation
+
+
+@router.post("/generate-from-urls")
+async def generate_from_urls(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
+    prefer_kie_api: Annotated[bool, Form()] = True,
+    use_case: Text = None,
+    duration_seconds: Annotated[int | None, Form()] = None,
+    aspect_ratio: Text = None,
+    prompt: Text = None,
+    product_name: Text = None,
+    additional_prompt: Text = None,
+    quality: Text = None,
+) -> dict[str, Any]:
+    urls = [url for value in reference_image_urls for url in split_urls(value)]
+    spec, warnings = lenient_spec(
+        use_case=use_case,
+        duration_seconds=duration_seconds,
+        aspect_ratio=aspect_ratio,
+        prompt=prompt,
+        product_name=product_name,
+        additional_prompt=additional_prompt,
+        prefer_kie_api=prefer_kie_api,
+        quality=quality,
+    )
+    generation = await start(service, spec, [], urls)
+    return await answer(request, settings, service, generation, warnings)
+
+
+@router.post("/generate")
+async def generate_from_uploads(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    reference_image1: Annotated[UploadFile, File()],
+    reference_image2: Annotated[UploadFile | None, File()] = None,
+    reference_image3: Annotated[UploadFile | None, File()] = None,
+    prefer_kie_api: Annotated[bool, Form()] = True,
+    use_case: Text = None,
+    duration_seconds: Annotated[int | None, Form()] = None,
+    aspect_ratio: Text = None,
+    prompt: Text = None,
+    product_name: Text = None,
+    additional_prompt: Text = None,
+    quality: Text = None,
+) -> dict[str, Any]:
+    files = [item for item in (reference_image1, reference_image2, reference_image3) if item is not None]
+    uploads = [await read_upload(item, settings.max_image_bytes) for item in files]
+    spec, warnings = lenient_spec(
+        use_case=use_case,
+        duration_seconds=duration_seconds,
+        aspect_ratio=aspect_ratio,
+        prompt=prompt,
+        product_name=product_name,
+        additional_prompt=additional_prompt,
+        prefer_kie_api=prefer_kie_api,
+        quality=quality,
+    )
+    generation = await start(service, spec, uploads, [])
+    return await answer(request, settings, service, generation, warnings)
+
+
+async def status_answer(request: Request, settings: Any, service: Any, task_id: str, provider: str) -> dict[str, Any]:
+    generation = await service.find(task_id)
+    if generation is not None:
+        links = generation_links(request, settings, generation)
+        body: dict[str, Any] = {
+            "provider": OLD_PROVIDER_NAMES.get(generation.provider or "", generation.provider),
+            "task_id": task_id,
+            "status": old_status(generation.status),
+            "video_url": links["video"],
+            "provider_video_url": generation.provider_video_url,
+            "generation_id": generation.id,
+            "provider_task_id": generation.provider_task_id,
+            "stage": generation.status.value,
+            "poster_url": links["poster"],
+            "download_url": links["download"],
+        }
+        if generation.error_message:
+            body["error"] = generation.error_message
+        return body
+    status: ProviderStatus = await service.provider_status(provider, task_id)
+    body = {
+        "provider": OLD_PROVIDER_NAMES.get(provider, provider),
+        "task_id": task_id,
+        "status": {
+            ProviderState.GENERATING: "processing",
+            ProviderState.SUCCEEDED: "completed",
+            ProviderState.FAILED: "failed",
+        }.get(status.state, "unknown"),
+        "video_url": status.video_url,
+        "provider_video_url": status.video_url,
+        "generation_id": None,
+        "note": "this task was not started by veo31, so its video is not kept in veo31's storage",
+    }
+    if status.error is not None:
+        body["error"] = status.error.message
+    return body
+
+
+@router.get("/kie-status/{task_id}")
+async def kie_status(task_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
+    """Our generation id or a raw Kie.ai task id → processing | completed | failed | unknown, with `video_url`."""
+    return await status_answer(request, settings, service, task_id, "kie")
+
+
+@router.get("/status/{task_id}")
+async def status(
+    task_id: str,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    provider: Annotated[str, Query(description="kie (kie.ai) or google (gemini)")] = "kie",
+) -> dict[str, Any]:
+    return await status_answer(request, settings, service, task_id, PROVIDER_ALIASES.get(provider.lower(), "kie"))

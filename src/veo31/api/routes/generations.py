@@ -1,0 +1,174 @@
+"""/v1/generations: create (JSON with URLs, or multipart with files), read, list, cancel, retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
+from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic
+from veo31.domain import Generation, InputError, Status
+from veo31.pipeline.service import UploadedImage
+
+router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])
+
+MULTIPART_FILE_FIELDS = ("images", "image", "reference_image1", "reference_image2", "reference_image3")
+
+CREATE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/GenerationCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "images": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 3},
+                        "image_urls": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+                        **{name: {"type": "string"} for name in GenerationCreate.model_fields if name != "image_urls"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def public(request: Request, settings: Any, generation: Generation) -> GenerationPublic:
+    return GenerationPublic.of(generation, generation_links(request, settings, generation))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=GenerationPublic,
+    openapi_extra=CREATE_BODY,
+    responses={200: {"description": "the generation this Idempotency-Key already made"}},
+)
+async def create_generation(
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> GenerationPublic:
+    """Start a generation. Send the same `Idempotency-Key` again and you get the same generation, never a second."""
+    body, uploads = await read_create_request(request, settings.max_image_bytes)
+    created = await service.create(
+        body.spec(), uploads=uploads, image_urls=body.image_urls, idempotency_key=idempotency_key
+    )
+    if not created.created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/generations/{created.generation.id}"
+    return public(request, settings, created.generation)
+
+
+async def read_create_request(request: Request, max_image_bytes: int) -> tuple[GenerationCreate, list[UploadedImage]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            return GenerationCreate.model_validate_json(await request.body()), []
+        except ValidationError as exc:
+            raise InputError(describe(exc)) from None
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return await read_form(request, max_image_bytes)
+    raise InputError(
+        "send JSON (application/json) with image_urls, or multipart/form-data with image files", field="content-type"
+    )
+
+
+async def read_form(request: Request, max_image_bytes: int) -> tuple[GenerationCreate, list[UploadedImage]]:
+    fields: dict[str, Any] = {}
+    uploads: list[UploadedImage] = []
+    async with request.form(max_files=10, max_fields=60, max_part_size=64 * 1024) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if name not in MULTIPART_FILE_FIELDS:
+                    raise InputError(f"unexpected file field {name!r}; send images as 'images'", field=name)
+                uploads.append(await read_upload(value, max_image_bytes))
+            elif name == "image_urls":
+                fields.setdefault("image_urls", []).extend(split_urls(value))
+            elif value != "":
+                fields[name] = value
+    try:
+        return GenerationCreate.model_validate(fields), uploads
+    except ValidationError as exc:
+        raise InputError(describe(exc)) from None
+
+
+async def read_upload(upload: UploadFile, max_bytes: int) -> UploadedImage:
+    content = await upload.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        raise InputError(
+            f"{upload.filename or 'an upload'} is larger than {max_bytes // (1024 * 1024)} MB", field="images"
+        )
+    return UploadedImage(content, upload.filename)
+
+
+def split_urls(value: str) -> list[str]:
+    """URLs repeated or comma-separated (the old form allowed both); a JSON list is accepted too."""
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, list):
+            return [str(item).strip() for item in decoded if str(item).strip()]
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        parts.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+@router.get("", response_model=GenerationList)
+async def list_generations(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    status: Annotated[Status | None, Query(description="only generations with this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> GenerationList:
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
+    items, following = await service.list(status=status, limit=limit, cursor=cursor)
+    return GenerationList(items=[public(request, settings, item) for item in items], next_cursor=following)
+
+
+@router.get("/{generation_id}", response_model=GenerationPublic)
+async def get_generation(
+    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+) -> GenerationPublic:
+    return public(request, settings, await service.get(generation_id))
+
+
+@router.post("/{generation_id}/cancel", response_model=GenerationPublic)
+async def cancel_generation(
+    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+) -> GenerationPublic:
+    return public(request, settings, await service.cancel(generation_id))
+
+
+@router.post("/{generation_id}/retry", status_code=201, response_model=GenerationPublic)
+async def retry_generation(
+    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+) -> GenerationPublic:
+    """A new generation with the same request, linked to this failed or canceled one (`parent_id`)."""
+    return public(request, settings, await service.retry(generation_id))
+
+
+@router.post("/{generation_id}/fetch", response_model=GenerationPublic)
+async def fetch_generation(
+    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+) -> GenerationPublic:
+    """Ask the provider again about a generation that timed out, and retrieve the video if it finished."""
+    return public(request, settings, await service.fetch(generation_id))

@@ -1,0 +1,76 @@
+"""Our own copy of each finished video and its poster, served with HTTP Range so players can seek.
+
+With API tokens set, these accept either the bearer token or the link's signature (`sig`), so a video URL can go
+straight into a <video> tag or be shared."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+
+from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token, signature_ok
+from veo31.domain import Generation
+
+router = APIRouter(prefix="/v1/generations", tags=["videos"])
+
+
+def check_access(request: Request, settings: SettingsDep, generation_id: str, sig: str | None) -> None:
+    if not has_valid_token(request, settings) and not signature_ok(request, generation_id, sig):
+        raise HTTPException(
+            status_code=401,
+            detail="send Authorization: Bearer <token>, or use the signed link from the generation's video_url",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def download_name(generation: Generation, extension: str) -> str:
+    base = generation.spec.product_name or "veo31-video"
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "veo31-video"
+    return f"{slug}-{generation.created_at:%Y-%m-%d}.{extension}"
+
+
+@router.get(
+    "/{generation_id}/video",
+    response_class=FileResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "a byte range"}},
+)
+async def video(
+    generation_id: str,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    download: Annotated[bool, Query(description="send as an attachment (a file download)")] = False,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> FileResponse:
+    check_access(request, settings, generation_id, sig)
+    generation = await service.get(generation_id)
+    path = service.video_path(generation)
+    return FileResponse(
+        path,
+        media_type="video/mp4",
+        filename=download_name(generation, "mp4") if download else None,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )
+
+
+@router.get(
+    "/{generation_id}/poster.jpg", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}}
+)
+async def poster(
+    generation_id: str,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> FileResponse:
+    check_access(request, settings, generation_id, sig)
+    generation = await service.get(generation_id)
+    return FileResponse(
+        service.poster_path(generation),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+    )

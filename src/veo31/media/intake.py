@@ -1,0 +1,181 @@
+"""Reference images made safe: fetched through an SSRF guard, checked by content, normalised, hashed.
+
+The fetch refuses anything but http(s), resolves the host itself and refuses private, loopback, link-local and
+other non-public addresses (unless `allow_private`), connects to the address it checked (so a second DNS
+answer cannot swap it), re-checks every redirect, and stops at a size and a time limit. The image is then
+decoded by Pillow — its type decided by its bytes, never by a name or header — with the decompression-bomb
+guard on, turned upright from its EXIF orientation and re-encoded without any metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import ipaddress
+import socket
+import warnings
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from veo31.domain import ImageFetchError, InvalidMediaError, UnsafeUrlError
+
+MAX_REDIRECTS = 5
+MIN_SIDE = 64
+MAX_PIXELS = 40_000_000  # about 7300 × 5500; larger is refused as a possible decompression bomb
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+USER_AGENT = "veo31-intake"
+
+
+@dataclass(frozen=True)
+class NormalisedImage:
+    content: bytes
+    mime_type: str
+    width: int
+    height: int
+    sha256: str
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.mime_type]
+
+
+async def fetch_image(
+    url: str,
+    *,
+    allow_private: bool = False,
+    max_bytes: int = 20 * 1024 * 1024,
+    time_limit: float = 15.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> bytes:
+    """Download a reference image by URL through the SSRF guard; at most `max_bytes`, within `time_limit` s."""
+    try:
+        async with asyncio.timeout(time_limit):
+            async with httpx.AsyncClient(follow_redirects=False, transport=transport, timeout=time_limit) as client:
+                return await _fetch(client, url, allow_private=allow_private, max_bytes=max_bytes)
+    except TimeoutError:
+        raise ImageFetchError(
+            f"{_short(url)} took longer than {time_limit:g} s to download", field="image_urls"
+        ) from None
+
+
+async def _fetch(client: httpx.AsyncClient, url: str, *, allow_private: bool, max_bytes: int) -> bytes:
+    for _ in range(MAX_REDIRECTS + 1):
+        target = httpx.URL(url) if _is_http(url) else None
+        if target is None or not target.host:
+            raise UnsafeUrlError(f"{_short(url)} is not an http(s) URL", field="image_urls")
+        address = await checked_address(target, allow_private=allow_private)
+        pinned = target.copy_with(host=address)
+        headers = {"Host": target.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Accept": "image/*"}
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        try:
+            async with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(str(target), response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    raise ImageFetchError(
+                        f"{_short(str(target))} answered HTTP {response.status_code}", field="image_urls"
+                    )
+                return await _read_capped(response, max_bytes, str(target))
+        except httpx.HTTPError as exc:
+            raise ImageFetchError(
+                f"could not download {_short(str(target))} ({type(exc).__name__})", field="image_urls"
+            ) from None
+    raise ImageFetchError(f"{_short(url)} redirects more than {MAX_REDIRECTS} times", field="image_urls")
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ImageFetchError(f"{_short(url)} is larger than {max_bytes // (1024 * 1024)} MB", field="image_urls")
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ImageFetchError(f"{_short(url)} is larger than {max_bytes // (1024 * 1024)} MB", field="image_urls")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def checked_address(url: httpx.URL, *, allow_private: bool) -> str:
+    """Resolve the URL's host and return an address to connect to, refusing non-public ones."""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(url.host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ImageFetchError(f"the host {url.host} does not resolve", field="image_urls") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not allow_private:
+        for address in addresses:
+            if not is_public_address(address):
+                raise UnsafeUrlError(
+                    f"{url.host} resolves to a non-public address ({address}); veo31 only fetches public URLs",
+                    field="image_urls",
+                )
+    return addresses[0]
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def normalise_image(data: bytes, *, label: str = "image") -> NormalisedImage:
+    """Decode `data` as JPEG, PNG or WebP, turn it upright, strip its metadata, and hash the result."""
+    if not data:
+        raise InvalidMediaError(f"{label} is empty", field="images")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                kind = opened.format
+                if kind not in FORMATS:
+                    raise InvalidMediaError(
+                        f"{label} is {kind or 'not an image'}; send JPEG, PNG or WebP", field="images"
+                    )
+                if opened.width * opened.height > MAX_PIXELS:
+                    raise InvalidMediaError(
+                        f"{label} is {opened.width}×{opened.height} pixels, more than "
+                        f"{MAX_PIXELS // 1_000_000} megapixels",
+                        field="images",
+                    )
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidMediaError(f"{label} is not a readable JPEG, PNG or WebP image", field="images") from None
+    except (OSError, SyntaxError, ValueError):
+        raise InvalidMediaError(f"{label} is damaged or truncated", field="images") from None
+    if min(image.size) < MIN_SIDE:
+        raise InvalidMediaError(
+            f"{label} is {image.width}×{image.height}; at least {MIN_SIDE} px a side is needed", field="images"
+        )
+    content = _encode(image, kind)
+    return NormalisedImage(content, FORMATS[kind], image.width, image.height, hashlib.sha256(content).hexdigest())
+
+
+def _encode(image: Image.Image, kind: str) -> bytes:
+    """Re-encode with no EXIF, XMP, ICC text or comments: only pixels leave intake."""
+    buffer = io.BytesIO()
+    if kind == "JPEG":
+        image.convert("RGB").save(buffer, format="JPEG", quality=95)
+    elif kind == "WEBP":
+        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(buffer, format="WEBP", quality=95)
+    else:
+        if image.mode not in ("RGB", "RGBA", "L", "LA"):
+            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+        image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _is_http(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
+def _short(url: str) -> str:
+    return url if len(url) <= 80 else url[:77] + "…"

@@ -1,0 +1,119 @@
+"""What the pipeline needs while it runs — settings, database, blobs, provider clients, events — and its
+start and stop. DBOS workflows are module-level functions, so they find the runtime through `current()`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbos import DBOS, DBOSConfig
+from sqlalchemy import Engine
+
+from veo31 import __version__
+from veo31.config import Settings
+from veo31.domain import Status
+from veo31.pipeline.events import StatusEvents
+from veo31.providers.base import Provider
+from veo31.providers.registry import build_providers
+from veo31.store import generations as store
+from veo31.store.blobs import BlobStore, LocalBlobStore
+from veo31.store.db import create_db_engine, migrate
+
+log = logging.getLogger("veo31.pipeline")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    blobs: BlobStore
+    providers: dict[str, Provider]
+    events: StatusEvents = field(default_factory=StatusEvents)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def provider(self, name: str) -> Provider:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise RuntimeError(f"provider {name} is not configured in this process") from None
+
+    async def set_status(self, generation_id: str, status: Status, detail: str | None = None, **fields: Any) -> bool:
+        moved = await asyncio.to_thread(store.record_status, self.engine, generation_id, status, detail, **fields)
+        if moved:
+            self.events.publish(generation_id)
+        return moved
+
+    async def update(self, generation_id: str, **fields: Any) -> None:
+        await asyncio.to_thread(store.update_fields, self.engine, generation_id, **fields)
+        self.events.publish(generation_id)
+
+    async def note(self, generation_id: str, detail: str) -> None:
+        await asyncio.to_thread(store.add_note, self.engine, generation_id, detail)
+        self.events.publish(generation_id)
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("the veo31 pipeline is not running in this process")
+    return _current
+
+
+def queue_name(provider: str) -> str:
+    return f"provider-{provider}"
+
+
+async def start(settings: Settings, *, worker: bool = True) -> Runtime:
+    """Open the database (migrating it), launch DBOS on this event loop and register the provider queues.
+
+    Launching recovers this executor's interrupted workflows: they resume after their last finished step.
+    """
+    global _current
+    if _current is not None:
+        raise RuntimeError("the pipeline is already running in this process")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url)
+    await asyncio.to_thread(migrate, engine)
+    runtime = Runtime(settings, engine, LocalBlobStore(settings.data_dir / "blobs"), build_providers(settings))
+    _current = runtime
+    config = DBOSConfig(
+        name="veo31",
+        system_database_url=settings.system_database_url,
+        application_version=__version__,
+        executor_id=settings.executor_id,
+        notification_listener_polling_interval_sec=settings.wake_interval_seconds,
+        log_level="WARNING",
+    )
+    DBOS(config=config)
+    DBOS.launch()
+    for name in ("kie",):
+        await DBOS.register_queue_async(
+            queue_name(name),
+            worker_concurrency=settings.kie_concurrency,
+            limiter={"limit": settings.kie_rate_limit, "period": settings.kie_rate_period},
+            polling_interval_sec=0.2,
+        )
+    if worker:
+        from veo31.pipeline.sweeper import sweep_forever
+
+        job = asyncio.get_running_loop().create_task(sweep_forever(runtime), name="veo31-sweeper")
+        runtime.background.add(job)
+    return runtime
+
+
+async def stop() -> None:
+    global _current
+    runtime, _current = _current, None
+    if runtime is None:
+        return
+    for job in runtime.background:
+        job.cancel()
+    await asyncio.gather(*runtime.background, return_exceptions=True)
+    await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+    for provider in runtime.providers.values():
+        await provider.aclose()
+    runtime.engine.dispose()

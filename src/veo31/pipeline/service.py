@@ -1,0 +1,352 @@
+"""The only door to generations: the HTTP API, the page and the CLI all come through here, so they cannot drift.
+
+Creating a generation checks the request against the provider's capabilities and takes the reference images
+through intake *before* anything is stored or submitted; a bad request costs nothing and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+
+from veo31.domain import (
+    MAX_REFERENCE_IMAGES,
+    Capabilities,
+    ConflictError,
+    Generation,
+    GenerationSpec,
+    InputError,
+    NotFoundError,
+    ProviderStatus,
+    ReferenceImage,
+    Status,
+    check_capabilities,
+    resolve_mode,
+)
+from veo31.media.intake import NormalisedImage, fetch_image, normalise_image
+from veo31.pipeline.runtime import Runtime, current, queue_name
+from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow
+from veo31.providers.registry import CAPABILITIES, LABELS, choose_provider, configured_providers
+from veo31.store import generations as store
+from veo31.store.db import database_problem
+
+log = logging.getLogger("veo31.service")
+
+
+@dataclass(frozen=True)
+class UploadedImage:
+    content: bytes
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    generation: Generation
+    created: bool
+
+
+class GenerationService:
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self._runtime = runtime
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._runtime or current()
+
+    # -- create -------------------------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        spec: GenerationSpec,
+        *,
+        uploads: Sequence[UploadedImage] = (),
+        image_urls: Sequence[str] = (),
+        idempotency_key: str | None = None,
+        lenient: bool = False,
+        parent_id: str | None = None,
+    ) -> Created:
+        """Check, take in the images, store, and start one generation. A used idempotency key returns its one."""
+        runtime = self.runtime
+        if idempotency_key:
+            existing = await asyncio.to_thread(store.find_by_idempotency_key, runtime.engine, idempotency_key)
+            if existing is not None:
+                return Created(existing, False)
+        count = len(uploads) + len(image_urls)
+        if count > MAX_REFERENCE_IMAGES:
+            raise InputError(
+                f"at most {MAX_REFERENCE_IMAGES} reference images per generation, got {count}", field="images"
+            )
+        provider = choose_provider(spec.provider, runtime.settings)
+        caps = CAPABILITIES[provider]
+        warnings: list[str] = []
+        if lenient:
+            spec, warnings = adapt_to(spec, caps, count, LABELS[provider])
+        mode = check_capabilities(spec, count, caps, LABELS[provider])
+        references = await self._intake(uploads, image_urls)
+        generation, is_new = await asyncio.to_thread(
+            store.create_generation,
+            runtime.engine,
+            spec=spec,
+            references=references,
+            provider=provider,
+            mode=mode,
+            idempotency_key=idempotency_key,
+            parent_id=parent_id,
+            warnings=warnings,
+        )
+        if is_new:
+            await enqueue(runtime, generation)
+        return Created(generation, is_new)
+
+    async def _intake(self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]) -> list[ReferenceImage]:
+        settings = self.runtime.settings
+        fetched = await asyncio.gather(
+            *(
+                fetch_image(
+                    url,
+                    allow_private=settings.allow_private_urls,
+                    max_bytes=settings.max_image_bytes,
+                    time_limit=settings.image_fetch_timeout,
+                )
+                for url in image_urls
+            )
+        )
+        references = []
+        sources: list[tuple[bytes, str | None, str]] = [
+            (upload.content, None, f"upload {index + 1} ({upload.filename or 'unnamed'})")
+            for index, upload in enumerate(uploads)
+        ]
+        sources += [(content, url, f"image at {url[:60]}") for content, url in zip(fetched, image_urls, strict=True)]
+        for content, url, label in sources:
+            if len(content) > settings.max_image_bytes:
+                raise InputError(
+                    f"{label} is larger than {settings.max_image_bytes // (1024 * 1024)} MB", field="images"
+                )
+            image = await asyncio.to_thread(normalise_image, content, label=label)
+            references.append(await asyncio.to_thread(self._keep, image, url))
+        return references
+
+    def _keep(self, image: NormalisedImage, source_url: str | None) -> ReferenceImage:
+        key = f"images/{image.sha256}.{image.extension}"
+        blobs = self.runtime.blobs
+        if not blobs.exists(key):
+            blobs.put_bytes(key, image.content)
+        return ReferenceImage(image.sha256, image.mime_type, image.width, image.height, key, source_url)
+
+    # -- read ---------------------------------------------------------------------------------------------------
+
+    async def get(self, generation_id: str) -> Generation:
+        return await asyncio.to_thread(store.get_generation, self.runtime.engine, generation_id)
+
+    async def list(
+        self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None
+    ) -> tuple[list[Generation], str | None]:
+        return await asyncio.to_thread(
+            store.list_generations, self.runtime.engine, status=status, limit=limit, cursor=cursor
+        )
+
+    async def find(self, generation_or_task_id: str) -> Generation | None:
+        """Our generation by its id, or by the id of its provider task."""
+        try:
+            return await self.get(generation_or_task_id)
+        except NotFoundError:
+            return await asyncio.to_thread(store.find_by_task_id, self.runtime.engine, generation_or_task_id)
+
+    async def provider_status(self, provider: str, task_id: str) -> ProviderStatus:
+        """Ask a provider directly about a task veo31 does not track (the old status routes allow this)."""
+        runtime = self.runtime
+        if provider not in runtime.providers:
+            raise NotFoundError(
+                f"no generation or task {task_id!r}, and {LABELS.get(provider, provider)} is not configured here to ask"
+            )
+        return await runtime.providers[provider].status(task_id)
+
+    async def readiness(self) -> dict[str, Any]:
+        """What /readyz reports: the database answers, and at least one provider is configured."""
+        runtime = self.runtime
+        problem = await asyncio.to_thread(database_problem, runtime.engine)
+        providers = configured_providers(runtime.settings)
+        return {
+            "ready": problem is None and bool(providers),
+            "database": problem or "ok",
+            "providers": providers or "none configured: set KIE_API_KEY (or run veo31 serve --emulate)",
+        }
+
+    def counts(self) -> list[tuple[str, str, int]]:
+        return store.count_by_status(self.runtime.engine)
+
+    def video_path(self, generation: Generation) -> Path:
+        if generation.status is not Status.COMPLETED or not generation.video_key:
+            raise NotFoundError(f"generation {generation.id} has no video yet (it is {generation.status.value})")
+        return self.runtime.blobs.local_path(generation.video_key)
+
+    def poster_path(self, generation: Generation) -> Path:
+        if not generation.poster_key:
+            raise NotFoundError(f"generation {generation.id} has no poster yet (it is {generation.status.value})")
+        return self.runtime.blobs.local_path(generation.poster_key)
+
+    async def watch(self, generation_id: str, *, recheck_seconds: float = 0.5) -> AsyncIterator[Generation]:
+        """Yield the generation now and after every change, until it ends. Wakes at once for changes made in
+        this process, and re-reads the database every `recheck_seconds` for changes made by other processes."""
+        runtime = self.runtime
+        async with runtime.events.watch(generation_id) as changed:
+            last: tuple[int, str] | None = None
+            while True:
+                changed.clear()
+                generation = await self.get(generation_id)
+                fingerprint = (len(generation.history), generation.updated_at.isoformat())
+                if fingerprint != last:
+                    last = fingerprint
+                    yield generation
+                if generation.status.terminal:
+                    return
+                try:
+                    await asyncio.wait_for(changed.wait(), recheck_seconds)
+                except TimeoutError:
+                    pass
+
+    async def wait_until_submitted(self, generation_id: str, time_limit: float) -> Generation:
+        """The generation once it has a provider task (or ended), or as it stands after `time_limit` s."""
+        generation = await self.get(generation_id)
+        try:
+            async with asyncio.timeout(time_limit):
+                async for generation in self.watch(generation_id, recheck_seconds=0.2):
+                    if generation.provider_task_id or generation.status.terminal:
+                        break
+        except TimeoutError:
+            pass
+        return generation
+
+    # -- change -------------------------------------------------------------------------------------------------
+
+    async def cancel(self, generation_id: str) -> Generation:
+        runtime = self.runtime
+        generation = await self.get(generation_id)
+        if generation.status.terminal:
+            raise ConflictError(f"generation {generation_id} already {generation.status.value}; nothing to cancel")
+        if not await runtime.set_status(
+            generation_id,
+            Status.CANCELED,
+            "canceled on request",
+            error_kind="canceled",
+            error_message="canceled on request",
+        ):
+            generation = await self.get(generation_id)
+            raise ConflictError(f"generation {generation_id} already {generation.status.value}; nothing to cancel")
+        await DBOS.send_async(generation_id, {"canceled": True}, WAKE)
+        await DBOS.cancel_workflow_async(generation_id)
+        return await self.get(generation_id)
+
+    async def retry(self, generation_id: str) -> Generation:
+        """A new generation with the same request and images, linked to the one that failed or was canceled."""
+        original = await self.get(generation_id)
+        if original.status not in (Status.FAILED, Status.CANCELED):
+            raise ConflictError(
+                f"only failed or canceled generations can be retried; {generation_id} is {original.status.value}"
+            )
+        runtime = self.runtime
+        provider = choose_provider(original.spec.provider, runtime.settings)
+        mode = check_capabilities(original.spec, len(original.references), CAPABILITIES[provider], LABELS[provider])
+        generation, _ = await asyncio.to_thread(
+            store.create_generation,
+            runtime.engine,
+            spec=original.spec,
+            references=original.references,
+            provider=provider,
+            mode=mode,
+            parent_id=original.id,
+            warnings=original.warnings,
+        )
+        await enqueue(runtime, generation)
+        return generation
+
+    async def deliver_callback(self, provider: str, token: str, payload: Any) -> bool:
+        """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
+        runtime = self.runtime
+        generation = await asyncio.to_thread(store.find_by_callback_token, runtime.engine, token)
+        if generation is None or generation.provider != provider:
+            raise NotFoundError("no generation expects this callback")
+        hint = runtime.provider(provider).parse_callback(payload)
+        if hint.task_id and generation.provider_task_id and hint.task_id != generation.provider_task_id:
+            log.warning("callback for %s names task %s, not its own; ignored", generation.id, hint.task_id)
+            return False
+        if generation.status.terminal:
+            return False
+        await DBOS.send_async(generation.id, {"hint": hint.state.value}, WAKE)
+        return True
+
+    async def fetch(self, generation_id: str) -> Generation:
+        """Look again at a generation that ran out of time: retrieve its video if the provider finished."""
+        runtime = self.runtime
+        generation = await self.get(generation_id)
+        if generation.status is Status.COMPLETED:
+            return generation
+        if not (generation.status is Status.FAILED and generation.error_kind == "timed_out"):
+            raise ConflictError(
+                f"generation {generation_id} is {generation.status.value}; only one that timed out "
+                "waiting for its provider can be fetched again"
+            )
+        await start_fetch(runtime, generation)
+        return await self.get(generation_id)
+
+
+def adapt_to(
+    spec: GenerationSpec, caps: Capabilities, image_count: int, label: str
+) -> tuple[GenerationSpec, list[str]]:
+    """The old routes' leniency: move each setting the provider cannot do to the nearest one it can, and say so."""
+    changes: dict[str, Any] = {}
+    warnings: list[str] = []
+    if spec.resolution not in caps.resolutions:
+        changes["resolution"] = caps.resolutions[0]
+    if spec.aspect_ratio not in caps.aspect_ratios:
+        changes["aspect_ratio"] = caps.aspect_ratios[0]
+    adjusted = spec.model_copy(update=changes)
+    mode = resolve_mode(adjusted.mode, image_count, adjusted.model_tier, caps)
+    durations = caps.allowed_durations(mode, adjusted.resolution) or caps.durations
+    if adjusted.duration_seconds not in durations:
+        changes["duration_seconds"] = min(durations, key=lambda d: (abs(d - adjusted.duration_seconds), -d))
+    for name, value in changes.items():
+        warnings.append(f"{name}={getattr(spec, name)} is not available on {label}; using {value}")
+    return spec.model_copy(update=changes), warnings
+
+
+async def enqueue(runtime: Runtime, generation: Generation) -> None:
+    """Start the generation's workflow on its provider's queue; the workflow id is the generation id, so doing
+    this twice starts it once."""
+    queue = await DBOS.retrieve_queue_async(queue_name(generation.provider or ""))
+    if queue is None:
+        raise RuntimeError(f"no queue for provider {generation.provider}")
+    with SetWorkflowID(generation.id):
+        await queue.enqueue_async(generation_workflow, generation.id)
+
+
+async def ensure_workflow(runtime: Runtime, generation: Generation) -> int:
+    """A generation stored but never enqueued (the process died in between) gets its workflow now."""
+    status = await DBOS.get_workflow_status_async(generation.id)
+    if status is not None:
+        return 0
+    log.warning("generation %s had no workflow; starting it", generation.id)
+    await enqueue(runtime, generation)
+    return 1
+
+
+async def start_fetch(runtime: Runtime, generation: Generation) -> int:
+    attempt = await asyncio.to_thread(store.bump_fetch_attempts, runtime.engine, generation.id)
+    label = LABELS.get(generation.provider or "", "the provider")
+    if not await asyncio.to_thread(
+        store.reopen_for_fetch,
+        runtime.engine,
+        generation.id,
+        f"asking {label} again about task {generation.provider_task_id}",
+    ):
+        return 0
+    runtime.events.publish(generation.id)
+    with SetWorkflowID(f"{generation.id}-fetch-{attempt}"):
+        await DBOS.start_workflow_async(fetch_workflow, generation.id, generation.provider_task_id)
+    return 1

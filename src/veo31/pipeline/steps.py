@@ -1,0 +1,249 @@
+"""The checkpointed steps of a generation. Each step's result is recorded by DBOS, so after a crash the
+workflow resumes past the steps that finished — above all `submit`, which creates (and pays for) the provider
+task at most once.
+
+Steps catch the errors a person can act on (`Veo31Error`), record the generation as failed with that reason,
+and return a value that tells the workflow to stop. Each step first re-reads the generation: one that was
+canceled (or already ended) meanwhile is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from datetime import timedelta
+from typing import Any
+
+from dbos import DBOS
+
+from veo31.domain import (
+    Generation,
+    InvalidMediaError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderState,
+    ResultExpiredError,
+    Status,
+    Veo31Error,
+)
+from veo31.media.poster import write_poster
+from veo31.media.probe import probe_video
+from veo31.pipeline.runtime import Runtime, current
+from veo31.prompts.templates import write_prompt
+from veo31.providers.base import ImageInput, SubmitRequest
+from veo31.store import generations as store
+from veo31.store.tables import utcnow
+
+log = logging.getLogger("veo31.pipeline")
+
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024
+
+
+async def load(runtime: Runtime, generation_id: str) -> Generation:
+    return await asyncio.to_thread(store.get_generation, runtime.engine, generation_id)
+
+
+async def fail(runtime: Runtime, generation_id: str, error: Veo31Error, *, stage: str) -> None:
+    kind = error.kind if isinstance(error, ProviderError) else type(error).__name__
+    await runtime.set_status(
+        generation_id, Status.FAILED, f"{stage}: {error.message}", error_kind=kind, error_message=error.message
+    )
+
+
+@DBOS.step()
+async def prepare(generation_id: str) -> bool:
+    """Write the prompt (unless the request brought one). False when the generation should not go on."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal:
+        return False
+    await runtime.set_status(generation_id, Status.PREPARING)
+    written = write_prompt(generation.spec, image_count=len(generation.references))
+    await runtime.update(
+        generation_id, prompt=written.prompt, negative_prompt=written.negative_prompt, prompt_writer=written.writer
+    )
+    return True
+
+
+@DBOS.step()
+async def submit(generation_id: str) -> str | None:
+    """Create the provider task (paid) and record its id. None when it failed (the reason is recorded)."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal or not generation.provider:
+        return None
+    provider = runtime.provider(generation.provider)
+    images = []
+    for reference in generation.references:
+        content = await asyncio.to_thread(runtime.blobs.local_path(reference.blob_key).read_bytes)
+        images.append(ImageInput(content, reference.mime_type, reference.source_url))
+    request = SubmitRequest(
+        prompt=generation.prompt or "",
+        negative_prompt=generation.negative_prompt,
+        mode=generation.mode or "text",
+        model_tier=generation.spec.model_tier,
+        duration_seconds=generation.spec.duration_seconds,
+        aspect_ratio=generation.spec.aspect_ratio,
+        resolution=generation.spec.resolution,
+        seed=generation.spec.seed,
+        images=tuple(images),
+        callback_url=callback_url(runtime, generation),
+    )
+    try:
+        task = await provider.submit(request)
+    except Veo31Error as error:
+        await fail(runtime, generation_id, error, stage=f"{provider.label} refused the submission")
+        return None
+    await asyncio.to_thread(store.add_provider_task, runtime.engine, generation_id, task.provider, task.task_id)
+    deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
+    await runtime.set_status(
+        generation_id,
+        Status.SUBMITTED,
+        f"{provider.label} task {task.task_id}",
+        provider_task_id=task.task_id,
+        deadline_at=deadline,
+    )
+    return task.task_id
+
+
+def callback_url(runtime: Runtime, generation: Generation) -> str | None:
+    """Where the provider may call back; only when a public URL is set (otherwise we poll)."""
+    public = runtime.settings.public_url
+    if not public or not generation.provider:
+        return None
+    return f"{public}/v1/callbacks/{generation.provider}/{generation.callback_token}"
+
+
+@DBOS.step()
+async def start_waiting(generation_id: str) -> bool:
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal:
+        return False
+    await runtime.set_status(generation_id, Status.GENERATING)
+    return True
+
+
+@DBOS.step()
+async def check(generation_id: str, task_id: str, mind_deadline: bool = True) -> str:
+    """Ask the provider where the task stands: 'generating', 'succeeded', 'failed', 'stopped' or 'overdue'."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal:
+        return "stopped"
+    provider = runtime.provider(generation.provider or "")
+    try:
+        status = await provider.status(task_id)
+    except ProviderError as error:
+        if error.retryable:
+            log.warning("status check for %s failed, will ask again: %s", generation_id, error.message)
+            return _still_waiting_or_overdue(generation, mind_deadline)
+        await fail(runtime, generation_id, error, stage=f"{provider.label} status check")
+        return "failed"
+    if status.state is ProviderState.SUCCEEDED:
+        await runtime.update(generation_id, provider_video_url=status.video_url)
+        return "succeeded"
+    if status.state is ProviderState.FAILED and status.error is not None:
+        await fail(runtime, generation_id, status.error, stage=f"{provider.label} generation")
+        return "failed"
+    return _still_waiting_or_overdue(generation, mind_deadline)
+
+
+def _still_waiting_or_overdue(generation: Generation, mind_deadline: bool) -> str:
+    if mind_deadline and generation.deadline_at is not None and utcnow() >= generation.deadline_at:
+        return "overdue"
+    return "generating"
+
+
+@DBOS.step()
+async def give_up_waiting(generation_id: str, task_id: str) -> None:
+    runtime = current()
+    minutes = runtime.settings.generation_deadline_seconds / 60
+    await runtime.set_status(
+        generation_id,
+        Status.FAILED,
+        f"no result within {minutes:g} min; task {task_id} is kept",
+        error_kind="timed_out",
+        error_message=f"the provider did not finish within {minutes:g} minutes; veo31 keeps task {task_id} and "
+        "retrieves the video if it finishes later (or run `veo31 fetch`)",
+    )
+
+
+@DBOS.step(
+    retries_allowed=True,
+    max_attempts=3,
+    interval_seconds=2.0,
+    should_retry=lambda error: isinstance(error, ProviderConnectionError),
+)
+async def retrieve(generation_id: str, task_id: str) -> bool:
+    """Download the finished video, verify it by decoding it, write its poster, store both atomically."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status in (Status.COMPLETED, Status.CANCELED):
+        return generation.status is Status.COMPLETED
+    await runtime.set_status(generation_id, Status.RETRIEVING)
+    provider = runtime.provider(generation.provider or "")
+    scratch = runtime.blobs.scratch_dir()
+    video = scratch / f"{generation_id}.mp4"
+    poster = scratch / f"{generation_id}.jpg"
+    try:
+        status = await provider.status(task_id)
+        url = status.video_url or generation.provider_video_url
+        if not url:
+            raise ResultExpiredError(f"{provider.label} reports no video for task {task_id}", provider=provider.name)
+        size = await _download(runtime, provider, generation_id, url, video)
+        info = await asyncio.to_thread(probe_video, video)
+        await asyncio.to_thread(write_poster, video, poster)
+        runtime.blobs.put_file(f"videos/{generation_id}.mp4", video)
+        runtime.blobs.put_file(f"videos/{generation_id}.jpg", poster)
+    except ProviderConnectionError:
+        raise  # transient: DBOS runs this step again
+    except InvalidMediaError as error:
+        await fail(
+            runtime,
+            generation_id,
+            InvalidMediaError(f"the provider's file is not a playable video: {error.message}"),
+            stage="retrieval",
+        )
+        return False
+    except Veo31Error as error:
+        await fail(runtime, generation_id, error, stage="retrieval")
+        return False
+    finally:
+        for leftover in (video, poster):
+            if leftover.exists():
+                os.unlink(leftover)
+    video_info: dict[str, Any] = {
+        "width": info.width,
+        "height": info.height,
+        "duration": round(info.duration, 3),
+        "fps": info.fps,
+        "codec": info.codec,
+        "has_audio": info.has_audio,
+        "bytes": size,
+    }
+    await runtime.set_status(
+        generation_id,
+        Status.COMPLETED,
+        f"{info.width}×{info.height}, {info.duration:.1f} s",
+        video_key=f"videos/{generation_id}.mp4",
+        poster_key=f"videos/{generation_id}.jpg",
+        video_info=video_info,
+        provider_video_url=url,
+    )
+    return True
+
+
+async def _download(runtime: Runtime, provider: Any, generation_id: str, url: str, target: Any) -> int:
+    """Download; if the provider's link expired, ask it for a fresh one once before giving up."""
+    try:
+        return await provider.download(url, target, max_bytes=MAX_VIDEO_BYTES)
+    except ResultExpiredError:
+        fresh = await provider.fresh_url(url)
+        if not fresh:
+            raise ResultExpiredError(
+                f"{provider.label}'s link expired and the video is gone; generate it again", provider=provider.name
+            ) from None
+        await runtime.note(generation_id, "the provider's link had expired; using a fresh one")
+        return await provider.download(fresh, target, max_bytes=MAX_VIDEO_BYTES)

@@ -1,0 +1,38 @@
+"""The sweeper: every few minutes, look again at generations that ran out of time.
+
+A generation that hit its deadline keeps its provider task id. If the provider finished late, the sweeper
+starts a fetch workflow that retrieves the video after all (at most three tries per generation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from veo31.pipeline.runtime import Runtime
+from veo31.store import generations as store
+from veo31.store.tables import utcnow
+
+log = logging.getLogger("veo31.sweeper")
+
+
+async def sweep_forever(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(runtime.settings.sweep_interval_seconds)
+        try:
+            await sweep(runtime)
+        except Exception:  # the sweeper must outlive any one bad pass; the error is logged, not hidden
+            log.exception("sweep failed; trying again next round")
+
+
+async def sweep(runtime: Runtime) -> int:
+    """One pass; returns how many generations it set going again."""
+    from veo31.pipeline.service import ensure_workflow, start_fetch
+
+    started = 0
+    for generation in await asyncio.to_thread(store.overdue_generations, runtime.engine, utcnow()):
+        if generation.status.terminal and generation.provider_task_id:
+            started += await start_fetch(runtime, generation)
+    for generation in await asyncio.to_thread(store.unfinished_generations, runtime.engine):
+        started += await ensure_workflow(runtime, generation)
+    return started

@@ -1,0 +1,55 @@
+"""One DBOS workflow per generation (workflow id = generation id): prepare → submit → wait → retrieve.
+
+The wait is `recv` with a timeout: a provider callback sends the workflow a message and wakes it at once; on
+timeout it asks the provider itself, backing off from `first_poll_seconds` to `max_poll_seconds`, until the
+generation's deadline. Either way the provider's status call decides — a callback is only a knock on the door.
+"""
+
+from __future__ import annotations
+
+from dbos import DBOS
+
+from veo31.pipeline import steps
+from veo31.pipeline.runtime import current
+
+WAKE = "wake"
+
+
+@DBOS.workflow(name="veo31.generation")
+async def generation_workflow(generation_id: str) -> str:
+    if not await steps.prepare(generation_id):
+        return "stopped"
+    task_id = await steps.submit(generation_id)
+    if task_id is None:
+        return "failed"
+    return await follow_task(generation_id, task_id)
+
+
+@DBOS.workflow(name="veo31.fetch")
+async def fetch_workflow(generation_id: str, task_id: str) -> str:
+    """Look once more at a task that outlived its deadline: retrieve it if it finished, else keep waiting later."""
+    state = await steps.check(generation_id, task_id, mind_deadline=False)
+    if state == "succeeded":
+        return "completed" if await steps.retrieve(generation_id, task_id) else "failed"
+    if state == "generating":
+        await steps.give_up_waiting(generation_id, task_id)
+        return "still generating"
+    return state
+
+
+async def follow_task(generation_id: str, task_id: str) -> str:
+    settings = current().settings
+    if not await steps.start_waiting(generation_id):
+        return "stopped"
+    delay = settings.first_poll_seconds
+    while True:
+        await DBOS.recv_async(WAKE, timeout_seconds=delay)
+        state = await steps.check(generation_id, task_id)
+        if state == "succeeded":
+            return "completed" if await steps.retrieve(generation_id, task_id) else "failed"
+        if state in ("failed", "stopped"):
+            return state
+        if state == "overdue":
+            await steps.give_up_waiting(generation_id, task_id)
+            return "overdue"
+        delay = min(settings.max_poll_seconds, delay * 1.5)

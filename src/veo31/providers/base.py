@@ -1,0 +1,55 @@
+"""The provider contract: every way of making a video offers the same few operations.
+
+`submit` creates exactly one remote task; `status` is the authority on its outcome; `parse_callback` reads a
+callback as a hint only; `download` streams a finished video to a local file; `fresh_url` asks for a new link
+when the old one expired (None where the provider has no such thing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from veo31.domain import Capabilities, ProviderStatus, ProviderTask
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    content: bytes
+    mime_type: str
+    source_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    """One generation as a provider needs it: the written prompt, the resolved mode, and the images' bytes."""
+
+    prompt: str
+    mode: str
+    model_tier: str
+    duration_seconds: int
+    aspect_ratio: str
+    resolution: str
+    negative_prompt: str | None = None
+    seed: int | None = None
+    images: tuple[ImageInput, ...] = field(default=())
+    callback_url: str | None = None
+
+
+class Provider(Protocol):
+    name: str
+    label: str
+    capabilities: Capabilities
+
+    async def submit(self, request: SubmitRequest) -> ProviderTask: ...
+
+    async def status(self, task_id: str) -> ProviderStatus: ...
+
+    def parse_callback(self, payload: Any) -> ProviderStatus: ...
+
+    async def download(self, url: str, target: Path, *, max_bytes: int) -> int: ...
+
+    async def fresh_url(self, url: str) -> str | None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,87 @@
+"""Kie.ai behind the provider contract: our request → Kie's generate body, Kie's answers → our statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from veo31.config import Settings
+from veo31.domain import Capabilities, ProviderStatus, ProviderTask, TaskNotFoundError
+from veo31.providers._http import stream_to_file
+from veo31.providers.base import ImageInput, SubmitRequest
+from veo31.providers.kie import KieClient
+from veo31.providers.kie_status import read_kie_status
+
+KIE_CAPABILITIES = Capabilities(
+    durations=(8,),  # spec §4: clips are 8 s; `duration` is undocumented, so it is never sent
+    aspect_ratios=("16:9", "9:16"),
+    resolutions=("720p", "1080p", "4k"),
+    images={"text": (0, 0), "first_frame": (1, 1), "first_last": (2, 2), "reference": (1, 3)},
+    model_tiers=("fast", "quality", "lite"),
+    tiers_by_mode={"reference": ("fast", "lite")},
+    callbacks=True,
+    upgrades=("1080p", "4k"),
+)
+GENERATION_TYPES = {
+    "text": "TEXT_2_VIDEO",
+    "first_frame": "FIRST_AND_LAST_FRAMES_2_VIDEO",
+    "first_last": "FIRST_AND_LAST_FRAMES_2_VIDEO",
+    "reference": "REFERENCE_2_VIDEO",
+}
+MODELS = {"fast": "veo3_fast", "quality": "veo3", "lite": "veo3_lite"}
+
+
+class KieProvider:
+    name = "kie"
+    label = "Kie.ai"
+    capabilities = KIE_CAPABILITIES
+
+    def __init__(self, client: KieClient) -> None:
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KieProvider:
+        return cls(KieClient.from_settings(settings))
+
+    async def submit(self, request: SubmitRequest) -> ProviderTask:
+        image_urls = [await self._public_url(image) for image in request.images]
+        prompt = request.prompt
+        if request.negative_prompt:
+            # Kie's Veo body has no negative prompt field; Veo reads a plain "Avoid" sentence well enough.
+            prompt = f"{prompt.rstrip()} Avoid: {request.negative_prompt.strip().rstrip('.')}."
+        return await self.client.generate(
+            prompt,
+            model=MODELS[request.model_tier],  # type: ignore[arg-type]
+            image_urls=image_urls,
+            generation_type=GENERATION_TYPES[request.mode],  # type: ignore[arg-type]
+            aspect_ratio=request.aspect_ratio,  # type: ignore[arg-type]
+            resolution=request.resolution,  # type: ignore[arg-type]
+            seeds=None if request.seed is None else 10000 + request.seed % 90000,
+            enable_translation=True,
+            callback_url=request.callback_url,
+        )
+
+    async def _public_url(self, image: ImageInput) -> str:
+        """The user's own public URL when there is one; otherwise the bytes go through Kie's upload host."""
+        if image.source_url:
+            return image.source_url
+        upload = await self.client.upload_file(image.content, upload_path="images/veo31")
+        return upload.download_url
+
+    async def status(self, task_id: str) -> ProviderStatus:
+        return await self.client.record_info(task_id)
+
+    def parse_callback(self, payload: Any) -> ProviderStatus:
+        return read_kie_status(payload)
+
+    async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
+        return await stream_to_file(self.client.http, url, target, provider=self.name, max_bytes=max_bytes)
+
+    async def fresh_url(self, url: str) -> str | None:
+        try:
+            return await self.client.download_url(url)
+        except TaskNotFoundError:
+            return None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

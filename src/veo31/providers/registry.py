@@ -1,0 +1,55 @@
+"""Providers by name, and which one `auto` means. Built-in providers come in through the same door as any other.
+
+`auto` takes the first configured provider in this order; a provider asked for by name must be configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from veo31.config import Settings
+from veo31.domain import Capabilities, ConfigurationError, InputError
+from veo31.providers.base import Provider
+from veo31.providers.kie_provider import KIE_CAPABILITIES, KieProvider
+
+ProviderFactory = Callable[[Settings], Provider]
+
+PROVIDERS: dict[str, ProviderFactory] = {"kie": KieProvider.from_settings}
+CAPABILITIES: dict[str, Capabilities] = {"kie": KIE_CAPABILITIES}
+LABELS = {"kie": "Kie.ai", "gemini": "Google", "local": "the local renderer"}
+SETUP_HINTS = {"kie": "set KIE_API_KEY", "gemini": "set GEMINI_API_KEY", "local": "upgrade veo31"}
+ORDER = ("kie", "gemini", "local")
+
+
+def is_configured(name: str, settings: Settings) -> bool:
+    if name == "kie":
+        return settings.kie_api_key is not None
+    return False
+
+
+def configured_providers(settings: Settings) -> list[str]:
+    return [name for name in ORDER if name in PROVIDERS and is_configured(name, settings)]
+
+
+def choose_provider(requested: str, settings: Settings) -> str:
+    """The provider a request goes to: `auto` → the first configured one; a name → that one, if configured."""
+    if requested == "auto":
+        configured = configured_providers(settings)
+        if not configured:
+            raise ConfigurationError(
+                "no video provider is configured: set KIE_API_KEY (or run `veo31 serve --emulate` to use the "
+                "built-in Kie.ai emulator)"
+            )
+        return configured[0]
+    if requested not in PROVIDERS:
+        raise InputError(f"provider {requested!r} is not available in this version; use auto or kie", field="provider")
+    if not is_configured(requested, settings):
+        raise InputError(
+            f"{LABELS[requested]} is not configured on this server: {SETUP_HINTS[requested]}", field="provider"
+        )
+    return requested
+
+
+def build_providers(settings: Settings) -> dict[str, Provider]:
+    """One client (with its connection pool) per configured provider, for the life of the process."""
+    return {name: PROVIDERS[name](settings) for name in configured_providers(settings)}

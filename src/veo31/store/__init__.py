@@ -1,0 +1,1 @@
+"""Storage: SQL tables and migrations (SQLAlchemy + Alembic), and blob storage for videos and images."""
