@@ -317,6 +317,7 @@ class Generation:
     parent_id: str | None = None
     idempotency_key: str | None = None
     deadline_at: datetime | None = None
+    submit_started_at: datetime | None = None
 
 
 # -- the request --------------------------------------------------------------------------------------------------

@@ -278,7 +278,7 @@ class GenerationService:
             return False
         if generation.status.terminal:
             return False
-        await DBOS.send_async(generation.id, {"hint": hint.state.value}, WAKE)
+        await DBOS.send_async(generation.id, {"hint": hint.state.value, "task_id": hint.task_id}, WAKE)
         return True
 
     async def fetch(self, generation_id: str) -> Generation:

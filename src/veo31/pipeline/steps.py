@@ -25,6 +25,7 @@ from veo31.domain import (
     ProviderState,
     ResultExpiredError,
     Status,
+    SubmissionUncertainError,
     Veo31Error,
 )
 from veo31.media.poster import write_poster
@@ -32,6 +33,7 @@ from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current
 from veo31.prompts.templates import write_prompt
 from veo31.providers.base import ImageInput, SubmitRequest
+from veo31.providers.registry import LABELS
 from veo31.store import generations as store
 from veo31.store.tables import utcnow
 
@@ -66,19 +68,47 @@ async def prepare(generation_id: str) -> bool:
     return True
 
 
+UNCERTAIN = "?uncertain"
+
+
 @DBOS.step()
 async def submit(generation_id: str) -> str | None:
-    """Create the provider task (paid) and record its id. None when it failed (the reason is recorded)."""
+    """Create the provider task (paid) and record its id at once.
+
+    Returns the task id; None when the submission failed (the reason is recorded); UNCERTAIN when a task may
+    exist but its id is unknown — a request that was sent and never answered, or a process that died while
+    submitting (the marker written before sending says so). Then nothing is sent again: the workflow waits for
+    the task's callback to name it, or fails saying what to check.
+    """
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status.terminal or not generation.provider:
         return None
+    if generation.provider_task_id:
+        return generation.provider_task_id  # recorded before a crash that came before this step's checkpoint
+    if generation.submit_started_at is not None:
+        return UNCERTAIN
     provider = runtime.provider(generation.provider)
+    request = await submit_request(runtime, generation)
+    await runtime.update(generation_id, submit_started_at=utcnow())
+    try:
+        task = await provider.submit(request)
+    except SubmissionUncertainError as error:
+        await runtime.note(generation_id, error.message)
+        return UNCERTAIN
+    except Veo31Error as error:
+        await fail(runtime, generation_id, error, stage=f"{provider.label} refused the submission")
+        return None
+    await record_task(runtime, generation_id, provider.name, provider.label, task.task_id)
+    return task.task_id
+
+
+async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequest:
     images = []
     for reference in generation.references:
         content = await asyncio.to_thread(runtime.blobs.local_path(reference.blob_key).read_bytes)
         images.append(ImageInput(content, reference.mime_type, reference.source_url))
-    request = SubmitRequest(
+    return SubmitRequest(
         prompt=generation.prompt or "",
         negative_prompt=generation.negative_prompt,
         mode=generation.mode or "text",
@@ -90,21 +120,87 @@ async def submit(generation_id: str) -> str | None:
         images=tuple(images),
         callback_url=callback_url(runtime, generation),
     )
-    try:
-        task = await provider.submit(request)
-    except Veo31Error as error:
-        await fail(runtime, generation_id, error, stage=f"{provider.label} refused the submission")
-        return None
-    await asyncio.to_thread(store.add_provider_task, runtime.engine, generation_id, task.provider, task.task_id)
+
+
+async def record_task(
+    runtime: Runtime, generation_id: str, provider: str, label: str, task_id: str, detail: str | None = None
+) -> None:
     deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
     await runtime.set_status(
         generation_id,
         Status.SUBMITTED,
-        f"{provider.label} task {task.task_id}",
-        provider_task_id=task.task_id,
+        detail or f"{label} task {task_id}",
+        provider_task_id=task_id,
         deadline_at=deadline,
     )
-    return task.task_id
+    await asyncio.to_thread(store.add_provider_task, runtime.engine, generation_id, provider, task_id)
+
+
+@DBOS.step()
+async def can_adopt(generation_id: str) -> bool:
+    """An uncertain submission can be resolved only if the provider was given our callback URL."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal:
+        return False
+    if callback_url(runtime, generation) is None:
+        await fail_uncertain(runtime, generation)
+        return False
+    await runtime.note(
+        generation_id,
+        "the submission's outcome is unknown; waiting for the provider's callback "
+        "to name the task (nothing is sent again)",
+    )
+    return True
+
+
+@DBOS.step()
+async def adopt(generation_id: str, task_id: str) -> bool:
+    """Take the task a callback named as ours — only after the provider confirms it exists in our account and
+    was made from our prompt."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal or generation.provider_task_id:
+        return bool(generation.provider_task_id == task_id)
+    provider = runtime.provider(generation.provider or "")
+    try:
+        status = await provider.status(task_id)
+    except Veo31Error:
+        return False
+    sent_prompt = (status.extra.get("params") or {}).get("prompt")
+    if sent_prompt is not None and generation.prompt and not str(sent_prompt).startswith(generation.prompt):
+        log.warning("callback for %s named task %s made from another prompt; ignored", generation_id, task_id)
+        return False
+    await record_task(
+        runtime,
+        generation_id,
+        provider.name,
+        provider.label,
+        task_id,
+        f"{provider.label} task {task_id}, learnt from its callback",
+    )
+    return True
+
+
+@DBOS.step()
+async def give_up_adopting(generation_id: str) -> None:
+    runtime = current()
+    await fail_uncertain(runtime, await load(runtime, generation_id))
+
+
+async def fail_uncertain(runtime: Runtime, generation: Generation) -> None:
+    label = LABELS.get(generation.provider or "", "the provider")
+    since = generation.submit_started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if generation.submit_started_at else "?"
+    await fail(
+        runtime,
+        generation.id,
+        SubmissionUncertainError(
+            f"{label} may have created (and charged) a task for this generation, submitted at {since}, but never named "
+            "it; veo31 did not send it again. Check the provider's logs (Kie.ai: https://kie.ai/logs) before retrying",
+            provider=generation.provider or "",
+        ),
+        stage="submission",
+    )
 
 
 def callback_url(runtime: Runtime, generation: Generation) -> str | None:

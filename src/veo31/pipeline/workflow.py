@@ -20,9 +20,29 @@ async def generation_workflow(generation_id: str) -> str:
     if not await steps.prepare(generation_id):
         return "stopped"
     task_id = await steps.submit(generation_id)
+    if task_id == steps.UNCERTAIN:
+        task_id = await adopt_from_callback(generation_id)
     if task_id is None:
         return "failed"
     return await follow_task(generation_id, task_id)
+
+
+async def adopt_from_callback(generation_id: str) -> str | None:
+    """After an uncertain submission, wait for the provider's callback to name the task; verify, then adopt it."""
+    if not await steps.can_adopt(generation_id):
+        return None
+    settings = current().settings
+    for _ in range(20):  # forged or foreign callbacks are ignored; a bound keeps a flood of them finite
+        message = await DBOS.recv_async(WAKE, timeout_seconds=settings.generation_deadline_seconds)
+        if message is None:
+            break
+        task_id = message.get("task_id") if isinstance(message, dict) else None
+        if message.get("canceled") if isinstance(message, dict) else False:
+            return None
+        if task_id and await steps.adopt(generation_id, task_id):
+            return str(task_id)
+    await steps.give_up_adopting(generation_id)
+    return None
 
 
 @DBOS.workflow(name="veo31.fetch")

@@ -330,4 +330,5 @@ def _to_domain(row: GenerationRow, history: list[StatusChange], references: list
         parent_id=row.parent_id,
         idempotency_key=row.idempotency_key,
         deadline_at=row.deadline_at,
+        submit_started_at=row.submit_started_at,
     )

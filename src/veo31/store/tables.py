@@ -59,6 +59,7 @@ class GenerationRow(Base):
     parent_id: Mapped[str | None] = mapped_column(String(32), index=True)
     callback_token: Mapped[str] = mapped_column(String(64), unique=True)
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submit_started_at: Mapped[datetime | None]
     deadline_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

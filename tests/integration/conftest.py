@@ -1,0 +1,92 @@
+"""An in-process veo31 server (create_app on a real port) wired to the session's Kie emulator, with callbacks."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from veo31.api.app import create_app
+from veo31.config import load_settings
+from veo31.emulators.serve import ServerThread
+
+FINAL = {"completed", "failed", "canceled"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Api:
+    """A synchronous client for the server under test, with the waits a test needs."""
+
+    def __init__(self, url: str, data_dir: Path) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.http = httpx.Client(base_url=url, timeout=60)
+
+    def create(self, *, files: list[bytes] | None = None, expect: int = 201, headers: dict[str, str] | None = None,
+               **fields: Any) -> dict[str, Any]:
+        if files is not None:
+            multipart = [("images", (f"p{index}.png", content, "image/png")) for index, content in enumerate(files)]
+            data = {key: str(value) for key, value in fields.items()}
+            response = self.http.post("/v1/generations", files=multipart, data=data, headers=headers)
+        else:
+            response = self.http.post("/v1/generations", json=fields, headers=headers)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def get(self, generation_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/v1/generations/{generation_id}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait(self, generation_id: str, statuses: set[str] = FINAL, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            generation = self.get(generation_id)
+            if generation["status"] in statuses:
+                return generation
+            assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
+            time.sleep(0.05)
+
+    def statuses(self, generation: dict[str, Any]) -> list[str]:
+        return [change["status"] for change in generation["history"]]
+
+
+@pytest.fixture(scope="session")
+def api_server(kie_server: KieEmulatorHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    data_dir = tmp_path_factory.mktemp("veo31-data")
+    port = free_port()
+    settings = load_settings(
+        kie_api_key=KIE_TEST_KEY, kie_base_url=kie_server.url, kie_upload_base_url=kie_server.url,
+        data_dir=data_dir, public_url=f"http://127.0.0.1:{port}", allow_private_urls=True, port=port,
+        first_poll_seconds=1.0, max_poll_seconds=2.0, wake_interval_seconds=0.05, generation_deadline_seconds=120,
+        sweep_interval_seconds=3600,
+    )
+    with ServerThread(create_app(settings), port=port) as server:
+        yield Api(server.url, data_dir)
+
+
+@pytest.fixture
+def api(api_server: Api, kie: KieEmulatorHandle) -> Api:
+    """The session's veo31 server; the emulator behind it is reset for each test."""
+    return api_server
+
+
+def hosted_image(kie: KieEmulatorHandle, content: bytes | None = None) -> str:
+    """Put an image on the emulator's upload host and return its (loopback) URL."""
+    response = kie.control.post(
+        "/api/file-base64-upload", headers={"Authorization": f"Bearer {KIE_TEST_KEY}"},
+        json={"base64Data": base64.b64encode(content or png_bytes()).decode(), "uploadPath": "test"},
+    )
+    return response.json()["data"]["downloadUrl"]
