@@ -125,3 +125,59 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+class ServeProcess:
+    """`veo31 serve` as a real subprocess on a port of its own: started, killed (-9 if asked) and restarted."""
+
+    def __init__(self, env: dict[str, str], port: int, data_dir: str) -> None:
+        import os
+
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "VEO31_"))}
+        self.env = {**clean, **env, "VEO31_PORT": str(port), "VEO31_DATA_DIR": data_dir}
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: Any = None
+        self.log_path = f"{data_dir}/serve.log"
+
+    def start(self, timeout: float = 60) -> None:
+        import subprocess
+        import sys
+        import time
+
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "veo31", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"veo31 serve exited with {self.process.returncode}: {self.log()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"veo31 serve did not start: {self.log()[-2000:]}")
+
+    def kill(self) -> None:
+        import signal
+
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     allow_private_urls: bool = False
+    allowed_private_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="CIDRs image URLs may point into though private (an internal image host)"
+    )
     default_provider: ProviderName = "auto"
 
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds allowed for one provider call.")
@@ -83,6 +86,18 @@ class Settings(BaseSettings):
     def _split_tokens(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [token.strip() for token in value.split(",") if token.strip()]
+        return value
+
+    @field_validator("allowed_private_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for network in value or []:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network such as 10.0.0.0/8") from None
         return value
 
     @field_validator("kie_api_key", "gemini_api_key", mode="before")

@@ -34,8 +34,14 @@ class Api:
         self.data_dir = data_dir
         self.http = httpx.Client(base_url=url, timeout=60)
 
-    def create(self, *, files: list[bytes] | None = None, expect: int = 201, headers: dict[str, str] | None = None,
-               **fields: Any) -> dict[str, Any]:
+    def create(
+        self,
+        *,
+        files: list[bytes] | None = None,
+        expect: int = 201,
+        headers: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         if files is not None:
             multipart = [("images", (f"p{index}.png", content, "image/png")) for index, content in enumerate(files)]
             data = {key: str(value) for key, value in fields.items()}
@@ -68,9 +74,17 @@ def api_server(kie_server: KieEmulatorHandle, tmp_path_factory: pytest.TempPathF
     data_dir = tmp_path_factory.mktemp("veo31-data")
     port = free_port()
     settings = load_settings(
-        kie_api_key=KIE_TEST_KEY, kie_base_url=kie_server.url, kie_upload_base_url=kie_server.url,
-        data_dir=data_dir, public_url=f"http://127.0.0.1:{port}", allow_private_urls=True, port=port,
-        first_poll_seconds=1.0, max_poll_seconds=2.0, wake_interval_seconds=0.05, generation_deadline_seconds=120,
+        kie_api_key=KIE_TEST_KEY,
+        kie_base_url=kie_server.url,
+        kie_upload_base_url=kie_server.url,
+        data_dir=data_dir,
+        public_url=f"http://127.0.0.1:{port}",
+        allow_private_urls=True,
+        port=port,
+        first_poll_seconds=1.0,
+        max_poll_seconds=2.0,
+        wake_interval_seconds=0.05,
+        generation_deadline_seconds=120,
         sweep_interval_seconds=3600,
     )
     with ServerThread(create_app(settings), port=port) as server:
@@ -86,7 +100,8 @@ def api(api_server: Api, kie: KieEmulatorHandle) -> Api:
 def hosted_image(kie: KieEmulatorHandle, content: bytes | None = None) -> str:
     """Put an image on the emulator's upload host and return its (loopback) URL."""
     response = kie.control.post(
-        "/api/file-base64-upload", headers={"Authorization": f"Bearer {KIE_TEST_KEY}"},
+        "/api/file-base64-upload",
+        headers={"Authorization": f"Bearer {KIE_TEST_KEY}"},
         json={"base64Data": base64.b64encode(content or png_bytes()).decode(), "uploadPath": "test"},
     )
     return response.json()["data"]["downloadUrl"]

@@ -16,8 +16,12 @@ STEPS = ["queued", "preparing", "submitted", "generating", "retrieving", "comple
 
 
 def test_upload_to_a_stored_verified_video(api: Api, kie: KieEmulatorHandle, tmp_path) -> None:
-    started = api.create(files=[png_bytes(), png_bytes(colour=(20, 90, 200))], product_name="Red Cube",
-                         use_case="turntable_360", aspect_ratio="9:16")
+    started = api.create(
+        files=[png_bytes(), png_bytes(colour=(20, 90, 200))],
+        product_name="Red Cube",
+        use_case="turntable_360",
+        aspect_ratio="9:16",
+    )
     assert started["status"] == "queued" and started["mode"] == "reference" and started["video_url"] is None
     done = api.wait(started["id"])
     assert done["status"] == "completed", done["error"]
@@ -97,11 +101,18 @@ def test_forged_callbacks_change_nothing(api: Api, kie: KieEmulatorHandle) -> No
     generation = api.wait(api.create()["id"], {"generating"})
     wrong = api.http.post("/v1/callbacks/kie/not-a-real-token", json={"code": 200, "data": {"taskId": "x"}})
     assert wrong.status_code == 404
-    fake = {"code": 200, "msg": "ok", "data": {"taskId": "someone-elses", "info": {"resultUrls": ["http://evil/x.mp4"]}}}
+    fake = {
+        "code": 200,
+        "msg": "ok",
+        "data": {"taskId": "someone-elses", "info": {"resultUrls": ["http://evil/x.mp4"]}},
+    }
     token = _callback_token(kie, generation["provider_task_id"])
     assert api.http.post(f"/v1/callbacks/kie/{token}", json=fake).json() == {"received": True, "woke": False}
-    claim = {"code": 200, "msg": "ok",
-             "data": {"taskId": generation["provider_task_id"], "info": {"resultUrls": ["http://evil/x.mp4"]}}}
+    claim = {
+        "code": 200,
+        "msg": "ok",
+        "data": {"taskId": generation["provider_task_id"], "info": {"resultUrls": ["http://evil/x.mp4"]}},
+    }
     assert api.http.post(f"/v1/callbacks/kie/{token}", json=claim).json()["woke"] is True
     time.sleep(0.5)
     assert api.get(generation["id"])["status"] == "generating", "the provider, not the callback, decides"
@@ -131,19 +142,34 @@ def test_a_result_that_is_gone_fails_with_that_reason(api: Api, kie: KieEmulator
 @pytest.mark.parametrize(
     ("fault", "kind", "words"),
     [
-        ({"kind": "fail", "flag": 2, "error_code": 400,
-          "msg": "Your prompt was flagged by Website as violating content policies."}, "content_rejected", "flagged"),
-        ({"kind": "fail", "flag": 3, "error_code": 501, "msg": "Video generation failed"}, "generation_failed",
-         "failed"),
-        ({"kind": "error", "endpoint": "generate", "code": 451, "msg": "Failed to fetch the image"},
-         "reference_image_unreachable", "public"),
+        (
+            {
+                "kind": "fail",
+                "flag": 2,
+                "error_code": 400,
+                "msg": "Your prompt was flagged by Website as violating content policies.",
+            },
+            "content_rejected",
+            "flagged",
+        ),
+        (
+            {"kind": "fail", "flag": 3, "error_code": 501, "msg": "Video generation failed"},
+            "generation_failed",
+            "failed",
+        ),
+        (
+            {"kind": "error", "endpoint": "generate", "code": 451, "msg": "Failed to fetch the image"},
+            "reference_image_unreachable",
+            "public",
+        ),
         ({"kind": "rate_limit", "endpoint": "generate", "count": None, "retry_after": 120}, "rate_limited", "429"),
         ({"kind": "server_error", "endpoint": "generate"}, "unavailable", "Internal Error"),
         ({"kind": "error", "endpoint": "generate", "code": 408, "msg": "Upstream timed out"}, "timed_out", "408"),
     ],
 )
-def test_provider_failures_end_in_the_right_reason(api: Api, kie: KieEmulatorHandle, fault: dict, kind: str,
-                                                  words: str) -> None:
+def test_provider_failures_end_in_the_right_reason(
+    api: Api, kie: KieEmulatorHandle, fault: dict, kind: str, words: str
+) -> None:
     kie.control.post("/_emulator/faults", json=fault).raise_for_status()
     done = api.wait(api.create(files=[png_bytes()])["id"])
     assert done["status"] == "failed", done["history"]

@@ -15,6 +15,7 @@ import io
 import ipaddress
 import socket
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -47,6 +48,7 @@ async def fetch_image(
     url: str,
     *,
     allow_private: bool = False,
+    allowed_networks: Sequence[str] = (),
     max_bytes: int = 20 * 1024 * 1024,
     time_limit: float = 15.0,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -55,19 +57,36 @@ async def fetch_image(
     try:
         async with asyncio.timeout(time_limit):
             async with httpx.AsyncClient(follow_redirects=False, transport=transport, timeout=time_limit) as client:
-                return await _fetch(client, url, allow_private=allow_private, max_bytes=max_bytes)
+                policy = AddressPolicy(
+                    allow_private, tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
+                )
+                return await _fetch(client, url, policy=policy, max_bytes=max_bytes)
     except TimeoutError:
         raise ImageFetchError(
             f"{_short(url)} took longer than {time_limit:g} s to download", field="image_urls"
         ) from None
 
 
-async def _fetch(client: httpx.AsyncClient, url: str, *, allow_private: bool, max_bytes: int) -> bytes:
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which resolved addresses a fetch may connect to: public ones, plus any private network allowed by name."""
+
+    allow_private: bool = False
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def permits(self, address: str) -> bool:
+        if self.allow_private or is_public_address(address):
+            return True
+        ip = ipaddress.ip_address(address.split("%")[0])
+        return any(ip in network for network in self.allowed_networks)
+
+
+async def _fetch(client: httpx.AsyncClient, url: str, *, policy: AddressPolicy, max_bytes: int) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
         target = httpx.URL(url) if _is_http(url) else None
         if target is None or not target.host:
             raise UnsafeUrlError(f"{_short(url)} is not an http(s) URL", field="image_urls")
-        address = await checked_address(target, allow_private=allow_private)
+        address = await checked_address(target, policy)
         pinned = target.copy_with(host=address)
         headers = {"Host": target.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Accept": "image/*"}
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
@@ -101,21 +120,20 @@ async def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> by
     return b"".join(chunks)
 
 
-async def checked_address(url: httpx.URL, *, allow_private: bool) -> str:
-    """Resolve the URL's host and return an address to connect to, refusing non-public ones."""
+async def checked_address(url: httpx.URL, policy: AddressPolicy) -> str:
+    """Resolve the URL's host and return an address to connect to, refusing any the policy does not permit."""
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(url.host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise ImageFetchError(f"the host {url.host} does not resolve", field="image_urls") from None
     addresses = [str(info[4][0]) for info in infos]
-    if not allow_private:
-        for address in addresses:
-            if not is_public_address(address):
-                raise UnsafeUrlError(
-                    f"{url.host} resolves to a non-public address ({address}); veo31 only fetches public URLs",
-                    field="image_urls",
-                )
+    for address in addresses:
+        if not policy.permits(address):
+            raise UnsafeUrlError(
+                f"{url.host} resolves to a non-public address ({address}); veo31 only fetches public URLs",
+                field="image_urls",
+            )
     return addresses[0]
 
 
@@ -147,7 +165,12 @@ def normalise_image(data: bytes, *, label: str = "image") -> NormalisedImage:
                     )
                 opened.load()
                 image = ImageOps.exif_transpose(opened)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidMediaError(
+            f"{label} has more than {MAX_PIXELS // 1_000_000} megapixels; refused as a possible decompression bomb",
+            field="images",
+        ) from None
+    except UnidentifiedImageError:
         raise InvalidMediaError(f"{label} is not a readable JPEG, PNG or WebP image", field="images") from None
     except (OSError, SyntaxError, ValueError):
         raise InvalidMediaError(f"{label} is damaged or truncated", field="images") from None

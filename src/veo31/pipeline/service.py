@@ -111,6 +111,7 @@ class GenerationService:
                 fetch_image(
                     url,
                     allow_private=settings.allow_private_urls,
+                    allowed_networks=settings.allowed_private_networks,
                     max_bytes=settings.max_image_bytes,
                     time_limit=settings.image_fetch_timeout,
                 )
