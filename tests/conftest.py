@@ -140,10 +140,12 @@ class ServeProcess:
         self.log_path = f"{data_dir}/serve.log"
 
     def start(self, timeout: float = 60) -> None:
+        import os
         import subprocess
         import sys
         import time
 
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "veo31", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT

@@ -327,14 +327,29 @@ async def enqueue(runtime: Runtime, generation: Generation) -> None:
         await queue.enqueue_async(generation_workflow, generation.id)
 
 
+ENDED_WORKFLOW = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "SUCCESS")
+
+
 async def ensure_workflow(runtime: Runtime, generation: Generation) -> int:
-    """A generation stored but never enqueued (the process died in between) gets its workflow now."""
+    """Every unfinished generation has a live workflow: one never enqueued (the process died in between) gets it
+    now; one whose workflow ended without finishing it (a bug, or DBOS gave up recovering it) is failed with that
+    reason, so nothing waits forever."""
     status = await DBOS.get_workflow_status_async(generation.id)
-    if status is not None:
-        return 0
-    log.warning("generation %s had no workflow; starting it", generation.id)
-    await enqueue(runtime, generation)
-    return 1
+    if status is None:
+        log.warning("generation %s had no workflow; starting it", generation.id)
+        await enqueue(runtime, generation)
+        return 1
+    if status.status in ENDED_WORKFLOW:  # set_status leaves a generation alone if it ended meanwhile
+        reason = status.status.lower().replace("_", " ")
+        await runtime.set_status(
+            generation.id,
+            Status.FAILED,
+            f"its workflow ended ({reason})",
+            error_kind="interrupted",
+            error_message=f"veo31 could not finish this generation (its workflow ended: {reason}); retry it",
+        )
+        return 1
+    return 0
 
 
 async def start_fetch(runtime: Runtime, generation: Generation) -> int:

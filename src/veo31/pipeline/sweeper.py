@@ -16,9 +16,14 @@ from veo31.store.tables import utcnow
 log = logging.getLogger("veo31.sweeper")
 
 
+FIRST_SWEEP_SECONDS = 5.0
+
+
 async def sweep_forever(runtime: Runtime) -> None:
+    delay = min(FIRST_SWEEP_SECONDS, runtime.settings.sweep_interval_seconds)
     while True:
-        await asyncio.sleep(runtime.settings.sweep_interval_seconds)
+        await asyncio.sleep(delay)
+        delay = runtime.settings.sweep_interval_seconds
         try:
             await sweep(runtime)
         except Exception:  # the sweeper must outlive any one bad pass; the error is logged, not hidden
@@ -26,7 +31,7 @@ async def sweep_forever(runtime: Runtime) -> None:
 
 
 async def sweep(runtime: Runtime) -> int:
-    """One pass; returns how many generations it set going again."""
+    """One pass; returns how many generations it set going again (or closed because their workflow ended)."""
     from veo31.pipeline.service import ensure_workflow, start_fetch
 
     started = 0

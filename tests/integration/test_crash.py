@@ -1,0 +1,135 @@
+"""Crash safety: `kill -9` the server again and again while 50 generations run; restart it each time.
+
+Every generation must end completed, the emulator must have received exactly 50 generate calls (nothing paid
+twice), and every stored MP4 must decode. The emulator runs as its own process, so it outlives each crash.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import KIE_TEST_KEY, ServeProcess
+from tests.integration.conftest import free_port
+from veo31.media.probe import probe_video
+
+GENERATIONS = 50
+MIN_KILLS = 20
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "veo31",
+            "emulate",
+            "kie",
+            "--port",
+            str(port),
+            "--generation-seconds",
+            "3",
+            "--clip-seconds",
+            "1",
+            "--key",
+            KIE_TEST_KEY,
+        ],
+        stdout=(tmp_path / "emulator.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{url}/_emulator/state", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_repeated_kill_9_loses_nothing_and_pays_once(emulator_process: str, tmp_path: Path) -> None:
+    port = free_port()
+    server = ServeProcess(
+        {
+            "KIE_API_KEY": KIE_TEST_KEY,
+            "KIE_BASE_URL": emulator_process,
+            "KIE_UPLOAD_BASE_URL": emulator_process,
+            "VEO31_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "VEO31_FIRST_POLL_SECONDS": "1",
+            "VEO31_MAX_POLL_SECONDS": "2",
+            "VEO31_WAKE_INTERVAL_SECONDS": "0.05",
+        },
+        port,
+        str(tmp_path / "data"),
+    )
+    server.start()
+    ids: dict[int, str] = {}
+    creating = threading.Thread(target=create_all, args=(server.url, ids), daemon=True)
+    creating.start()
+    rng = random.Random(20261125)
+    kills = 0
+    try:
+        while kills < MIN_KILLS + 2:
+            time.sleep(rng.uniform(0.2, 2.5))  # any moment: mid-request, mid-submit, mid-download
+            server.kill()
+            kills += 1
+            server.start()
+        creating.join(120)
+        deadline = time.monotonic() + 300
+        while not all_done(server.url, ids) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        final = [httpx.get(f"{server.url}/v1/generations/{gid}", timeout=30).json() for gid in ids.values()]
+    finally:
+        server.stop()
+    assert kills >= MIN_KILLS
+    assert len(ids) == GENERATIONS
+    assert [g["status"] for g in final] == ["completed"] * GENERATIONS, [
+        (g["id"], g["status"], g["error"]) for g in final if g["status"] != "completed"
+    ]
+    calls = httpx.get(f"{emulator_process}/_emulator/state").json()["calls"]
+    assert calls["generate"] == GENERATIONS, "each generation was submitted (and paid for) exactly once"
+    videos = sorted((tmp_path / "data" / "blobs" / "videos").glob("*.mp4"))
+    assert len(videos) == GENERATIONS
+    for video in videos:
+        assert probe_video(video).frames > 0
+
+
+def create_all(url: str, ids: dict[int, str]) -> None:
+    """Like a careful client: each request carries an Idempotency-Key and is repeated until it is answered."""
+    for number in range(GENERATIONS):
+        while number not in ids:
+            try:
+                response = httpx.post(
+                    f"{url}/v1/generations",
+                    json={"product_name": f"crash {number}"},
+                    headers={"Idempotency-Key": f"crash-{number}"},
+                    timeout=10,
+                )
+                if response.status_code in (200, 201):
+                    ids[number] = response.json()["id"]
+            except httpx.TransportError:
+                time.sleep(0.2)
+        time.sleep(0.05)
+
+
+def all_done(url: str, ids: dict[int, str]) -> bool:
+    if len(ids) < GENERATIONS:
+        return False
+    try:
+        page = httpx.get(f"{url}/v1/generations", params={"limit": 100, "status": "completed"}, timeout=10).json()
+    except (httpx.TransportError, ValueError):
+        return False
+    return {item["id"] for item in page["items"]} >= set(ids.values())
