@@ -130,12 +130,13 @@ def closed_port_url() -> str:
 class ServeProcess:
     """`veo31 serve` as a real subprocess on a port of its own: started, killed (-9 if asked) and restarted."""
 
-    def __init__(self, env: dict[str, str], port: int, data_dir: str) -> None:
+    def __init__(self, env: dict[str, str], port: int, data_dir: str, args: tuple[str, ...] = ()) -> None:
         import os
 
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "VEO31_"))}
         self.env = {**clean, **env, "VEO31_PORT": str(port), "VEO31_DATA_DIR": data_dir}
         self.url = f"http://127.0.0.1:{port}"
+        self.args = args
         self.process: Any = None
         self.log_path = f"{data_dir}/serve.log"
 
@@ -148,7 +149,7 @@ class ServeProcess:
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "veo31", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "veo31", "serve", *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
         deadline = time.monotonic() + timeout

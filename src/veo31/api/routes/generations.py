@@ -22,7 +22,7 @@ CREATE_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/GenerationCreate"}},
+            "application/json": {"schema": GenerationCreate.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
