@@ -88,6 +88,8 @@ async def _state(emulator: KieEmulator, _: Request) -> Response:
             "params": {key: value for key, value in task.params.items() if not key.startswith("_")},
             "callBackUrl": task.callback_url,
             "callbacks": task.callbacks,
+            "createdAt": task.created_at,
+            "completedAt": task.completed_at,
             "charged": task.charged,
             "faults": [fault.kind for fault in task.faults],
         }

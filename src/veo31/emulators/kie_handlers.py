@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -252,7 +253,8 @@ class KieEmulator:
             faults=faults,
             cost=cost,
         )
-        self.world.spawn(self.run(task, self.config.generation_seconds))
+        jitter = random.uniform(0, self.config.generation_jitter_seconds)
+        self.world.spawn(self.run(task, self.config.generation_seconds + jitter))
         return self.answer(200, "success", {"taskId": task.task_id})
 
     async def fetch_images(self, urls: list[str]) -> list[tuple[int, int]]:

@@ -40,6 +40,10 @@ class KieEmulatorConfig(BaseModel):
 
     api_keys: list[str] | None = Field(default=None, description="accepted keys; null accepts any non-empty key")
     generation_seconds: float = Field(default=30.0, ge=0, description="simulated time from submit to done")
+    generation_jitter_seconds: float = Field(default=0.0, ge=0, description="random extra time per task")
+    result_min_bytes: int = Field(
+        default=0, ge=0, le=2**31, description="pad results to this size with an MP4 'free' box (players skip it)"
+    )
     clip_seconds: float = Field(default=8.0, gt=0, le=60, description="length of the result videos")
     fps: int = Field(default=24, ge=1, le=60)
     upgrade_1080p_seconds: float = Field(default=60.0, ge=0)
@@ -196,7 +200,7 @@ class KieWorld:
         async with lock:
             if key not in self._render_cache:
                 self._render_cache[key] = await asyncio.to_thread(_render_bytes, *key)
-        return self._render_cache[key]
+        return pad_mp4(self._render_cache[key], self.config.result_min_bytes)
 
     async def thumbnail(self, width: int, height: int) -> bytes:
         return await asyncio.to_thread(_thumbnail_bytes, width, height)
@@ -213,6 +217,15 @@ class KieWorld:
         for job in list(self.background):
             job.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
+
+
+def pad_mp4(content: bytes, size: int) -> bytes:
+    """Grow an MP4 to `size` bytes with a top-level 'free' box, which every player and demuxer skips."""
+    missing = size - len(content)
+    if missing <= 0:
+        return content
+    missing = max(missing, 8)
+    return content + missing.to_bytes(4, "big") + b"free" + bytes(missing - 8)
 
 
 def _render_bytes(width: int, height: int, seconds: float, fps: int) -> bytes:
