@@ -129,3 +129,31 @@ def test_emulate_refuses_bad_options() -> None:
     assert result.returncode == 2 and "bad emulator option" in result.stderr
     result = run("emulate", "kie", "--generation-seconds", "-1")
     assert result.returncode == 2 and "generation_seconds" in result.stderr
+
+
+def test_serve_refuses_an_open_bind_without_tokens(tmp_path: Path) -> None:
+    result = run("serve", "--host", "0.0.0.0", cwd=tmp_path)
+    assert result.returncode == 2 and "VEO31_API_TOKENS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_with_the_built_in_emulator_makes_a_video(tmp_path: Path) -> None:
+    from tests.conftest import ServeProcess
+    from tests.integration.conftest import free_port
+
+    server = ServeProcess(
+        {"VEO31_FIRST_POLL_SECONDS": "0.5"},
+        free_port(),
+        str(tmp_path / "data"),
+        args=("--emulate", "--emulator-port", str(free_port()), "--generation-seconds", "0.5"),
+    )
+    server.start()
+    try:
+        created = httpx.post(f"{server.url}/v1/generations", json={"product_name": "first video"}).json()
+        deadline = time.monotonic() + 60
+        while (body := httpx.get(f"{server.url}/v1/generations/{created['id']}").json())["status"] != "completed":
+            assert time.monotonic() < deadline and body["status"] != "failed", body
+            time.sleep(0.2)
+        assert httpx.get(body["video_url"]).headers["content-type"] == "video/mp4"
+        assert "Kie.ai emulator on" in server.log()
+    finally:
+        server.stop()

@@ -165,6 +165,17 @@ def test_a_result_that_is_gone_fails_with_that_reason(api: Api, kie: KieEmulator
         ({"kind": "rate_limit", "endpoint": "generate", "count": None, "retry_after": 120}, "rate_limited", "429"),
         ({"kind": "server_error", "endpoint": "generate"}, "unavailable", "Internal Error"),
         ({"kind": "error", "endpoint": "generate", "code": 408, "msg": "Upstream timed out"}, "timed_out", "408"),
+        (
+            {"kind": "error", "endpoint": "generate", "code": 422, "msg": "prompt must be in English"},
+            "invalid_request",
+            "English",
+        ),
+        ({"kind": "maintenance", "endpoint": "generate", "count": None}, "unavailable", "maintenance"),
+        (
+            {"kind": "error", "endpoint": "record-info", "code": 422, "msg": "record is null", "count": None},
+            "task_not_found",
+            "record is null",
+        ),
     ],
 )
 def test_provider_failures_end_in_the_right_reason(
