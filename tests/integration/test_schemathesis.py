@@ -37,6 +37,8 @@ def test_no_server_errors_anywhere(tmp_path: Path) -> None:
                 "60",
                 "--workers",
                 "1",  # two workers trip a thread-safety bug in Python 3.11 ast (hypothesis describing lambdas)
+                "--request-timeout",
+                "30",
                 "--seed",
                 "20261125",
             ],

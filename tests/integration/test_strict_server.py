@@ -261,6 +261,13 @@ OTHER: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("old upload route without an image", "POST", "/veo31/generate", {"data": {"use_case": "general"}}, 422),
     ("old URL route without URLs", "POST", "/veo31/generate-from-urls", {"data": {"use_case": "general"}}, 422),
     (
+        "old URL route with empty URLs",
+        "POST",
+        "/veo31/generate-from-urls",
+        {"data": {"reference_image_urls": ["", " , "]}},
+        422,
+    ),
+    (
         "old URL route, duration as words",
         "POST",
         "/veo31/generate-from-urls",

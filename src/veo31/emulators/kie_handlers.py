@@ -47,6 +47,8 @@ PROCESSING_1080P = "1080P is processing. It should be ready in 1-2 minutes. Plea
 PROCESSING_4K = "4k is processing. It should be ready in 5-10 minutes. Please check back shortly."
 Handler = Callable[[Request, list[Fault]], Awaitable[Response]]
 
+_RNG = random.Random()  # our own, so jitter never touches the global generator others rely on
+
 
 class Refusal(Exception):
     """An answer with a non-200 code, raised from deep in a handler."""
@@ -253,7 +255,7 @@ class KieEmulator:
             faults=faults,
             cost=cost,
         )
-        jitter = random.uniform(0, self.config.generation_jitter_seconds)
+        jitter = _RNG.uniform(0, self.config.generation_jitter_seconds)
         self.world.spawn(self.run(task, self.config.generation_seconds + jitter))
         return self.answer(200, "success", {"taskId": task.task_id})
 

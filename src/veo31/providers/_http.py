@@ -38,6 +38,8 @@ USER_AGENT = f"veo31/{__version__} httpx/{httpx.__version__}"
 # Raised before a single byte of the request left this machine: safe to repeat, even for a paid call.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
+_RNG = random.Random()  # our own, so jitter never touches the global generator others rely on
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -61,7 +63,7 @@ class RetryPolicy:
         if retry_after is not None:
             return retry_after if retry_after <= self.max_retry_after else None
         computed = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
-        return computed * (1 - random.uniform(0, self.jitter))
+        return computed * (1 - _RNG.uniform(0, self.jitter))
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.generations import read_upload, split_urls
-from veo31.domain import USE_CASES, Generation, GenerationSpec, ProviderState, ProviderStatus, Status
+from veo31.domain import USE_CASES, Generation, GenerationSpec, InputError, ProviderState, ProviderStatus, Status
 from veo31.pipeline.service import UploadedImage
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
@@ -29,7 +29,9 @@ PROVIDER_ALIASES = {
     "veo": "gemini",
     "local": "local",
 }
-SUBMIT_WAIT_SECONDS = 20.0
+# The old routes answered after submitting; wait that long at most, then answer "queued" (the queue's rate limit
+# may hold a generation back) — the status routes carry on from there.
+SUBMIT_WAIT_SECONDS = 8.0
 
 Text = Annotated[str | None, Form()]
 
@@ -144,6 +146,8 @@ async def generate_from_urls(
     quality: Text = None,
 ) -> dict[str, Any]:
     urls = [url for value in reference_image_urls for url in split_urls(value)]
+    if not urls:
+        raise InputError("reference_image_urls needs at least one http(s) image URL", field="reference_image_urls")
     spec, warnings = lenient_spec(
         use_case=use_case,
         duration_seconds=duration_seconds,
