@@ -85,7 +85,7 @@ async def _state(emulator: KieEmulator, _: Request) -> Response:
             "height": task.height,
             "resolution": task.resolution,
             "parentId": task.parent_id,
-            "params": {key: value for key, value in task.params.items() if not key.startswith("_")},
+            "params": task.params,
             "callBackUrl": task.callback_url,
             "callbacks": task.callbacks,
             "createdAt": task.created_at,

@@ -194,7 +194,7 @@ class KieEmulator:
         return (self.config.public_url or str(request.base_url)).rstrip("/")
 
     def url(self, task: Task, path: str) -> str:
-        return f"{task.params['_base_url']}/{path}"
+        return f"{task.base_url}/{path}"
 
     # -- generation -------------------------------------------------------------------------------------------
 
@@ -293,7 +293,8 @@ class KieEmulator:
         task = Task(
             task_id=secrets.token_hex(16),
             kind=kind,
-            params={**params, "_base_url": self.base_url(request)},
+            params=params,
+            base_url=self.base_url(request),
             model=model,
             width=width,
             height=height,
@@ -439,10 +440,9 @@ class KieEmulator:
 
     async def record_info(self, request: Request, _: list[Fault]) -> Response:
         task = self.find(request.query_params.get("taskId"))
-        params = {key: value for key, value in task.params.items() if not key.startswith("_")}
         data: dict[str, Any] = {
             "taskId": task.task_id,
-            "paramJson": json.dumps(params),
+            "paramJson": json.dumps(task.params),
             "successFlag": task.flag,
             "response": None,
             "errorCode": task.error_code,

@@ -90,6 +90,7 @@ class Task:
     resolution: str
     callback_url: str | None
     faults: list[Fault]
+    base_url: str = ""
     created_at: float = field(default_factory=time.time)
     completed_at: float | None = None
     flag: int = 0

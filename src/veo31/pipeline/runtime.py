@@ -16,7 +16,7 @@ from veo31.config import Settings
 from veo31.domain import Status
 from veo31.pipeline.events import StatusEvents
 from veo31.providers.base import Provider
-from veo31.providers.registry import build_providers
+from veo31.providers.registry import PROVIDERS, build_providers
 from veo31.store import generations as store
 from veo31.store.blobs import BlobStore, LocalBlobStore
 from veo31.store.db import create_db_engine, migrate
@@ -90,7 +90,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     )
     DBOS(config=config)
     DBOS.launch()
-    for name in ("kie",):
+    for name in PROVIDERS:
         await DBOS.register_queue_async(
             queue_name(name),
             worker_concurrency=settings.kie_concurrency,

@@ -167,15 +167,24 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def record_status(engine: Engine, generation_id: str, status: Status, detail: str | None = None, **fields: Any) -> bool:
     """Move to `status` (with a history row) unless the generation already ended or is there. True if it moved."""
+    guard = (GenerationRow.status.not_in(TERMINAL), GenerationRow.status != status.value)
+    return _transition(engine, generation_id, status, detail, guard, fields)
+
+
+def _transition(
+    engine: Engine,
+    generation_id: str,
+    status: Status,
+    detail: str | None,
+    guard: tuple[Any, ...],
+    fields: dict[str, Any],
+) -> bool:
+    """Change the status where `guard` holds, and write the history row, in one transaction."""
     now = utcnow()
     with Session(engine) as session, session.begin():
         result = session.execute(
             update(GenerationRow)
-            .where(
-                GenerationRow.id == generation_id,
-                GenerationRow.status.not_in(TERMINAL),
-                GenerationRow.status != status.value,
-            )
+            .where(GenerationRow.id == generation_id, *guard)
             .values(status=status.value, updated_at=now, **fields)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -268,21 +277,10 @@ def bump_fetch_attempts(engine: Engine, generation_id: str) -> int:
 
 def reopen_for_fetch(engine: Engine, generation_id: str, detail: str) -> bool:
     """Let a generation that failed by timing out be retrieved after all (the provider finished late)."""
-    now = utcnow()
-    with Session(engine) as session, session.begin():
-        result = session.execute(
-            update(GenerationRow)
-            .where(
-                GenerationRow.id == generation_id,
-                GenerationRow.status == Status.FAILED.value,
-                GenerationRow.provider_task_id.is_not(None),
-            )
-            .values(status=Status.GENERATING.value, error_kind=None, error_message=None, updated_at=now)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            return False
-        session.add(StatusChangeRow(generation_id=generation_id, status=Status.GENERATING.value, detail=detail, at=now))
-    return True
+    guard = (GenerationRow.status == Status.FAILED.value, GenerationRow.provider_task_id.is_not(None))
+    return _transition(
+        engine, generation_id, Status.GENERATING, detail, guard, {"error_kind": None, "error_message": None}
+    )
 
 
 def _load(session: Session, rows: Iterable[GenerationRow]) -> list[Generation]:

@@ -8,9 +8,10 @@ generation id, which the status routes accept as well as a raw provider task id;
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.generations import read_upload, split_urls
@@ -130,12 +131,24 @@ async def start(service: Any, spec: GenerationSpec, uploads: list[UploadedImage]
     return created.generation
 
 
-@router.post("/generate-from-urls")
-async def generate_from_urls(
-    request: Request,
-    service: ServiceDep,
-    settings: SettingsDep,
-    reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
+@dataclass(frozen=True)
+class OldFields:
+    """The form fields both old generate routes take."""
+
+    prefer_kie_api: bool
+    use_case: str | None
+    duration_seconds: int | None
+    aspect_ratio: str | None
+    prompt: str | None
+    product_name: str | None
+    additional_prompt: str | None
+    quality: str | None
+
+    def spec(self) -> tuple[GenerationSpec, list[str]]:
+        return lenient_spec(**asdict(self))
+
+
+def old_fields(
     prefer_kie_api: Annotated[bool, Form()] = True,
     use_case: Text = None,
     duration_seconds: Annotated[int | None, Form()] = None,
@@ -143,21 +156,28 @@ async def generate_from_urls(
     prompt: Text = None,
     product_name: Text = None,
     additional_prompt: Text = None,
-    quality: Text = None,
+    quality: Annotated[str | None, Form(description="high → the Quality tier, standard → Fast")] = None,
+) -> OldFields:
+    return OldFields(
+        prefer_kie_api, use_case, duration_seconds, aspect_ratio, prompt, product_name, additional_prompt, quality
+    )
+
+
+OldFieldsDep = Annotated[OldFields, Depends(old_fields)]
+
+
+@router.post("/generate-from-urls")
+async def generate_from_urls(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    fields: OldFieldsDep,
+    reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
 ) -> dict[str, Any]:
     urls = [url for value in reference_image_urls for url in split_urls(value)]
     if not urls:
         raise InputError("reference_image_urls needs at least one http(s) image URL", field="reference_image_urls")
-    spec, warnings = lenient_spec(
-        use_case=use_case,
-        duration_seconds=duration_seconds,
-        aspect_ratio=aspect_ratio,
-        prompt=prompt,
-        product_name=product_name,
-        additional_prompt=additional_prompt,
-        prefer_kie_api=prefer_kie_api,
-        quality=quality,
-    )
+    spec, warnings = fields.spec()
     generation = await start(service, spec, [], urls)
     return await answer(request, settings, service, generation, warnings)
 
@@ -167,30 +187,14 @@ async def generate_from_uploads(
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
+    fields: OldFieldsDep,
     reference_image1: Annotated[UploadFile, File()],
     reference_image2: Annotated[UploadFile | None, File()] = None,
     reference_image3: Annotated[UploadFile | None, File()] = None,
-    prefer_kie_api: Annotated[bool, Form()] = True,
-    use_case: Text = None,
-    duration_seconds: Annotated[int | None, Form()] = None,
-    aspect_ratio: Text = None,
-    prompt: Text = None,
-    product_name: Text = None,
-    additional_prompt: Text = None,
-    quality: Text = None,
 ) -> dict[str, Any]:
     files = [item for item in (reference_image1, reference_image2, reference_image3) if item is not None]
     uploads = [await read_upload(item, settings.max_image_bytes) for item in files]
-    spec, warnings = lenient_spec(
-        use_case=use_case,
-        duration_seconds=duration_seconds,
-        aspect_ratio=aspect_ratio,
-        prompt=prompt,
-        product_name=product_name,
-        additional_prompt=additional_prompt,
-        prefer_kie_api=prefer_kie_api,
-        quality=quality,
-    )
+    spec, warnings = fields.spec()
     generation = await start(service, spec, uploads, [])
     return await answer(request, settings, service, generation, warnings)
 
