@@ -82,6 +82,9 @@ def serve(
         overrides.update(kie_api_key="emulator-key", kie_base_url=emulator.url, kie_upload_base_url=emulator.url)
     try:
         settings = load_settings(**overrides)
+        if emulator is not None and settings.public_url is None:
+            # The built-in emulator runs on this machine, so it can call back to us: no polling wait.
+            settings = load_settings(**overrides, public_url=f"http://127.0.0.1:{settings.port}")
     except ConfigurationError as exc:
         raise fail(exc.message, 2) from None
     from veo31.api.app import create_app

@@ -318,6 +318,12 @@ class Generation:
     idempotency_key: str | None = None
     deadline_at: datetime | None = None
     submit_started_at: datetime | None = None
+    fetch_attempts: int = 0
+
+    @property
+    def workflow_id(self) -> str:
+        """The workflow now responsible: the generation's own, or its latest late fetch."""
+        return f"{self.id}-fetch-{self.fetch_attempts}" if self.fetch_attempts else self.id
 
 
 # -- the request --------------------------------------------------------------------------------------------------

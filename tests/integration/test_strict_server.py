@@ -294,3 +294,30 @@ def test_good_urls_through_the_guard(http: httpx.Client, image_host: str) -> Non
     response = http.post("/v1/generations", json=body)
     assert response.status_code == 201, response.text
     assert wait(http, response.json()["id"], {"completed", "failed"})["status"] == "completed"
+
+
+def test_the_sweeper_retrieves_a_late_video_by_itself(kie: KieEmulatorHandle, tmp_path: Path) -> None:
+    kie.configure(generation_seconds=5)
+    server = ServeProcess(
+        {
+            "KIE_API_KEY": KIE_TEST_KEY,
+            "KIE_BASE_URL": kie.url,
+            "KIE_UPLOAD_BASE_URL": kie.url,
+            "VEO31_FIRST_POLL_SECONDS": "0.3",
+            "VEO31_GENERATION_DEADLINE_SECONDS": "2",
+            "VEO31_SWEEP_INTERVAL_SECONDS": "1",
+        },
+        free_port(),
+        str(tmp_path / "data"),
+    )
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            generation_id = client.post("/v1/generations", json={}).json()["id"]
+            assert wait(client, generation_id, {"failed"})["error"]["kind"] == "timed_out"
+            done = wait(client, generation_id, {"completed"}, timeout=30)
+    finally:
+        server.stop()
+    details = [change["detail"] or "" for change in done["history"]]
+    assert any("asking Kie.ai again" in detail for detail in details)
+    assert kie.calls("generate") == 1

@@ -334,12 +334,14 @@ async def ensure_workflow(runtime: Runtime, generation: Generation) -> int:
     """Every unfinished generation has a live workflow: one never enqueued (the process died in between) gets it
     now; one whose workflow ended without finishing it (a bug, or DBOS gave up recovering it) is failed with that
     reason, so nothing waits forever."""
-    status = await DBOS.get_workflow_status_async(generation.id)
-    if status is None:
+    status = await DBOS.get_workflow_status_async(generation.workflow_id)
+    if status is None and generation.fetch_attempts == 0:
         log.warning("generation %s had no workflow; starting it", generation.id)
         await enqueue(runtime, generation)
         return 1
-    if status.status in ENDED_WORKFLOW:  # set_status leaves a generation alone if it ended meanwhile
+    if (
+        status is not None and status.status in ENDED_WORKFLOW
+    ):  # set_status leaves a generation alone if it ended meanwhile
         reason = status.status.lower().replace("_", " ")
         await runtime.set_status(
             generation.id,
@@ -363,6 +365,6 @@ async def start_fetch(runtime: Runtime, generation: Generation) -> int:
     ):
         return 0
     runtime.events.publish(generation.id)
-    with SetWorkflowID(f"{generation.id}-fetch-{attempt}"):
+    with SetWorkflowID(f"{generation.id}-fetch-{attempt}"):  # = Generation.workflow_id once reopened
         await DBOS.start_workflow_async(fetch_workflow, generation.id, generation.provider_task_id)
     return 1

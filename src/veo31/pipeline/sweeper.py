@@ -1,7 +1,8 @@
 """The sweeper: every few minutes, look again at generations that ran out of time.
 
 A generation that hit its deadline keeps its provider task id. If the provider finished late, the sweeper
-starts a fetch workflow that retrieves the video after all (at most three tries per generation).
+starts a fetch workflow that retrieves the video after all; it looks less and less often (see
+`store.generations.overdue_generations`). It also makes sure every unfinished generation has a live workflow.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ async def sweep(runtime: Runtime) -> int:
     from veo31.pipeline.service import ensure_workflow, start_fetch
 
     started = 0
-    for generation in await asyncio.to_thread(store.overdue_generations, runtime.engine, utcnow()):
+    interval = runtime.settings.sweep_interval_seconds
+    for generation in await asyncio.to_thread(store.overdue_generations, runtime.engine, utcnow(), interval):
         if generation.status.terminal and generation.provider_task_id:
             started += await start_fetch(runtime, generation)
     for generation in await asyncio.to_thread(store.unfinished_generations, runtime.engine):

@@ -218,27 +218,31 @@ def add_provider_task(engine: Engine, generation_id: str, provider: str, task_id
             session.add(ProviderTaskRow(generation_id=generation_id, provider=provider, task_id=task_id, kind=kind))
 
 
-def overdue_generations(engine: Engine, now: datetime) -> list[Generation]:
-    """Generations the sweeper should look at: waiting past their deadline, or failed by timing out."""
+MAX_FETCH_ATTEMPTS = 12
+
+
+def overdue_generations(engine: Engine, now: datetime, base_interval: float) -> list[Generation]:
+    """Generations that failed by running out of time but kept their task, due for another look.
+
+    Looks back off: after n looks the next comes `base_interval * 2**n` after the last, so with the default
+    5 minutes, 12 looks span about two weeks — as long as Kie keeps its records.
+    """
     with Session(engine) as session:
         rows = list(
             session.scalars(
                 select(GenerationRow)
                 .where(
-                    or_(
-                        and_(GenerationRow.status.not_in(TERMINAL), GenerationRow.deadline_at < now),
-                        and_(
-                            GenerationRow.status == Status.FAILED.value,
-                            GenerationRow.error_kind == "timed_out",
-                            GenerationRow.provider_task_id.is_not(None),
-                            GenerationRow.fetch_attempts < 3,
-                        ),
-                    )
+                    GenerationRow.status == Status.FAILED.value,
+                    GenerationRow.error_kind == "timed_out",
+                    GenerationRow.provider_task_id.is_not(None),
+                    GenerationRow.fetch_attempts < MAX_FETCH_ATTEMPTS,
                 )
-                .limit(100)
+                .order_by(GenerationRow.updated_at)
+                .limit(200)
             )
         )
-        return _load(session, rows)
+        due = [row for row in rows if (now - row.updated_at).total_seconds() >= base_interval * 2**row.fetch_attempts]
+        return _load(session, due[:100])
 
 
 def unfinished_generations(engine: Engine, limit: int = 500) -> list[Generation]:
@@ -329,4 +333,5 @@ def _to_domain(row: GenerationRow, history: list[StatusChange], references: list
         idempotency_key=row.idempotency_key,
         deadline_at=row.deadline_at,
         submit_started_at=row.submit_started_at,
+        fetch_attempts=row.fetch_attempts,
     )
