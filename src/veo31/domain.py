@@ -31,6 +31,7 @@ and every message says what to do next — never a key, token or secret.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -39,7 +40,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Veo31Error(Exception):
-    """Root of every error veo31 raises on purpose."""
+    """Root of every error veo31 raises on purpose. `kind` names the error in answers: `invalid_media`, …"""
+
+    kind: str = "error"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" not in cls.__dict__:
+            cls.kind = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__.removesuffix("Error")).lower()
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -91,10 +90,6 @@ def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def status_of(error: Veo31Error) -> int:
     if isinstance(error, CapabilityError | InputError):
         return 422
@@ -116,7 +111,7 @@ def status_of(error: Veo31Error) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Veo31Error)
     async def veo31_error(_: Request, exc: Veo31Error) -> JSONResponse:
-        kind = exc.kind if isinstance(exc, ProviderError) else snake(type(exc).__name__.removesuffix("Error"))
+        kind = exc.kind
         headers = {}
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             headers["Retry-After"] = str(int(exc.retry_after + 0.999))

@@ -47,9 +47,8 @@ async def load(runtime: Runtime, generation_id: str) -> Generation:
 
 
 async def fail(runtime: Runtime, generation_id: str, error: Veo31Error, *, stage: str) -> None:
-    kind = error.kind if isinstance(error, ProviderError) else type(error).__name__
     await runtime.set_status(
-        generation_id, Status.FAILED, f"{stage}: {error.message}", error_kind=kind, error_message=error.message
+        generation_id, Status.FAILED, f"{stage}: {error.message}", error_kind=error.kind, error_message=error.message
     )
 
 
