@@ -115,6 +115,7 @@ def test_tokens_guard_everything_but_health_and_signed_links(strict: ServeProces
     unsigned = done["video_url"].split("?")[0]
     assert httpx.get(unsigned).status_code == 401
     assert httpx.get(unsigned + "?sig=0123456789abcdef0123456789abcdef").status_code == 401
+    assert httpx.get(unsigned, params={"sig": "éé✓"}).status_code == 401
     assert httpx.get(unsigned, headers=AUTH).status_code == 200
 
 

@@ -77,7 +77,8 @@ def sign(request: Request, generation_id: str) -> str:
 
 
 def signature_ok(request: Request, generation_id: str, signature: str | None) -> bool:
-    return bool(signature) and hmac.compare_digest(sign(request, generation_id), signature or "")
+    # bytes, not str: compare_digest refuses non-ASCII strings, and a link's query is whatever a person typed
+    return bool(signature) and hmac.compare_digest(sign(request, generation_id).encode(), (signature or "").encode())
 
 
 def base_url(request: Request, settings: Settings) -> str:
