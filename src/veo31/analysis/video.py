@@ -1,0 +1,180 @@
+"""How the camera moves in a reference video, from optical flow over a few frames a second.
+
+Frames are sampled (about 6 a second, at most 150), shrunk and compared in pairs: a jump in the colour histogram
+is a cut; otherwise dense optical flow (Farneback) gives the image's motion, split into a translation (pan or
+tilt — the image moves opposite to the camera), a radial part (push-in or pull-out) and parallax (the near and
+far parts moving at different speeds: orbit-like). A video longer than the limit is refused by its duration, read
+from the container, before any frame is decoded.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from veo31.analysis.result import CameraMotion, MotionSegment, VideoNotes
+from veo31.domain import InputError, InvalidMediaError
+
+MAX_VIDEO_SECONDS = 600.0
+SAMPLE_FPS = 6.0
+MAX_SAMPLES = 150
+WIDTH = 192
+STILL = 0.012  # frame widths (or scale) per second below which nothing moves
+CUT = 0.45  # Bhattacharyya distance between colour histograms that marks a cut
+
+
+def video_duration(path: Path) -> float:
+    """The duration the container declares (no decoding); InvalidMediaError if it is not a video."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InvalidMediaError(f"{path.name} has no video stream", field="video_reference")
+            stream = container.streams.video[0]
+            if stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+            if container.duration is not None:
+                return container.duration / 1_000_000
+            return 0.0
+    except av.FFmpegError:
+        raise InvalidMediaError(f"{path.name} is not a playable video", field="video_reference") from None
+
+
+def analyse_video(path: Path | str, *, max_seconds: float = MAX_VIDEO_SECONDS) -> VideoNotes:
+    path = Path(path)
+    duration = video_duration(path)
+    if duration > max_seconds:
+        raise InputError(
+            f"the reference video is {duration / 60:.0f} min long; send one of at most "
+            f"{max_seconds / 60:.0f} min (a few seconds of the camera move you want is enough)",
+            field="video_reference",
+        )
+    frames, times, fps = _sample(path, max_seconds)
+    if len(frames) < 2:
+        raise InvalidMediaError(f"{path.name} has too few frames to show any camera motion", field="video_reference")
+    labels: list[tuple[float, float, CameraMotion, float]] = []
+    cuts = 0
+    for (before, after), (start, end) in zip(
+        zip(frames, frames[1:], strict=False), zip(times, times[1:], strict=False), strict=True
+    ):
+        if _is_cut(before, after):
+            cuts += 1
+            continue
+        motion, speed = classify(before, after, max(end - start, 1e-3))
+        labels.append((start, end, motion, speed))
+    segments = _segments(labels)
+    overall = _overall(labels)
+    speeds = [speed for _, _, motion, speed in labels if motion != "static"]
+    mean_speed = float(np.mean(speeds)) if speeds else 0.0
+    pace = (
+        "still" if overall == "static" else "slow" if mean_speed < 0.08 else "moderate" if mean_speed < 0.25 else "fast"
+    )
+    notes = (
+        f"{'A still camera' if overall == 'static' else f'Mostly {overall}'}"
+        + ("" if overall == "static" else f", {pace} pace")
+        + f", over {duration or times[-1]:.1f} s"
+        + (f", {cuts} cut(s)" if cuts else ", no cuts")
+        + "."
+    )
+    return VideoNotes(
+        duration=round(duration or times[-1], 3),
+        fps=round(fps, 3),
+        frames_analysed=len(frames),
+        camera_motion=overall,
+        segments=segments,
+        pace=pace,
+        cuts=cuts,
+        notes=notes,
+    )
+
+
+def _sample(path: Path, max_seconds: float) -> tuple[list[np.ndarray], list[float], float]:
+    frames: list[np.ndarray] = []
+    times: list[float] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 24)
+            step = max(1, round(fps / SAMPLE_FPS))
+            for index, frame in enumerate(container.decode(stream)):
+                moment = float(frame.time) if frame.time is not None else index / fps
+                if moment > max_seconds:
+                    raise InputError(
+                        f"the reference video runs past {max_seconds / 60:.0f} min; send a shorter one",
+                        field="video_reference",
+                    )
+                if index % step:
+                    continue
+                image = frame.to_ndarray(format="rgb24")
+                height = max(2, round(image.shape[0] * WIDTH / image.shape[1]))
+                frames.append(cv2.resize(image, (WIDTH, height), interpolation=cv2.INTER_AREA))
+                times.append(moment)
+                if len(frames) >= MAX_SAMPLES:
+                    break
+    except av.FFmpegError:
+        raise InvalidMediaError(f"{path.name} is damaged partway through", field="video_reference") from None
+    return frames, times, fps
+
+
+def _is_cut(before: np.ndarray, after: np.ndarray) -> bool:
+    histograms = []
+    for image in (before, after):
+        histogram = cv2.calcHist([image], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3)
+        histograms.append(cv2.normalize(histogram, histogram).flatten())
+    return cv2.compareHist(histograms[0], histograms[1], cv2.HISTCMP_BHATTACHARYYA) > CUT
+
+
+def classify(before: np.ndarray, after: np.ndarray, seconds: float) -> tuple[CameraMotion, float]:
+    """The camera motion between two frames, and its speed in frame widths (or scale) per second."""
+    gray = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in (before, after)]
+    flow = cv2.calcOpticalFlowFarneback(gray[0], gray[1], None, 0.5, 3, 21, 3, 5, 1.1, 0)
+    height, width = gray[0].shape
+    dx, dy = flow[..., 0], flow[..., 1]
+    shift_x = float(np.median(dx)) / width / seconds
+    shift_y = float(np.median(dy)) / width / seconds
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    rx, ry = xs - width / 2, ys - height / 2
+    radius_sq = rx**2 + ry**2 + 1e-3
+    zoom = float(np.median((dx * rx + dy * ry) / radius_sq)) / seconds  # relative growth per second
+    left, right = dx[:, : width // 3], dx[:, -width // 3 :]
+    top, bottom = dx[: height // 3], dx[-height // 3 :]
+    parallax = max(abs(float(np.median(top) - np.median(bottom))), abs(float(np.median(left) - np.median(right))))
+    parallax = parallax / width / seconds
+    translation = max(abs(shift_x), abs(shift_y))
+    if translation < STILL and abs(zoom) < STILL:
+        return "static", 0.0
+    if abs(zoom) > translation:
+        return ("push in" if zoom > 0 else "pull out"), abs(zoom)
+    if abs(shift_x) >= abs(shift_y):
+        if parallax > 0.6 * abs(shift_x):
+            return "orbit-like", translation
+        return ("pan right" if shift_x < 0 else "pan left"), translation
+    return ("tilt up" if shift_y > 0 else "tilt down"), translation
+
+
+def _segments(labels: list[tuple[float, float, CameraMotion, float]]) -> list[MotionSegment]:
+    segments: list[MotionSegment] = []
+    for start, end, motion, _ in labels:
+        if segments and segments[-1].motion == motion and abs(segments[-1].end - start) < 1.0:
+            segments[-1] = MotionSegment(start=segments[-1].start, end=round(end, 3), motion=motion)
+        else:
+            segments.append(MotionSegment(start=round(start, 3), end=round(end, 3), motion=motion))
+    return segments
+
+
+def _overall(labels: list[tuple[float, float, CameraMotion, float]]) -> CameraMotion:
+    """The motion that lasts longest; frequent direction changes with no clear winner read as handheld."""
+    moving = Counter()
+    for start, end, motion, _ in labels:
+        if motion != "static":
+            moving[motion] += end - start
+    total = sum(end - start for start, end, _, _ in labels) or 1.0
+    if not moving or sum(moving.values()) < 0.3 * total:
+        return "static"
+    motion, share = moving.most_common(1)[0]
+    if share < 0.45 * sum(moving.values()) and len(moving) >= 3:
+        return "handheld"
+    return motion
