@@ -327,6 +327,7 @@ class Generation:
     deadline_at: datetime | None = None
     submit_started_at: datetime | None = None
     fetch_attempts: int = 0
+    analysis: dict[str, Any] | None = None
 
     @property
     def workflow_id(self) -> str:

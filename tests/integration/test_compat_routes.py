@@ -39,7 +39,8 @@ def test_generate_from_urls_in_the_old_shape(api: Api, kie: KieEmulatorHandle) -
     step3 = body["step3_video_generation"]
     assert step3["provider"] == "kie.ai" and step3["status"] == "submitted" and step3["task_id"]
     assert body["step2_prompt"]["prompt"] and body["step2_prompt"]["use_case"] == "product_video"
-    assert "step1_analysis" in body
+    assert body["step1_analysis"]["analyzer"] == "local" and body["step1_analysis"]["summary"]
+    assert body["step1_analysis"]["images"][0]["background"] == "plain studio"
     assert body["warnings"] == ["duration_seconds=5 is not available on Kie.ai; using 8"]
     assert kie.task(step3["provider_task_id"])["params"]["imageUrls"] == urls
     processing = api.http.get(f"/veo31/kie-status/{step3['task_id']}").json()

@@ -302,3 +302,21 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     metrics = api.http.get("/metrics").text
     assert 'veo31_generations{provider="kie",status="completed"}' in metrics
     assert "veo31_http_request_seconds_bucket" in metrics
+
+
+def test_step1_analysis_shapes_the_prompt(api: Api, kie: KieEmulatorHandle) -> None:
+    from pathlib import Path
+
+    photo = (Path(__file__).parents[1] / "fixtures" / "product-on-white.jpg").read_bytes()
+    done = api.wait(api.create(files=[photo], product_name="Red bottle")["id"])
+    assert done["status"] == "completed"
+    analysis = done["analysis"]
+    assert analysis["analyzer"] == "local" and analysis["colours"][:2] == ["red", "white"]
+    assert analysis["background_surfaces"] == "a plain white studio background"
+    sent = kie.task(done["provider_task_id"])["params"]["prompt"]
+    assert "Scene notes: the product is red" in sent and "plain white studio background" in sent
+
+
+def test_own_prompt_skips_analysis(api: Api) -> None:
+    done = api.wait(api.create(files=[png_bytes()], prompt="Exactly this prompt")["id"])
+    assert done["analysis"] is None and done["prompt"] == "Exactly this prompt"

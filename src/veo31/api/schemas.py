@@ -49,6 +49,7 @@ class GenerationPublic(BaseModel):
     provider_label: str | None
     mode: str | None
     spec: GenerationSpec
+    analysis: dict[str, Any] | None = Field(description="step 1: what the reference photos show")
     prompt: str | None
     negative_prompt: str | None
     prompt_writer: str | None
@@ -81,6 +82,7 @@ class GenerationPublic(BaseModel):
             provider_label=LABELS.get(generation.provider or ""),
             mode=generation.mode,
             spec=generation.spec,
+            analysis=generation.analysis,
             prompt=generation.prompt,
             negative_prompt=generation.negative_prompt,
             prompt_writer=generation.prompt_writer,

@@ -17,6 +17,8 @@ from typing import Any
 
 from dbos import DBOS
 
+from veo31.analysis.local import analyse_images
+from veo31.analysis.result import Analysis
 from veo31.domain import (
     Generation,
     InvalidMediaError,
@@ -54,17 +56,33 @@ async def fail(runtime: Runtime, generation_id: str, error: Veo31Error, *, stage
 
 @DBOS.step()
 async def prepare(generation_id: str) -> bool:
-    """Write the prompt (unless the request brought one). False when the generation should not go on."""
+    """Step 1 and 2: analyse the references, then write the prompt from the analysis — both skipped when the
+    request brought its own prompt. False when the generation should not go on (the reason is recorded)."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status.terminal:
         return False
     await runtime.set_status(generation_id, Status.PREPARING)
-    written = write_prompt(generation.spec, image_count=len(generation.references))
+    analysis = None
+    if not generation.spec.prompt:
+        try:
+            analysis = await analyse_references(runtime, generation)
+        except Veo31Error as error:
+            await fail(runtime, generation_id, error, stage="reference analysis")
+            return False
+        await runtime.update(generation_id, analysis=analysis.model_dump(mode="json"))
+    written = write_prompt(generation.spec, image_count=len(generation.references), analysis=analysis)
     await runtime.update(
         generation_id, prompt=written.prompt, negative_prompt=written.negative_prompt, prompt_writer=written.writer
     )
     return True
+
+
+async def analyse_references(runtime: Runtime, generation: Generation) -> Analysis:
+    images = [
+        await asyncio.to_thread(runtime.blobs.local_path(ref.blob_key).read_bytes) for ref in generation.references
+    ]
+    return await asyncio.to_thread(analyse_images, images, product_name=generation.spec.product_name)
 
 
 UNCERTAIN = "?uncertain"

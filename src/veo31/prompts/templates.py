@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from veo31.analysis.result import Analysis
 from veo31.domain import GenerationSpec
 
 # Google counts about 1,024 tokens for a Veo prompt; ~4 characters a token keeps us well inside it.
@@ -110,16 +111,20 @@ class WrittenPrompt:
     writer: str = "template"
 
 
-def write_prompt(spec: GenerationSpec, *, image_count: int, scene_notes: str | None = None) -> WrittenPrompt:
-    """The prompt for `spec`: its own prompt when it brings one, else the use case's template, filled in."""
+def write_prompt(spec: GenerationSpec, *, image_count: int, analysis: Analysis | None = None) -> WrittenPrompt:
+    """The prompt for `spec`: its own prompt when it brings one, else the use case's template, filled in from the
+    analysis of the references (their colours, surfaces, setting, light, and a reference video's camera move)."""
     negative = spec.negative_prompt or TEMPLATES[spec.use_case].avoid
     if spec.prompt:
         return WrittenPrompt(_fit(_with_extra(spec.prompt, spec.extra_prompt)), negative, writer="user")
     template = TEMPLATES[spec.use_case]
     subject = _subject(spec, image_count)
+    camera = template.camera
+    if analysis is not None and analysis.video is not None and analysis.video.camera_motion != "static":
+        camera = f"{analysis.video.camera_motion} at a {analysis.video.pace} pace, as in the reference video"
     parts = [
         _sentence(template.action.format(subject=subject)),
-        f"Camera: {template.camera}.",
+        f"Camera: {camera}.",
         f"Lighting: {template.lighting}.",
         f"Style: {template.style}, {spec.aspect_ratio} framing.",
         f"Audio: {template.audio}.",
@@ -128,9 +133,29 @@ def write_prompt(spec: GenerationSpec, *, image_count: int, scene_notes: str | N
         parts.insert(
             1, "Keep the product exactly as in the reference images: same shape, colours, materials and labels."
         )
-    if scene_notes:
-        parts.append(f"Scene notes: {scene_notes.strip().rstrip('.')}.")
+    notes = scene_notes(analysis) if analysis is not None else None
+    if notes:
+        parts.append(f"Scene notes: {notes}.")
     return WrittenPrompt(_fit(_with_extra(" ".join(parts), spec.extra_prompt)), negative)
+
+
+def scene_notes(analysis: Analysis) -> str | None:
+    """What the photos show that the prompt should keep: colours, surfaces, setting and light."""
+    if not analysis.images:
+        return None
+    parts = []
+    if analysis.colours:
+        parts.append(f"the product is {_listed(analysis.colours[:3])}")
+    if analysis.materials:
+        parts.append(f"with {analysis.materials[0]}")
+    parts.append(f"seen on {analysis.background_surfaces}")
+    parts.append(f"reference light: {analysis.lighting}")
+    parts.append(f"keep the {analysis.style_and_mood}")
+    return "; ".join(parts)
+
+
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _sentence(text: str) -> str:

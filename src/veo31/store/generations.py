@@ -334,4 +334,5 @@ def _to_domain(row: GenerationRow, history: list[StatusChange], references: list
         deadline_at=row.deadline_at,
         submit_started_at=row.submit_started_at,
         fetch_attempts=row.fetch_attempts,
+        analysis=row.analysis,
     )

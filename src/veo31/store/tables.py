@@ -60,6 +60,7 @@ class GenerationRow(Base):
     callback_token: Mapped[str] = mapped_column(String(64), unique=True)
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     submit_started_at: Mapped[datetime | None]
+    analysis: Mapped[dict[str, Any] | None]
     deadline_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

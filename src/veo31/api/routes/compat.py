@@ -107,12 +107,12 @@ async def answer(
         step3["error"] = generation.error_message
     return {
         "success": generation.status is not Status.FAILED,
-        "step1_analysis": {
+        "step1_analysis": generation.analysis
+        or {
             "analyzer": "none",
-            "note": "reference analysis is not in this version yet; the prompt comes from the use-case template",
-            "images": [
-                {"width": ref.width, "height": ref.height, "mime_type": ref.mime_type} for ref in generation.references
-            ],
+            "note": "skipped: the request brought its own prompt"
+            if generation.spec.prompt
+            else "not finished yet; GET the status_url for it",
         },
         "step2_prompt": {
             "prompt": generation.prompt,

@@ -1,0 +1,23 @@
+"""The reference analysis (step 1) stored with its generation.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("generations") as batch:
+        batch.add_column(sa.Column("analysis", sa.JSON))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("generations") as batch:
+        batch.drop_column("analysis")
