@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from veo31 import __version__
 from veo31.api.deps import load_link_key
 from veo31.api.metrics import GenerationsCollector
-from veo31.api.routes import callbacks, compat, events, generations, health, media
+from veo31.api.routes import analyses, callbacks, compat, events, generations, health, media
 from veo31.config import Settings
 from veo31.domain import (
     AuthenticationError,
@@ -64,7 +64,16 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
     app.state.metrics = CollectorRegistry()
     install_request_metrics(app)
     install_error_handlers(app)
-    for router in (generations.router, events.router, media.router, callbacks.router, compat.router, health.router):
+    routers = (
+        analyses.router,
+        generations.router,
+        events.router,
+        media.router,
+        callbacks.router,
+        compat.router,
+        health.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app
 

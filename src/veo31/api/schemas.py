@@ -18,9 +18,12 @@ class GenerationCreate(GenerationSpec):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     image_urls: list[str] = Field(default_factory=list, max_length=3, description="public http(s) image URLs")
+    video_url: str | None = Field(
+        default=None, max_length=2000, description="a reference video whose camera motion the prompt should follow"
+    )
 
     def spec(self) -> GenerationSpec:
-        return GenerationSpec.model_validate(self.model_dump(exclude={"image_urls"}))
+        return GenerationSpec.model_validate(self.model_dump(exclude={"image_urls", "video_url"}))
 
 
 class StatusChangePublic(BaseModel):

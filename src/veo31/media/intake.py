@@ -52,19 +52,23 @@ async def fetch_image(
     max_bytes: int = 20 * 1024 * 1024,
     time_limit: float = 15.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    accept: str = "image/*",
+    field: str = "image_urls",
 ) -> bytes:
-    """Download a reference image by URL through the SSRF guard; at most `max_bytes`, within `time_limit` s."""
+    """Download a reference (an image, or with `accept` a video) by URL through the SSRF guard; at most
+    `max_bytes`, within `time_limit` s. Errors name `field`."""
     try:
         async with asyncio.timeout(time_limit):
             async with httpx.AsyncClient(follow_redirects=False, transport=transport, timeout=time_limit) as client:
                 policy = AddressPolicy(
                     allow_private, tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
                 )
-                return await _fetch(client, url, policy=policy, max_bytes=max_bytes)
+                return await _fetch(client, url, policy=policy, max_bytes=max_bytes, accept=accept)
     except TimeoutError:
-        raise ImageFetchError(
-            f"{_short(url)} took longer than {time_limit:g} s to download", field="image_urls"
-        ) from None
+        raise ImageFetchError(f"{_short(url)} took longer than {time_limit:g} s to download", field=field) from None
+    except (ImageFetchError, UnsafeUrlError) as error:
+        error.field = field
+        raise
 
 
 @dataclass(frozen=True)
@@ -81,14 +85,14 @@ class AddressPolicy:
         return any(ip in network for network in self.allowed_networks)
 
 
-async def _fetch(client: httpx.AsyncClient, url: str, *, policy: AddressPolicy, max_bytes: int) -> bytes:
+async def _fetch(client: httpx.AsyncClient, url: str, *, policy: AddressPolicy, max_bytes: int, accept: str) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
         target = httpx.URL(url) if _is_http(url) else None
         if target is None or not target.host:
             raise UnsafeUrlError(f"{_short(url)} is not an http(s) URL", field="image_urls")
         address = await checked_address(target, policy)
         pinned = target.copy_with(host=address)
-        headers = {"Host": target.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Accept": "image/*"}
+        headers = {"Host": target.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Accept": accept}
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         try:
             async with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,9 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
+from veo31.analysis.local import analyse_images
+from veo31.analysis.result import Analysis, VideoNotes
+from veo31.analysis.video import analyse_video
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
     Capabilities,
@@ -32,6 +36,7 @@ from veo31.domain import (
 from veo31.media.intake import NormalisedImage, fetch_image, normalise_image
 from veo31.pipeline.runtime import Runtime, current, queue_name
 from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow
+from veo31.prompts.templates import WrittenPrompt, write_prompt
 from veo31.providers.registry import CAPABILITIES, LABELS, choose_provider, configured_providers
 from veo31.store import generations as store
 from veo31.store.db import database_problem
@@ -43,6 +48,18 @@ log = logging.getLogger("veo31.service")
 class UploadedImage:
     content: bytes
     filename: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceVideo:
+    """A reference video for its camera motion: an upload's bytes, or a URL to fetch."""
+
+    content: bytes | None = None
+    url: str | None = None
+    filename: str | None = None
+
+
+MAX_REFERENCE_VIDEO_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,7 @@ class GenerationService:
         idempotency_key: str | None = None,
         lenient: bool = False,
         parent_id: str | None = None,
+        video: ReferenceVideo | None = None,
     ) -> Created:
         """Check, take in the images, store, and start one generation. A used idempotency key returns its one."""
         runtime = self.runtime
@@ -88,7 +106,12 @@ class GenerationService:
         if lenient:
             spec, warnings = adapt_to(spec, caps, count, LABELS[provider])
         mode = check_capabilities(spec, count, caps, LABELS[provider])
-        references = await self._intake(uploads, image_urls)
+        references = [
+            await asyncio.to_thread(self._keep, image, url)
+            for image, url in await self._normalised(uploads, image_urls)
+        ]
+        motion = await self._video_notes(video)
+        seed = {"video": motion.model_dump(mode="json")} if motion is not None else None
         generation, is_new = await asyncio.to_thread(
             store.create_generation,
             runtime.engine,
@@ -99,12 +122,36 @@ class GenerationService:
             idempotency_key=idempotency_key,
             parent_id=parent_id,
             warnings=warnings,
+            analysis=seed,
         )
         if is_new:
             await enqueue(runtime, generation)
         return Created(generation, is_new)
 
-    async def _intake(self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]) -> list[ReferenceImage]:
+    async def analyse(
+        self,
+        spec: GenerationSpec,
+        *,
+        uploads: Sequence[UploadedImage] = (),
+        image_urls: Sequence[str] = (),
+        video: ReferenceVideo | None = None,
+    ) -> tuple[Analysis, WrittenPrompt]:
+        """Steps 1 and 2 alone: what the references show, and the prompt written from it — to edit before
+        generating. Nothing is stored."""
+        count = len(uploads) + len(image_urls)
+        if count > MAX_REFERENCE_IMAGES:
+            raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images, got {count}", field="images")
+        images = await self._normalised(uploads, image_urls)
+        motion = await self._video_notes(video)
+        analysis = await asyncio.to_thread(
+            analyse_images, [image.content for image, _ in images], product_name=spec.product_name, video=motion
+        )
+        return analysis, write_prompt(spec, image_count=len(images), analysis=analysis)
+
+    async def _normalised(
+        self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]
+    ) -> list[tuple[NormalisedImage, str | None]]:
+        """Fetch (through the SSRF guard) and normalise every reference image; nothing is stored yet."""
         settings = self.runtime.settings
         fetched = await asyncio.gather(
             *(
@@ -118,20 +165,44 @@ class GenerationService:
                 for url in image_urls
             )
         )
-        references = []
         sources: list[tuple[bytes, str | None, str]] = [
             (upload.content, None, f"upload {index + 1} ({upload.filename or 'unnamed'})")
             for index, upload in enumerate(uploads)
         ]
         sources += [(content, url, f"image at {url[:60]}") for content, url in zip(fetched, image_urls, strict=True)]
+        normalised = []
         for content, url, label in sources:
             if len(content) > settings.max_image_bytes:
                 raise InputError(
                     f"{label} is larger than {settings.max_image_bytes // (1024 * 1024)} MB", field="images"
                 )
-            image = await asyncio.to_thread(normalise_image, content, label=label)
-            references.append(await asyncio.to_thread(self._keep, image, url))
-        return references
+            normalised.append((await asyncio.to_thread(normalise_image, content, label=label), url))
+        return normalised
+
+    async def _video_notes(self, video: ReferenceVideo | None) -> VideoNotes | None:
+        """The camera motion of a reference video (upload or URL), analysed now from a scratch copy."""
+        if video is None or (video.content is None and not video.url):
+            return None
+        settings = self.runtime.settings
+        content = video.content
+        if content is None:
+            content = await fetch_image(
+                video.url or "",
+                allow_private=settings.allow_private_urls,
+                allowed_networks=settings.allowed_private_networks,
+                max_bytes=MAX_REFERENCE_VIDEO_BYTES,
+                time_limit=60.0,
+                accept="video/*",
+                field="video_reference_url",
+            )
+        if len(content) > MAX_REFERENCE_VIDEO_BYTES:
+            raise InputError("the reference video is larger than 200 MB", field="video_reference")
+        scratch = self.runtime.blobs.scratch_dir() / f"reference-{secrets.token_hex(8)}"
+        try:
+            await asyncio.to_thread(scratch.write_bytes, content)
+            return await asyncio.to_thread(analyse_video, scratch)
+        finally:
+            scratch.unlink(missing_ok=True)
 
     def _keep(self, image: NormalisedImage, source_url: str | None) -> ReferenceImage:
         key = f"images/{image.sha256}.{image.extension}"

@@ -18,7 +18,7 @@ from typing import Any
 from dbos import DBOS
 
 from veo31.analysis.local import analyse_images
-from veo31.analysis.result import Analysis
+from veo31.analysis.result import Analysis, VideoNotes
 from veo31.domain import (
     Generation,
     InvalidMediaError,
@@ -79,10 +79,13 @@ async def prepare(generation_id: str) -> bool:
 
 
 async def analyse_references(runtime: Runtime, generation: Generation) -> Analysis:
+    """The photos' analysis, merged with the reference video's motion (analysed when the request came in)."""
     images = [
         await asyncio.to_thread(runtime.blobs.local_path(ref.blob_key).read_bytes) for ref in generation.references
     ]
-    return await asyncio.to_thread(analyse_images, images, product_name=generation.spec.product_name)
+    seeded = (generation.analysis or {}).get("video")
+    video = VideoNotes.model_validate(seeded) if seeded else None
+    return await asyncio.to_thread(analyse_images, images, product_name=generation.spec.product_name, video=video)
 
 
 UNCERTAIN = "?uncertain"

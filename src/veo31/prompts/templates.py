@@ -114,9 +114,11 @@ class WrittenPrompt:
 def write_prompt(spec: GenerationSpec, *, image_count: int, analysis: Analysis | None = None) -> WrittenPrompt:
     """The prompt for `spec`: its own prompt when it brings one, else the use case's template, filled in from the
     analysis of the references (their colours, surfaces, setting, light, and a reference video's camera move)."""
+    if spec.prompt:  # the person's own (perhaps edited) prompt goes out as written, with only what they added
+        return WrittenPrompt(
+            _fit(_with_extra(spec.prompt, spec.extra_prompt)), spec.negative_prompt or "", writer="user"
+        )
     negative = spec.negative_prompt or TEMPLATES[spec.use_case].avoid
-    if spec.prompt:
-        return WrittenPrompt(_fit(_with_extra(spec.prompt, spec.extra_prompt)), negative, writer="user")
     template = TEMPLATES[spec.use_case]
     subject = _subject(spec, image_count)
     camera = template.camera

@@ -47,6 +47,7 @@ def create_generation(
     parent_id: str | None = None,
     warnings: Sequence[str] = (),
     deadline_at: datetime | None = None,
+    analysis: dict[str, Any] | None = None,
 ) -> tuple[Generation, bool]:
     """Insert a queued generation. With an idempotency key already used, return that one instead (created False).
 
@@ -65,6 +66,7 @@ def create_generation(
         parent_id=parent_id,
         callback_token=secrets.token_urlsafe(32),
         deadline_at=deadline_at,
+        analysis=analysis,
         created_at=now,
         updated_at=now,
         fetch_attempts=0,

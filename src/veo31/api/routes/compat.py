@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.generations import read_upload, split_urls
 from veo31.domain import USE_CASES, Generation, GenerationSpec, InputError, ProviderState, ProviderStatus, Status
-from veo31.pipeline.service import UploadedImage
+from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
 
@@ -126,9 +126,32 @@ async def answer(
     }
 
 
-async def start(service: Any, spec: GenerationSpec, uploads: list[UploadedImage], urls: list[str]) -> Generation:
-    created = await service.create(spec, uploads=uploads, image_urls=urls, lenient=True)
+async def start(
+    service: Any,
+    spec: GenerationSpec,
+    uploads: list[UploadedImage],
+    urls: list[str],
+    video: ReferenceVideo | None = None,
+) -> Generation:
+    created = await service.create(spec, uploads=uploads, image_urls=urls, lenient=True, video=video)
     return created.generation
+
+
+async def reference_video(
+    video_reference: Annotated[UploadFile | None, File(description="a reference video for the camera motion")] = None,
+    video_reference_url: Annotated[str | None, Form()] = None,
+) -> ReferenceVideo | None:
+    if video_reference is not None:
+        content = await video_reference.read(MAX_REFERENCE_VIDEO_BYTES + 1)
+        if len(content) > MAX_REFERENCE_VIDEO_BYTES:
+            raise InputError("the reference video is larger than 200 MB", field="video_reference")
+        return ReferenceVideo(content=content, filename=video_reference.filename)
+    if video_reference_url:
+        return ReferenceVideo(url=video_reference_url.strip())
+    return None
+
+
+VideoDep = Annotated[ReferenceVideo | None, Depends(reference_video)]
 
 
 @dataclass(frozen=True)
@@ -144,7 +167,9 @@ class OldFields:
     additional_prompt: str | None
     quality: str | None
 
-    def spec(self) -> tuple[GenerationSpec, list[str]]:
+    def spec(self, *, prompt_required: bool = False) -> tuple[GenerationSpec, list[str]]:
+        if prompt_required and not (self.prompt and self.prompt.strip()):
+            raise InputError("prompt is required: send the (edited) prompt to generate with", field="prompt")
         return lenient_spec(**asdict(self))
 
 
@@ -172,13 +197,11 @@ async def generate_from_urls(
     service: ServiceDep,
     settings: SettingsDep,
     fields: OldFieldsDep,
+    video: VideoDep,
     reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
 ) -> dict[str, Any]:
-    urls = [url for value in reference_image_urls for url in split_urls(value)]
-    if not urls:
-        raise InputError("reference_image_urls needs at least one http(s) image URL", field="reference_image_urls")
     spec, warnings = fields.spec()
-    generation = await start(service, spec, [], urls)
+    generation = await start(service, spec, [], image_urls(reference_image_urls), video)
     return await answer(request, settings, service, generation, warnings)
 
 
@@ -188,15 +211,84 @@ async def generate_from_uploads(
     service: ServiceDep,
     settings: SettingsDep,
     fields: OldFieldsDep,
+    video: VideoDep,
     reference_image1: Annotated[UploadFile, File()],
     reference_image2: Annotated[UploadFile | None, File()] = None,
     reference_image3: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, Any]:
-    files = [item for item in (reference_image1, reference_image2, reference_image3) if item is not None]
-    uploads = [await read_upload(item, settings.max_image_bytes) for item in files]
+    uploads = await read_uploads(settings, reference_image1, reference_image2, reference_image3)
     spec, warnings = fields.spec()
+    generation = await start(service, spec, uploads, [], video)
+    return await answer(request, settings, service, generation, warnings)
+
+
+@router.post("/analyze-and-prompt")
+async def analyze_and_prompt(
+    service: ServiceDep,
+    settings: SettingsDep,
+    fields: OldFieldsDep,
+    video: VideoDep,
+    reference_image1: Annotated[UploadFile, File()],
+    reference_image2: Annotated[UploadFile | None, File()] = None,
+    reference_image3: Annotated[UploadFile | None, File()] = None,
+) -> dict[str, Any]:
+    """Steps 1 and 2 only: the analysis and the prompt, to edit and send back to /veo31/generate-with-prompt."""
+    uploads = await read_uploads(settings, reference_image1, reference_image2, reference_image3)
+    spec, warnings = fields.spec()
+    analysis, written = await service.analyse(spec, uploads=uploads, video=video)
+    return {
+        "step1_analysis": analysis.model_dump(mode="json"),
+        "step2_prompt": {
+            "prompt": written.prompt,
+            "negative_prompt": written.negative_prompt,
+            "use_case": spec.use_case,
+            "writer": written.writer,
+        },
+        "prompt": written.prompt,
+        "ready_for_editing": True,
+        "warnings": warnings,
+    }
+
+
+@router.post("/generate-with-prompt")
+async def generate_with_prompt(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    fields: OldFieldsDep,
+    reference_image1: Annotated[UploadFile, File()],
+    reference_image2: Annotated[UploadFile | None, File()] = None,
+    reference_image3: Annotated[UploadFile | None, File()] = None,
+) -> dict[str, Any]:
+    """Step 3 with the (edited) prompt exactly as given: no analysis, no rewriting."""
+    uploads = await read_uploads(settings, reference_image1, reference_image2, reference_image3)
+    spec, warnings = fields.spec(prompt_required=True)
     generation = await start(service, spec, uploads, [])
     return await answer(request, settings, service, generation, warnings)
+
+
+@router.post("/generate-with-prompt-urls")
+async def generate_with_prompt_urls(
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    fields: OldFieldsDep,
+    reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
+) -> dict[str, Any]:
+    spec, warnings = fields.spec(prompt_required=True)
+    generation = await start(service, spec, [], image_urls(reference_image_urls))
+    return await answer(request, settings, service, generation, warnings)
+
+
+def image_urls(values: list[str]) -> list[str]:
+    urls = [url for value in values for url in split_urls(value)]
+    if not urls:
+        raise InputError("reference_image_urls needs at least one http(s) image URL", field="reference_image_urls")
+    return urls
+
+
+async def read_uploads(settings: Any, *files: UploadFile | None) -> list[UploadedImage]:
+    return [await read_upload(item, settings.max_image_bytes) for item in files if item is not None]
 
 
 async def status_answer(request: Request, settings: Any, service: Any, task_id: str, provider: str) -> dict[str, Any]:

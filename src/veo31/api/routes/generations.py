@@ -12,11 +12,12 @@ from starlette.datastructures import UploadFile
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic
 from veo31.domain import Generation, InputError, Status
-from veo31.pipeline.service import UploadedImage
+from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])
 
 MULTIPART_FILE_FIELDS = ("images", "image", "reference_image1", "reference_image2", "reference_image3")
+VIDEO_FILE_FIELDS = ("video", "video_reference")
 
 CREATE_BODY = {
     "requestBody": {
@@ -28,6 +29,7 @@ CREATE_BODY = {
                     "type": "object",
                     "properties": {
                         "images": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 3},
+                        "video": {"type": "string", "format": "binary", "description": "a reference video"},
                         "image_urls": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
                         **{name: {"type": "string"} for name in GenerationCreate.model_fields if name != "image_urls"},
                     },
@@ -57,9 +59,13 @@ async def create_generation(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> GenerationPublic:
     """Start a generation. Send the same `Idempotency-Key` again and you get the same generation, never a second."""
-    body, uploads = await read_create_request(request, settings.max_image_bytes)
+    body, uploads, video = await read_create_request(request, settings.max_image_bytes)
     created = await service.create(
-        body.spec(), uploads=uploads, image_urls=body.image_urls, idempotency_key=idempotency_key
+        body.spec(),
+        uploads=uploads,
+        image_urls=body.image_urls,
+        idempotency_key=idempotency_key,
+        video=video,
     )
     if not created.created:
         response.status_code = 200
@@ -67,13 +73,18 @@ async def create_generation(
     return public(request, settings, created.generation)
 
 
-async def read_create_request(request: Request, max_image_bytes: int) -> tuple[GenerationCreate, list[UploadedImage]]:
+Parsed = tuple[GenerationCreate, list[UploadedImage], ReferenceVideo | None]
+
+
+async def read_create_request(request: Request, max_image_bytes: int) -> Parsed:
+    """JSON (image and video URLs) or multipart (files and the same fields), checked the same way."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         try:
-            return GenerationCreate.model_validate_json(await request.body()), []
+            body = GenerationCreate.model_validate_json(await request.body())
         except ValidationError as exc:
             raise InputError(describe(exc)) from None
+        return body, [], ReferenceVideo(url=body.video_url) if body.video_url else None
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return await read_form(request, max_image_bytes)
     raise InputError(
@@ -81,23 +92,37 @@ async def read_create_request(request: Request, max_image_bytes: int) -> tuple[G
     )
 
 
-async def read_form(request: Request, max_image_bytes: int) -> tuple[GenerationCreate, list[UploadedImage]]:
+async def read_form(request: Request, max_image_bytes: int) -> Parsed:
     fields: dict[str, Any] = {}
     uploads: list[UploadedImage] = []
+    video: ReferenceVideo | None = None
     async with request.form(max_files=10, max_fields=60, max_part_size=64 * 1024) as form:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                if name not in MULTIPART_FILE_FIELDS:
-                    raise InputError(f"unexpected file field {name!r}; send images as 'images'", field=name)
-                uploads.append(await read_upload(value, max_image_bytes))
+                if name in VIDEO_FILE_FIELDS:
+                    video = await read_video(value)
+                elif name in MULTIPART_FILE_FIELDS:
+                    uploads.append(await read_upload(value, max_image_bytes))
+                else:
+                    raise InputError(
+                        f"unexpected file field {name!r}; send images as 'images', a video as 'video'", field=name
+                    )
             elif name == "image_urls":
                 fields.setdefault("image_urls", []).extend(split_urls(value))
             elif value != "":
                 fields[name] = value
     try:
-        return GenerationCreate.model_validate(fields), uploads
+        body = GenerationCreate.model_validate(fields)
     except ValidationError as exc:
         raise InputError(describe(exc)) from None
+    return body, uploads, video or (ReferenceVideo(url=body.video_url) if body.video_url else None)
+
+
+async def read_video(upload: UploadFile) -> ReferenceVideo:
+    content = await upload.read(MAX_REFERENCE_VIDEO_BYTES + 1)
+    if len(content) > MAX_REFERENCE_VIDEO_BYTES:
+        raise InputError("the reference video is larger than 200 MB", field="video")
+    return ReferenceVideo(content=content, filename=upload.filename)
 
 
 async def read_upload(upload: UploadFile, max_bytes: int) -> UploadedImage:
