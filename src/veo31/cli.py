@@ -159,6 +159,91 @@ def emulate_kie(
     serve_forever(emulator_app, host=host, port=port)
 
 
+@emulate_app.command("llm")
+def emulate_llm(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8300,
+    key: Annotated[list[str] | None, typer.Option(help="Accept only this API key (repeatable); default any.")] = None,
+    fault: Annotated[
+        list[str] | None, typer.Option(help="Fault for the whole run: rate_limit, server_error, …")
+    ] = None,
+) -> None:
+    """Serve an OpenAI-compatible chat-completions emulator that answers from the images it is sent."""
+    from veo31.emulators.llm import create_llm_emulator
+    from veo31.emulators.serve import serve_forever
+
+    try:
+        faults = [_parse_fault(text) for text in fault or []]
+    except ValueError as exc:
+        raise fail(f"bad emulator option: {_first_error(exc)}", 2) from None
+    emulator_app = create_llm_emulator(api_keys=key or None)
+    for item in faults:
+        emulator_app.state.emulator.faults.add(item)
+    out.print(f"OpenAI-compatible emulator on http://{host}:{port}/v1 — use it with:", soft_wrap=True)
+    out.print(
+        f"  export VEO31_LLM_BASE_URL=http://{host}:{port}/v1 VEO31_LLM_API_KEY=any-key",
+        highlight=False,
+        soft_wrap=True,
+    )
+    serve_forever(emulator_app, host=host, port=port)
+
+
+@app.command()
+def analyze(
+    images: Annotated[list[Path], typer.Argument(help="1–3 reference photos (JPEG, PNG or WebP).")],
+    video: Annotated[Path | None, typer.Option(help="A reference video to take the camera motion from.")] = None,
+    use_case: Annotated[str, typer.Option(help="product_video, hero_image, turntable_360, …")] = "product_video",
+    product: Annotated[str | None, typer.Option(help="The product's name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Steps 1 and 2: analyse reference photos (and a video) and print the prompt a generation would use."""
+    import json
+
+    from pydantic import ValidationError
+
+    from veo31.domain import GenerationSpec, InputError
+    from veo31.pipeline.service import analyse_files
+
+    settings = settings_or_exit()
+    try:
+        spec = GenerationSpec(use_case=use_case, product_name=product)  # type: ignore[arg-type]
+        contents = [_read(path) for path in images]
+        analysis, written = asyncio.run(analyse_files(settings, spec, contents, _read(video) if video else None))
+    except ValidationError as exc:
+        raise fail(_first_error(exc), 2) from None
+    except InputError as exc:
+        raise fail(exc.message, 2) from None
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "analysis": analysis.model_dump(mode="json"),
+                    "prompt": written.prompt,
+                    "negative_prompt": written.negative_prompt,
+                },
+                indent=2,
+            )
+        )
+        return
+    out.print(f"[bold]Analysis[/] ({analysis.analyzer}): {analysis.summary}", soft_wrap=True)
+    for note in analysis.images:
+        out.print(f"  photo {note.index + 1}: {note.notes}", soft_wrap=True, highlight=False)
+    if analysis.video:
+        out.print(f"  video: {analysis.video.notes}", soft_wrap=True, highlight=False)
+    out.print(
+        f"\n[bold]Prompt[/]\n{written.prompt}\n\n[bold]Negative prompt[/]\n{written.negative_prompt}",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}", 2) from None
+
+
 def _parse_fault(text: str) -> object:
     from veo31.emulators.faults import Fault
 

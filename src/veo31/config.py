@@ -62,6 +62,14 @@ class Settings(BaseSettings):
 
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds allowed for one provider call.")
 
+    # Step 1: which analyser reads the references. auto = the vision model when one is configured, else local.
+    analyzer: Literal["auto", "local", "llm"] = "auto"
+    analysis_fallback: bool = Field(default=True, description="fall back to local analysis if the model fails")
+    llm_base_url: str | None = Field(default=None, description="any OpenAI-compatible endpoint, e.g. …/v1")
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(default=60.0, gt=0)
+
     # Reference images
     max_image_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     image_fetch_timeout: float = Field(default=15.0, gt=0)
@@ -107,7 +115,7 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("kie_base_url", "kie_upload_base_url", "public_url")
+    @field_validator("kie_base_url", "kie_upload_base_url", "public_url", "llm_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:

@@ -157,3 +157,70 @@ def test_serve_with_the_built_in_emulator_makes_a_video(tmp_path: Path) -> None:
         assert "Kie.ai emulator on" in server.log()
     finally:
         server.stop()
+
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def test_analyze_prints_the_analysis_and_prompt(tmp_path: Path) -> None:
+    result = run("analyze", str(FIXTURES / "product-on-white.jpg"), "--product", "Red bottle", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    body = json.loads(result.stdout)
+    assert body["analysis"]["colours"][:2] == ["red", "white"] and "Red bottle" in body["prompt"]
+
+
+def test_analyze_with_a_reference_video(tmp_path: Path) -> None:
+    from tests.videos import MOVES, write_video
+
+    video = write_video(tmp_path / "ref.mp4", MOVES["tilt up"])
+    result = run("analyze", str(FIXTURES / "tall-photo.jpg"), "--video", str(video), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "video: Mostly tilt up" in result.stdout and "Camera: tilt up" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["missing.jpg"], "cannot read missing.jpg"),
+        (["README"], "not a readable"),
+        (["A", "B", "C", "D"], "at most 3"),
+        (["A", "--use-case", "space_opera"], "use_case"),
+    ],
+)
+def test_analyze_bad_input(tmp_path: Path, args: list[str], words: str) -> None:
+    (tmp_path / "README").write_text("words")
+    photo = str(FIXTURES / "tall-photo.jpg")
+    args = [photo if arg in ("A", "B", "C", "D") else arg for arg in args]
+    result = run("analyze", *args, cwd=tmp_path)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_emulate_llm_serves_chat_completions(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*VEO31, "emulate", "llm", "--port", str(port), "--key", "sk-cli-test"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.post(
+                    f"http://127.0.0.1:{port}/v1/chat/completions",
+                    headers={"Authorization": "Bearer sk-cli-test"},
+                    json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+                )
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert answer.status_code == 200 and answer.json()["choices"][0]["message"]["content"]
+        refused = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", json={"model": "m", "messages": []})
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
+    finally:
+        process.terminate()
+        process.wait(10)

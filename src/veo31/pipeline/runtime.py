@@ -12,6 +12,7 @@ from dbos import DBOS, DBOSConfig
 from sqlalchemy import Engine
 
 from veo31 import __version__
+from veo31.analysis.choose import Analyser, build_analyser
 from veo31.config import Settings
 from veo31.domain import Status
 from veo31.pipeline.events import StatusEvents
@@ -30,6 +31,7 @@ class Runtime:
     engine: Engine
     blobs: BlobStore
     providers: dict[str, Provider]
+    analyser: Analyser
     events: StatusEvents = field(default_factory=StatusEvents)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -78,7 +80,13 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(settings.resolved_database_url)
     await asyncio.to_thread(migrate, engine)
-    runtime = Runtime(settings, engine, LocalBlobStore(settings.data_dir / "blobs"), build_providers(settings))
+    runtime = Runtime(
+        settings,
+        engine,
+        LocalBlobStore(settings.data_dir / "blobs"),
+        build_providers(settings),
+        build_analyser(settings),
+    )
     _current = runtime
     config = DBOSConfig(
         name="veo31",
@@ -116,4 +124,5 @@ async def stop() -> None:
     await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
     for provider in runtime.providers.values():
         await provider.aclose()
+    await runtime.analyser.aclose()
     runtime.engine.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,10 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from veo31.analysis.local import analyse_images
+from veo31.analysis.choose import build_analyser
 from veo31.analysis.result import Analysis, VideoNotes
 from veo31.analysis.video import analyse_video
+from veo31.config import Settings
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
     Capabilities,
@@ -143,8 +145,8 @@ class GenerationService:
             raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images, got {count}", field="images")
         images = await self._normalised(uploads, image_urls)
         motion = await self._video_notes(video)
-        analysis = await asyncio.to_thread(
-            analyse_images, [image.content for image, _ in images], product_name=spec.product_name, video=motion
+        analysis = await self.runtime.analyser.analyse(
+            [image.content for image, _ in images], product_name=spec.product_name, video=motion
         )
         return analysis, write_prompt(spec, image_count=len(images), analysis=analysis)
 
@@ -366,6 +368,32 @@ class GenerationService:
             )
         await start_fetch(runtime, generation)
         return await self.get(generation_id)
+
+
+async def analyse_files(
+    settings: Settings, spec: GenerationSpec, images: Sequence[bytes], video: bytes | None = None
+) -> tuple[Analysis, WrittenPrompt]:
+    """Steps 1 and 2 for local files, with no server and no database (the CLI's `veo31 analyze`)."""
+    if len(images) > MAX_REFERENCE_IMAGES:
+        raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images, got {len(images)}", field="images")
+    normalised = [
+        await asyncio.to_thread(normalise_image, content, label=f"image {index + 1}")
+        for index, content in enumerate(images)
+    ]
+    motion = None
+    if video is not None:
+        with tempfile.TemporaryDirectory(prefix="veo31-analyze-") as folder:
+            path = Path(folder) / "reference"
+            await asyncio.to_thread(path.write_bytes, video)
+            motion = await asyncio.to_thread(analyse_video, path)
+    analyser = build_analyser(settings)
+    try:
+        analysis = await analyser.analyse(
+            [image.content for image in normalised], product_name=spec.product_name, video=motion
+        )
+    finally:
+        await analyser.aclose()
+    return analysis, write_prompt(spec, image_count=len(normalised), analysis=analysis)
 
 
 def adapt_to(

@@ -17,7 +17,6 @@ from typing import Any
 
 from dbos import DBOS
 
-from veo31.analysis.local import analyse_images
 from veo31.analysis.result import Analysis, VideoNotes
 from veo31.domain import (
     Generation,
@@ -85,7 +84,7 @@ async def analyse_references(runtime: Runtime, generation: Generation) -> Analys
     ]
     seeded = (generation.analysis or {}).get("video")
     video = VideoNotes.model_validate(seeded) if seeded else None
-    return await asyncio.to_thread(analyse_images, images, product_name=generation.spec.product_name, video=video)
+    return await runtime.analyser.analyse(images, product_name=generation.spec.product_name, video=video)
 
 
 UNCERTAIN = "?uncertain"

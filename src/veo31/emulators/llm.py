@@ -1,0 +1,227 @@
+"""An OpenAI-compatible chat-completions emulator, so the `llm` analyser is developed and tested offline.
+
+`veo31 emulate llm --port 8300`, then `VEO31_LLM_BASE_URL=http://127.0.0.1:8300/v1`. It answers
+`POST /v1/chat/completions` as OpenAI does (the same body and error shapes), checks the key, reads the images
+the request carries (data URLs), and answers a `response_format` JSON schema with values derived from those
+images by the local analyser — so the answer really depends on what was sent. Faults, per run or per request,
+as for the Kie emulator: `rate_limit` (429 + Retry-After), `server_error`, `slow`, `malformed` (content that is
+not JSON), `drop`. Control: `GET /_emulator/state`, `POST /_emulator/faults`, `POST /_emulator/reset`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import secrets
+import time
+from collections import Counter
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from veo31.analysis.local import analyse_images
+from veo31.domain import InvalidMediaError
+from veo31.emulators.faults import FAULT_HEADER, REQUEST_FAULTS, Fault, FaultBook, faults_from_header
+
+_FAULTS = TypeAdapter(Fault | list[Fault])
+
+
+def error(
+    status: int, message: str, kind: str, code: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status, headers=headers
+    )
+
+
+class LlmEmulator:
+    def __init__(self, api_keys: list[str] | None = None) -> None:
+        self.api_keys = api_keys
+        self.faults = FaultBook()
+        self.calls: Counter[str] = Counter()
+        self.requests: list[dict[str, Any]] = []
+
+    def reset(self) -> None:
+        self.faults.clear()
+        self.calls.clear()
+        self.requests.clear()
+
+    async def completions(self, request: Request) -> Response:
+        self.calls["chat.completions"] += 1
+        try:
+            faults = self.faults.take("chat.completions", REQUEST_FAULTS) + faults_from_header(
+                request.headers.get(FAULT_HEADER)
+            )
+        except ValueError as exc:
+            return error(400, str(exc), "invalid_request_error")
+        refusal = self.check_key(request)
+        if refusal is not None:
+            return refusal
+        for fault in faults:
+            if fault.kind == "rate_limit":
+                return error(
+                    429,
+                    "Rate limit reached for requests",
+                    "requests",
+                    "rate_limit_exceeded",
+                    headers={
+                        "Retry-After": str(int(fault.retry_after)),
+                        "retry-after-ms": str(int(fault.retry_after * 1000)),
+                    },
+                )
+            if fault.kind in ("server_error", "maintenance"):
+                return error(500, "The server had an error while processing your request.", "server_error")
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.seconds)
+        try:
+            body = await request.json()
+        except ValueError:
+            return error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
+        if not isinstance(body, dict) or not body.get("model") or not isinstance(body.get("messages"), list):
+            return error(400, "'model' and 'messages' are required properties", "invalid_request_error")
+        try:
+            images = images_in(body["messages"])
+        except ValueError as exc:
+            return error(400, str(exc), "invalid_request_error", "invalid_image_url")
+        self.requests.append(
+            {
+                "model": body["model"],
+                "images": len(images),
+                "response_format": (body.get("response_format") or {}).get("type"),
+            }
+        )
+        content = await self.answer(body, images)
+        if any(fault.kind == "malformed" for fault in faults):
+            content = content[: len(content) // 2]
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{secrets.token_hex(12)}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": 100 + 250 * len(images),
+                    "completion_tokens": len(content) // 4,
+                    "total_tokens": 100 + 250 * len(images) + len(content) // 4,
+                },
+            }
+        )
+
+    def check_key(self, request: Request) -> Response | None:
+        header = request.headers.get("Authorization", "")
+        key = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        if not key or (self.api_keys is not None and not any(hmac.compare_digest(key, k) for k in self.api_keys)):
+            return error(
+                401,
+                "Incorrect API key provided. You can find your API key in your account settings.",
+                "invalid_request_error",
+                "invalid_api_key",
+            )
+        return None
+
+    async def answer(self, body: dict[str, Any], images: list[bytes]) -> str:
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+        try:
+            analysis = await asyncio.to_thread(analyse_images, images) if images else None
+        except InvalidMediaError:
+            analysis = None
+        facts = analysis.model_dump() if analysis else {}
+        facts["per_image_notes"] = [note.notes for note in analysis.images] if analysis else []
+        if not isinstance(schema, dict):
+            return analysis.summary if analysis else "I see no images."
+        return json.dumps(fill(schema, facts))
+
+
+def images_in(messages: list[Any]) -> list[bytes]:
+    found = []
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                url = (part.get("image_url") or {}).get("url", "")
+                if not url.startswith("data:") or ";base64," not in url:
+                    raise ValueError("only data: URLs with base64 images are supported by this emulator")
+                try:
+                    found.append(base64.b64decode(url.split(";base64,", 1)[1], validate=True))
+                except (binascii.Error, ValueError):
+                    raise ValueError("an image_url is not valid base64") from None
+    return found
+
+
+def fill(schema: dict[str, Any], facts: dict[str, Any]) -> Any:
+    """A value for `schema`, taking each property from the facts where one of that name exists."""
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: facts.get(name) if _fits(facts.get(name), sub) else fill(sub, facts)
+            for name, sub in (schema.get("properties") or {}).items()
+        }
+    if kind == "array":
+        return []
+    if kind == "number" or kind == "integer":
+        return 0
+    if kind == "boolean":
+        return False
+    return ""
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if value is None:
+        return False
+    return {
+        "string": isinstance(value, str),
+        "array": isinstance(value, list),
+        "object": isinstance(value, dict),
+        "number": isinstance(value, int | float),
+        "integer": isinstance(value, int),
+        "boolean": isinstance(value, bool),
+    }.get(kind, False)
+
+
+def create_llm_emulator(api_keys: list[str] | None = None) -> Starlette:
+    emulator = LlmEmulator(api_keys)
+
+    async def state(_: Request) -> Response:
+        return JSONResponse(
+            {"calls": dict(emulator.calls), "requests": emulator.requests, "faults": emulator.faults.describe()}
+        )
+
+    async def add_faults(request: Request) -> Response:
+        try:
+            parsed = _FAULTS.validate_json(await request.body())
+        except ValidationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        for fault in parsed if isinstance(parsed, list) else [parsed]:
+            emulator.faults.add(fault)
+        return JSONResponse({"faults": emulator.faults.describe()})
+
+    async def reset(_: Request) -> Response:
+        emulator.reset()
+        return JSONResponse({"reset": True})
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", emulator.completions, methods=["POST"]),
+            Route("/_emulator/state", state, methods=["GET"]),
+            Route("/_emulator/faults", add_faults, methods=["POST"]),
+            Route("/_emulator/reset", reset, methods=["POST"]),
+        ]
+    )
+    app.state.emulator = emulator
+    return app
