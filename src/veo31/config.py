@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Step 1: which analyser reads the references. auto = the vision model when one is configured, else local.
     analyzer: Literal["auto", "local", "llm"] = "auto"
     analysis_fallback: bool = Field(default=True, description="fall back to local analysis if the model fails")
+    prompt_writer: Literal["auto", "template", "llm"] = "auto"
     llm_base_url: str | None = Field(default=None, description="any OpenAI-compatible endpoint, e.g. …/v1")
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"

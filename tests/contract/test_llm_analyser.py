@@ -87,3 +87,20 @@ async def test_wrong_key_and_the_key_never_shows(llm: str, caplog: pytest.LogCap
     result = await analyser(llm).analyse([PHOTO])
     for text in (caplog.text, result.model_dump_json(), repr(load_settings(llm_api_key=KEY))):
         assert KEY not in text
+
+
+async def test_llm_prompt_writer(llm: str) -> None:
+    from veo31.analysis.local import analyse_images
+    from veo31.domain import GenerationSpec
+    from veo31.prompts.llm import LlmPromptWriter
+
+    settings = load_settings(llm_base_url=f"{llm}/v1", llm_api_key=KEY)
+    analysis = analyse_images([PHOTO], product_name="Red bottle")
+    spec = GenerationSpec(use_case="unboxing", product_name="Red bottle", extra_prompt="End on the logo.")
+    written = await LlmPromptWriter(settings).write(spec, image_count=1, analysis=analysis)
+    assert written.writer == "llm" and written.prompt.startswith("Hands open a box and lift out the Red bottle")
+    assert written.prompt.endswith("End on the logo.") and "white studio background" in written.prompt
+    assert written.negative_prompt == "text overlays, watermarks, a distorted product"
+    fault(llm, kind="malformed", count=2)
+    fallen_back = await LlmPromptWriter(settings).write(spec, image_count=1, analysis=analysis)
+    assert fallen_back.writer.startswith("template (llm failed") and "Red bottle" in fallen_back.prompt

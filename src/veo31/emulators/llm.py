@@ -142,9 +142,33 @@ class LlmEmulator:
             analysis = None
         facts = analysis.model_dump() if analysis else {}
         facts["per_image_notes"] = [note.notes for note in analysis.images] if analysis else []
+        facts.update(prompt_from_brief(body["messages"]))
         if not isinstance(schema, dict):
             return analysis.summary if analysis else "I see no images."
         return json.dumps(fill(schema, facts))
+
+
+def prompt_from_brief(messages: list[Any]) -> dict[str, str]:
+    """For a prompt-writing request (a JSON brief with template hints and an analysis): a prompt built from it."""
+    text = next((m.get("content") for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), "")
+    try:
+        brief = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return {}
+    if not isinstance(brief, dict) or not isinstance(brief.get("template_hint"), dict):
+        return {}
+    hint = brief["template_hint"]
+    subject = f"the {brief['product_name']}" if brief.get("product_name") else "the product"
+    summary = (brief.get("analysis") or {}).get("summary") or ""
+    prompt = (
+        f"{str(hint.get('action', '')).format(subject=subject)}. Camera: {hint.get('camera')}. "
+        f"Lighting: {hint.get('lighting')}. Style: {hint.get('style')}. Audio: {hint.get('audio')}. {summary}"
+    )
+    prompt = prompt.strip()
+    return {
+        "prompt": prompt[:1].upper() + prompt[1:],
+        "negative_prompt": "text overlays, watermarks, a distorted product",
+    }
 
 
 def images_in(messages: list[Any]) -> list[bytes]:

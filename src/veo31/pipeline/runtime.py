@@ -16,6 +16,7 @@ from veo31.analysis.choose import Analyser, build_analyser
 from veo31.config import Settings
 from veo31.domain import Status
 from veo31.pipeline.events import StatusEvents
+from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.providers.base import Provider
 from veo31.providers.registry import PROVIDERS, build_providers
 from veo31.store import generations as store
@@ -32,6 +33,7 @@ class Runtime:
     blobs: BlobStore
     providers: dict[str, Provider]
     analyser: Analyser
+    writer: PromptWriter
     events: StatusEvents = field(default_factory=StatusEvents)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -86,6 +88,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
         LocalBlobStore(settings.data_dir / "blobs"),
         build_providers(settings),
         build_analyser(settings),
+        build_prompt_writer(settings),
     )
     _current = runtime
     config = DBOSConfig(
@@ -125,4 +128,5 @@ async def stop() -> None:
     for provider in runtime.providers.values():
         await provider.aclose()
     await runtime.analyser.aclose()
+    await runtime.writer.aclose()
     runtime.engine.dispose()

@@ -38,7 +38,8 @@ from veo31.domain import (
 from veo31.media.intake import NormalisedImage, fetch_image, normalise_image
 from veo31.pipeline.runtime import Runtime, current, queue_name
 from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow
-from veo31.prompts.templates import WrittenPrompt, write_prompt
+from veo31.prompts.choose import build_prompt_writer
+from veo31.prompts.templates import WrittenPrompt
 from veo31.providers.registry import CAPABILITIES, LABELS, choose_provider, configured_providers
 from veo31.store import generations as store
 from veo31.store.db import database_problem
@@ -148,7 +149,7 @@ class GenerationService:
         analysis = await self.runtime.analyser.analyse(
             [image.content for image, _ in images], product_name=spec.product_name, video=motion
         )
-        return analysis, write_prompt(spec, image_count=len(images), analysis=analysis)
+        return analysis, await self.runtime.writer.write(spec, image_count=len(images), analysis=analysis)
 
     async def _normalised(
         self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]
@@ -386,14 +387,15 @@ async def analyse_files(
             path = Path(folder) / "reference"
             await asyncio.to_thread(path.write_bytes, video)
             motion = await asyncio.to_thread(analyse_video, path)
-    analyser = build_analyser(settings)
+    analyser, writer = build_analyser(settings), build_prompt_writer(settings)
     try:
         analysis = await analyser.analyse(
             [image.content for image in normalised], product_name=spec.product_name, video=motion
         )
+        return analysis, await writer.write(spec, image_count=len(normalised), analysis=analysis)
     finally:
         await analyser.aclose()
-    return analysis, write_prompt(spec, image_count=len(normalised), analysis=analysis)
+        await writer.aclose()
 
 
 def adapt_to(

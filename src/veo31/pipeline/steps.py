@@ -32,7 +32,6 @@ from veo31.domain import (
 from veo31.media.poster import write_poster
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current
-from veo31.prompts.templates import write_prompt
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.registry import LABELS
 from veo31.store import generations as store
@@ -70,7 +69,7 @@ async def prepare(generation_id: str) -> bool:
             await fail(runtime, generation_id, error, stage="reference analysis")
             return False
         await runtime.update(generation_id, analysis=analysis.model_dump(mode="json"))
-    written = write_prompt(generation.spec, image_count=len(generation.references), analysis=analysis)
+    written = await runtime.writer.write(generation.spec, image_count=len(generation.references), analysis=analysis)
     await runtime.update(
         generation_id, prompt=written.prompt, negative_prompt=written.negative_prompt, prompt_writer=written.writer
     )

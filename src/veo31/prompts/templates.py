@@ -116,7 +116,7 @@ def write_prompt(spec: GenerationSpec, *, image_count: int, analysis: Analysis |
     analysis of the references (their colours, surfaces, setting, light, and a reference video's camera move)."""
     if spec.prompt:  # the person's own (perhaps edited) prompt goes out as written, with only what they added
         return WrittenPrompt(
-            _fit(_with_extra(spec.prompt, spec.extra_prompt)), spec.negative_prompt or "", writer="user"
+            fit(_with_extra(spec.prompt, spec.extra_prompt)), spec.negative_prompt or "", writer="user"
         )
     negative = spec.negative_prompt or TEMPLATES[spec.use_case].avoid
     template = TEMPLATES[spec.use_case]
@@ -138,7 +138,7 @@ def write_prompt(spec: GenerationSpec, *, image_count: int, analysis: Analysis |
     notes = scene_notes(analysis) if analysis is not None else None
     if notes:
         parts.append(f"Scene notes: {notes}.")
-    return WrittenPrompt(_fit(_with_extra(" ".join(parts), spec.extra_prompt)), negative)
+    return WrittenPrompt(fit(_with_extra(" ".join(parts), spec.extra_prompt)), negative)
 
 
 def scene_notes(analysis: Analysis) -> str | None:
@@ -177,7 +177,8 @@ def _with_extra(prompt: str, extra: str | None) -> str:
     return prompt.strip()
 
 
-def _fit(prompt: str) -> str:
+def fit(prompt: str) -> str:
+    """Cut a prompt to the provider's limit at a word boundary."""
     if len(prompt) <= MAX_PROMPT_CHARS:
         return prompt
     cut = prompt[:MAX_PROMPT_CHARS].rsplit(" ", 1)[0]
