@@ -74,3 +74,28 @@ def test_a_failing_model_loses_nothing(server: ServeProcess, kie: KieEmulatorHan
     assert any("local analysis was used" in note for note in done["analysis"]["notes"])
     assert done["prompt_writer"].startswith("template (llm failed: HTTP 500)")
     httpx.post(f"{llm_url}/_emulator/reset")
+
+
+def test_a_reference_video_reaches_the_model_as_stills(
+    server: ServeProcess, kie: KieEmulatorHandle, llm_url: str, tmp_path: Path
+) -> None:
+    from tests.videos import video_bytes
+
+    httpx.post(f"{llm_url}/_emulator/reset")
+    response = httpx.post(
+        f"{server.url}/v1/generations",
+        timeout=60,
+        files=[
+            ("images", ("a.jpg", PHOTO, "image/jpeg")),
+            ("video", ("ref.mp4", video_bytes(tmp_path, "pan right"), "video/mp4")),
+        ],
+    )
+    assert response.status_code == 201, response.text
+    deadline = time.monotonic() + 60
+    while (body := httpx.get(f"{server.url}/v1/generations/{response.json()['id']}").json())["status"] != "completed":
+        assert time.monotonic() < deadline and body["status"] != "failed", body["error"]
+        time.sleep(0.1)
+    analysis_requests = [r for r in httpx.get(f"{llm_url}/_emulator/state").json()["requests"] if r["images"]]
+    assert analysis_requests[0]["images"] == 4, "one photo and three stills from the video"
+    assert body["analysis"]["video"]["camera_motion"] == "pan right"
+    assert "as in the reference video" in body["analysis"]["camera_work"]

@@ -133,3 +133,11 @@ def test_a_two_hour_video_is_refused_before_decoding(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"1[12]\d min long; send one of at most 10 min"):
         analyse_video(path)
     assert time.perf_counter() - started < 1.0
+
+
+def test_stills_for_a_vision_model(tmp_path: Path) -> None:
+    from veo31.analysis.video import sample_stills
+
+    stills = sample_stills(write_video(tmp_path / "pan.mp4", MOVES["pan right"]))
+    assert len(stills) == 3 and all(still.startswith(b"\xff\xd8\xff") for still in stills)
+    assert len(set(stills)) == 3, "taken from different moments"

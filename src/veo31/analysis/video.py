@@ -9,6 +9,7 @@ from the container, before any frame is decoded.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -89,6 +90,30 @@ def analyse_video(path: Path | str, *, max_seconds: float = MAX_VIDEO_SECONDS) -
         cuts=cuts,
         notes=notes,
     )
+
+
+def sample_stills(path: Path | str, count: int = 3, side: int = 768) -> list[bytes]:
+    """`count` JPEG stills spread over the video (start, middle, end), for a vision model to look at."""
+    notes_duration = video_duration(Path(path)) or 1.0
+    wanted = [notes_duration * (index + 0.5) / count for index in range(count)]
+    stills: list[bytes] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            for frame in container.decode(stream):
+                moment = float(frame.time or 0.0)
+                if wanted and moment >= wanted[0]:
+                    wanted.pop(0)
+                    image = frame.to_image()
+                    image.thumbnail((side, side))
+                    buffer = io.BytesIO()
+                    image.convert("RGB").save(buffer, format="JPEG", quality=85)
+                    stills.append(buffer.getvalue())
+                if not wanted:
+                    break
+    except av.FFmpegError:
+        raise InvalidMediaError(f"{Path(path).name} is damaged partway through", field="video_reference") from None
+    return stills
 
 
 def _sample(path: Path, max_seconds: float) -> tuple[list[np.ndarray], list[float], float]:

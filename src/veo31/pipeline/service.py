@@ -7,6 +7,7 @@ through intake *before* anything is stored or submitted; a bad request costs not
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import tempfile
@@ -19,7 +20,7 @@ from dbos import DBOS, SetWorkflowID
 
 from veo31.analysis.choose import build_analyser
 from veo31.analysis.result import Analysis, VideoNotes
-from veo31.analysis.video import analyse_video
+from veo31.analysis.video import analyse_video, sample_stills
 from veo31.config import Settings
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
@@ -114,7 +115,10 @@ class GenerationService:
             for image, url in await self._normalised(uploads, image_urls)
         ]
         motion = await self._video_notes(video)
-        seed = {"video": motion.model_dump(mode="json")} if motion is not None else None
+        seed = None
+        if motion is not None:
+            keys = [await asyncio.to_thread(self._keep_still, still) for still in motion[1]]
+            seed = {"video": motion[0].model_dump(mode="json"), "video_frames": keys}
         generation, is_new = await asyncio.to_thread(
             store.create_generation,
             runtime.engine,
@@ -146,8 +150,9 @@ class GenerationService:
             raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images, got {count}", field="images")
         images = await self._normalised(uploads, image_urls)
         motion = await self._video_notes(video)
+        notes, stills = motion if motion is not None else (None, [])
         analysis = await self.runtime.analyser.analyse(
-            [image.content for image, _ in images], product_name=spec.product_name, video=motion
+            [image.content for image, _ in images], product_name=spec.product_name, video=notes, video_frames=stills
         )
         return analysis, await self.runtime.writer.write(spec, image_count=len(images), analysis=analysis)
 
@@ -182,8 +187,9 @@ class GenerationService:
             normalised.append((await asyncio.to_thread(normalise_image, content, label=label), url))
         return normalised
 
-    async def _video_notes(self, video: ReferenceVideo | None) -> VideoNotes | None:
-        """The camera motion of a reference video (upload or URL), analysed now from a scratch copy."""
+    async def _video_notes(self, video: ReferenceVideo | None) -> tuple[VideoNotes, list[bytes]] | None:
+        """The camera motion of a reference video (upload or URL), analysed now from a scratch copy, and a few
+        stills from it for a vision model."""
         if video is None or (video.content is None and not video.url):
             return None
         settings = self.runtime.settings
@@ -203,9 +209,16 @@ class GenerationService:
         scratch = self.runtime.blobs.scratch_dir() / f"reference-{secrets.token_hex(8)}"
         try:
             await asyncio.to_thread(scratch.write_bytes, content)
-            return await asyncio.to_thread(analyse_video, scratch)
+            notes = await asyncio.to_thread(analyse_video, scratch)
+            return notes, await asyncio.to_thread(sample_stills, scratch)
         finally:
             scratch.unlink(missing_ok=True)
+
+    def _keep_still(self, still: bytes) -> str:
+        key = f"stills/{hashlib.sha256(still).hexdigest()}.jpg"
+        if not self.runtime.blobs.exists(key):
+            self.runtime.blobs.put_bytes(key, still)
+        return key
 
     def _keep(self, image: NormalisedImage, source_url: str | None) -> ReferenceImage:
         key = f"images/{image.sha256}.{image.extension}"
@@ -381,16 +394,20 @@ async def analyse_files(
         await asyncio.to_thread(normalise_image, content, label=f"image {index + 1}")
         for index, content in enumerate(images)
     ]
-    motion = None
+    motion, stills = None, []
     if video is not None:
         with tempfile.TemporaryDirectory(prefix="veo31-analyze-") as folder:
             path = Path(folder) / "reference"
             await asyncio.to_thread(path.write_bytes, video)
             motion = await asyncio.to_thread(analyse_video, path)
+            stills = await asyncio.to_thread(sample_stills, path)
     analyser, writer = build_analyser(settings), build_prompt_writer(settings)
     try:
         analysis = await analyser.analyse(
-            [image.content for image in normalised], product_name=spec.product_name, video=motion
+            [image.content for image in normalised],
+            product_name=spec.product_name,
+            video=motion,
+            video_frames=stills,
         )
         return analysis, await writer.write(spec, image_count=len(normalised), analysis=analysis)
     finally:

@@ -81,9 +81,12 @@ async def analyse_references(runtime: Runtime, generation: Generation) -> Analys
     images = [
         await asyncio.to_thread(runtime.blobs.local_path(ref.blob_key).read_bytes) for ref in generation.references
     ]
-    seeded = (generation.analysis or {}).get("video")
-    video = VideoNotes.model_validate(seeded) if seeded else None
-    return await runtime.analyser.analyse(images, product_name=generation.spec.product_name, video=video)
+    seed = generation.analysis or {}
+    video = VideoNotes.model_validate(seed["video"]) if seed.get("video") else None
+    stills = [await asyncio.to_thread(runtime.blobs.local_path(key).read_bytes) for key in seed.get("video_frames", [])]
+    return await runtime.analyser.analyse(
+        images, product_name=generation.spec.product_name, video=video, video_frames=stills
+    )
 
 
 UNCERTAIN = "?uncertain"
