@@ -53,22 +53,32 @@ class AnalysisFailedError(Veo31Error):
     """The vision model could not give a usable analysis, and falling back was not allowed."""
 
 
+def strict_schema(model: type[BaseModel], name: str) -> dict[str, object]:
+    """A `response_format` for `model` in OpenAI's strict mode: every field required, nothing else allowed."""
+    schema = model.model_json_schema()
+    schema["required"] = list(model.model_fields)
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
 def answer_schema() -> dict[str, object]:
-    schema = LlmAnswer.model_json_schema()
-    schema["required"] = list(LlmAnswer.model_fields)
-    return {"type": "json_schema", "json_schema": {"name": "reference_analysis", "schema": schema, "strict": True}}
+    return strict_schema(LlmAnswer, "reference_analysis")
+
+
+def openai_client(settings: Settings) -> openai.AsyncOpenAI:
+    """One client for the configured endpoint; the SDK retries 429s and 5xx, honouring Retry-After."""
+    if not settings.llm_base_url:
+        raise ConfigurationError(
+            "the llm analyser and prompt writer need VEO31_LLM_BASE_URL (an OpenAI-compatible /v1 URL)"
+        )
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
+    return openai.AsyncOpenAI(base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout, max_retries=2)
 
 
 class LlmAnalyser:
     def __init__(self, settings: Settings) -> None:
-        if not settings.llm_base_url:
-            raise ConfigurationError("the llm analyser needs VEO31_LLM_BASE_URL (an OpenAI-compatible /v1 URL)")
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
         self.model = settings.llm_model
         self.fallback = settings.analysis_fallback
-        self.client = openai.AsyncOpenAI(
-            base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout, max_retries=2
-        )
+        self.client = openai_client(settings)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -14,7 +14,7 @@ import logging
 import openai
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from veo31.analysis.llm import describe
+from veo31.analysis.llm import describe, openai_client, strict_schema
 from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import GenerationSpec
@@ -38,18 +38,13 @@ class PromptAnswer(BaseModel):
 
 
 def prompt_schema() -> dict[str, object]:
-    schema = PromptAnswer.model_json_schema()
-    schema["required"] = list(PromptAnswer.model_fields)
-    return {"type": "json_schema", "json_schema": {"name": "veo_prompt", "schema": schema, "strict": True}}
+    return strict_schema(PromptAnswer, "veo_prompt")
 
 
 class LlmPromptWriter:
     def __init__(self, settings: Settings) -> None:
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
         self.model = settings.llm_model
-        self.client = openai.AsyncOpenAI(
-            base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout, max_retries=2
-        )
+        self.client = openai_client(settings)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -212,11 +212,8 @@ async def generate_from_uploads(
     settings: SettingsDep,
     fields: OldFieldsDep,
     video: VideoDep,
-    reference_image1: Annotated[UploadFile, File()],
-    reference_image2: Annotated[UploadFile | None, File()] = None,
-    reference_image3: Annotated[UploadFile | None, File()] = None,
+    uploads: UploadsDep,
 ) -> dict[str, Any]:
-    uploads = await read_uploads(settings, reference_image1, reference_image2, reference_image3)
     spec, warnings = fields.spec()
     generation = await start(service, spec, uploads, [], video)
     return await answer(request, settings, service, generation, warnings)
@@ -228,12 +225,9 @@ async def analyze_and_prompt(
     settings: SettingsDep,
     fields: OldFieldsDep,
     video: VideoDep,
-    reference_image1: Annotated[UploadFile, File()],
-    reference_image2: Annotated[UploadFile | None, File()] = None,
-    reference_image3: Annotated[UploadFile | None, File()] = None,
+    uploads: UploadsDep,
 ) -> dict[str, Any]:
     """Steps 1 and 2 only: the analysis and the prompt, to edit and send back to /veo31/generate-with-prompt."""
-    uploads = await read_uploads(settings, reference_image1, reference_image2, reference_image3)
     spec, warnings = fields.spec()
     analysis, written = await service.analyse(spec, uploads=uploads, video=video)
     return {
@@ -256,12 +250,9 @@ async def generate_with_prompt(
     service: ServiceDep,
     settings: SettingsDep,
     fields: OldFieldsDep,
-    reference_image1: Annotated[UploadFile, File()],
-    reference_image2: Annotated[UploadFile | None, File()] = None,
-    reference_image3: Annotated[UploadFile | None, File()] = None,
+    uploads: UploadsDep,
 ) -> dict[str, Any]:
     """Step 3 with the (edited) prompt exactly as given: no analysis, no rewriting."""
-    uploads = await read_uploads(settings, reference_image1, reference_image2, reference_image3)
     spec, warnings = fields.spec(prompt_required=True)
     generation = await start(service, spec, uploads, [])
     return await answer(request, settings, service, generation, warnings)
@@ -287,8 +278,18 @@ def image_urls(values: list[str]) -> list[str]:
     return urls
 
 
-async def read_uploads(settings: Any, *files: UploadFile | None) -> list[UploadedImage]:
+async def old_uploads(
+    settings: SettingsDep,
+    reference_image1: Annotated[UploadFile, File()],
+    reference_image2: Annotated[UploadFile | None, File()] = None,
+    reference_image3: Annotated[UploadFile | None, File()] = None,
+) -> list[UploadedImage]:
+    """The old routes' 1–3 uploads (`reference_image1` required)."""
+    files = (reference_image1, reference_image2, reference_image3)
     return [await read_upload(item, settings.max_image_bytes) for item in files if item is not None]
+
+
+UploadsDep = Annotated[list[UploadedImage], Depends(old_uploads)]
 
 
 async def status_answer(request: Request, settings: Any, service: Any, task_id: str, provider: str) -> dict[str, Any]:
