@@ -10,6 +10,7 @@ canceled (or already ended) meanwhile is left alone.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 from datetime import timedelta
@@ -110,8 +111,9 @@ async def submit(generation_id: str) -> str | None:
     if generation.submit_started_at is not None:
         return UNCERTAIN
     provider = runtime.provider(generation.provider)
-    request = await submit_request(runtime, generation)
-    await runtime.update(generation_id, submit_started_at=utcnow())
+    request = dataclasses.replace(
+        await submit_request(runtime, generation), before_send=lambda: mark_submitting(runtime, generation_id)
+    )
     try:
         task = await provider.submit(request)
     except SubmissionUncertainError as error:
@@ -122,6 +124,12 @@ async def submit(generation_id: str) -> str | None:
         return None
     await record_task(runtime, generation_id, provider.name, provider.label, task.task_id)
     return task.task_id
+
+
+def mark_submitting(runtime: Runtime, generation_id: str) -> None:
+    """The durable "maybe sent" marker, written synchronously right before the paid request leaves: a crash after
+    it and before the provider's answer is recorded is the only moment a task's existence is unknown."""
+    store.update_fields(runtime.engine, generation_id, submit_started_at=utcnow())
 
 
 async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequest:

@@ -7,6 +7,7 @@ when the old one expired (None where the provider has no such thing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +36,9 @@ class SubmitRequest:
     seed: int | None = None
     images: tuple[ImageInput, ...] = field(default=())
     callback_url: str | None = None
+    # Called synchronously at the last moment before the paid request leaves (after any free uploads), so a
+    # durable "maybe sent" marker is written with the smallest possible gap to the send.
+    before_send: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 class Provider(Protocol):

@@ -17,7 +17,7 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -247,6 +247,7 @@ class KieClient:
         watermark: str | None = None,
         enable_translation: bool = True,
         callback_url: str | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> ProviderTask:
         """Start one Veo 3.1 task (paid). Returns its task id; never sends the request twice if Kie may have it."""
         request = _build(
@@ -263,7 +264,12 @@ class KieClient:
             callback_url=callback_url,
         )
         data = await self._call(
-            "POST", "/api/v1/veo/generate", json=request.to_body(), paid=True, action="start a generation"
+            "POST",
+            "/api/v1/veo/generate",
+            json=request.to_body(),
+            paid=True,
+            action="start a generation",
+            before_send=before_send,
         )
         return ProviderTask(PROVIDER, self._require_task_id(data, "generate"))
 
@@ -427,12 +433,22 @@ class KieClient:
         return envelope.data
 
     async def _envelope(
-        self, method: str, path: str, *, action: str, paid: bool = False, host: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        paid: bool = False,
+        host: str | None = None,
+        before_send: Callable[[], None] | None = None,
+        **kwargs: Any,
     ) -> _Envelope:
         url = f"{host or self.base_url}{path}"
         should_retry = _paid_retry if paid else _read_retry
 
         async def once() -> _Envelope:
+            if before_send is not None:
+                before_send()
             try:
                 response = await self._http.request(
                     method, url, headers={"Authorization": f"Bearer {self._key}"}, **kwargs

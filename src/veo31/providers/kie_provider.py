@@ -59,6 +59,7 @@ class KieProvider:
             seeds=None if request.seed is None else 10000 + request.seed % 90000,
             enable_translation=True,
             callback_url=request.callback_url,
+            before_send=request.before_send,
         )
 
     async def _public_url(self, image: ImageInput) -> str:
