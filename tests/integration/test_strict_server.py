@@ -276,6 +276,20 @@ OTHER: list[tuple[str, str, str, dict[str, Any], int]] = [
         422,
     ),
     ("old status of an unknown task", "GET", "/veo31/kie-status/unknown-task", {}, 404),
+    (
+        "old URL route, a 300-character product name",
+        "POST",
+        "/veo31/generate-from-urls",
+        {"data": {"reference_image_urls": "https://example.com/a.png", "product_name": "x" * 300}},
+        422,
+    ),
+    (
+        "old analyse route, a 5000-character prompt",
+        "POST",
+        "/veo31/analyze-and-prompt",
+        {"files": {"reference_image1": ("a.png", b"x")}, "data": {"prompt": "p" * 5000}},
+        422,
+    ),
 ]
 
 

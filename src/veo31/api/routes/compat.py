@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from pydantic import ValidationError
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
-from veo31.api.routes.generations import read_upload, split_urls
+from veo31.api.routes.generations import describe, read_upload, split_urls
 from veo31.domain import USE_CASES, Generation, GenerationSpec, InputError, ProviderState, ProviderStatus, Status
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 
@@ -170,7 +171,10 @@ class OldFields:
     def spec(self, *, prompt_required: bool = False) -> tuple[GenerationSpec, list[str]]:
         if prompt_required and not (self.prompt and self.prompt.strip()):
             raise InputError("prompt is required: send the (edited) prompt to generate with", field="prompt")
-        return lenient_spec(**asdict(self))
+        try:
+            return lenient_spec(**asdict(self))
+        except ValidationError as exc:
+            raise InputError(describe(exc)) from None
 
 
 def old_fields(
