@@ -328,6 +328,7 @@ class Generation:
     submit_started_at: datetime | None = None
     fetch_attempts: int = 0
     analysis: dict[str, Any] | None = None
+    reference_video: dict[str, Any] | None = None  # {"notes": VideoNotes as JSON, "stills": [blob keys]}
 
     @property
     def workflow_id(self) -> str:

@@ -89,3 +89,33 @@ def test_bad_reference_videos(api: Api, tmp_path: Path) -> None:
         },
     )
     assert corrupt.status_code == 422 and corrupt.json()["detail"]
+
+
+def test_a_retry_keeps_the_reference_video(api: Api, kie: KieEmulatorHandle, tmp_path: Path) -> None:
+    kie.fault("fail", flag=3, error_code=501, msg="Video generation failed")
+    failed = api.http.post(
+        "/v1/generations",
+        files=[
+            ("images", ("a.jpg", PHOTO, "image/jpeg")),
+            ("video", ("ref.mp4", video_bytes(tmp_path, "tilt up"), "video/mp4")),
+        ],
+    )
+    first = api.wait(failed.json()["id"])
+    assert first["status"] == "failed"
+    child = api.wait(api.http.post(f"/v1/generations/{first['id']}/retry").json()["id"])
+    assert child["status"] == "completed" and child["analysis"]["video"]["camera_motion"] == "tilt up"
+    assert "Camera: tilt up" in child["prompt"]
+
+
+def test_a_bad_reference_video_leaves_nothing_behind(api: Api, tmp_path: Path) -> None:
+    from tests.conftest import png_bytes
+
+    fresh_photo = png_bytes(width=617, height=419, colour=(17, 99, 201))  # pixels no other test stores
+    images = api.data_dir / "blobs" / "images"
+    before = sorted(images.glob("*")) if images.exists() else []
+    response = api.http.post(
+        "/v1/generations",
+        files=[("images", ("a.jpg", fresh_photo, "image/jpeg")), ("video", ("ref.mp4", b"not a video", "video/mp4"))],
+    )
+    assert response.status_code == 422 and "not a playable video" in response.json()["detail"]
+    assert (sorted(images.glob("*")) if images.exists() else []) == before

@@ -92,6 +92,11 @@ def analyse_video(path: Path | str, *, max_seconds: float = MAX_VIDEO_SECONDS) -
     )
 
 
+def read_reference_video(path: Path | str) -> tuple[VideoNotes, list[bytes]]:
+    """Everything step 1 takes from a reference video: its camera motion, and stills for a vision model."""
+    return analyse_video(path), sample_stills(path)
+
+
 def sample_stills(path: Path | str, count: int = 3, side: int = 768) -> list[bytes]:
     """`count` JPEG stills spread over the video (start, middle, end), for a vision model to look at."""
     notes_duration = video_duration(Path(path)) or 1.0

@@ -44,7 +44,7 @@ class NormalisedImage:
         return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.mime_type]
 
 
-async def fetch_image(
+async def fetch_reference(
     url: str,
     *,
     allow_private: bool = False,

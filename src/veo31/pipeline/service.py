@@ -18,9 +18,9 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from veo31.analysis.choose import build_analyser
+from veo31.analysis.choose import Analyser, build_analyser
 from veo31.analysis.result import Analysis, VideoNotes
-from veo31.analysis.video import analyse_video, sample_stills
+from veo31.analysis.video import read_reference_video
 from veo31.config import Settings
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
@@ -36,10 +36,10 @@ from veo31.domain import (
     check_capabilities,
     resolve_mode,
 )
-from veo31.media.intake import NormalisedImage, fetch_image, normalise_image
+from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image
 from veo31.pipeline.runtime import Runtime, current, queue_name
 from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow
-from veo31.prompts.choose import build_prompt_writer
+from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
 from veo31.providers.registry import CAPABILITIES, LABELS, choose_provider, configured_providers
 from veo31.store import generations as store
@@ -99,26 +99,20 @@ class GenerationService:
             existing = await asyncio.to_thread(store.find_by_idempotency_key, runtime.engine, idempotency_key)
             if existing is not None:
                 return Created(existing, False)
-        count = len(uploads) + len(image_urls)
-        if count > MAX_REFERENCE_IMAGES:
-            raise InputError(
-                f"at most {MAX_REFERENCE_IMAGES} reference images per generation, got {count}", field="images"
-            )
+        count = check_image_count(len(uploads) + len(image_urls))
         provider = choose_provider(spec.provider, runtime.settings)
         caps = CAPABILITIES[provider]
         warnings: list[str] = []
         if lenient:
             spec, warnings = adapt_to(spec, caps, count, LABELS[provider])
         mode = check_capabilities(spec, count, caps, LABELS[provider])
-        references = [
-            await asyncio.to_thread(self._keep, image, url)
-            for image, url in await self._normalised(uploads, image_urls)
-        ]
-        motion = await self._video_notes(video)
-        seed = None
+        images = await self._normalised(uploads, image_urls)
+        motion = await self._video_notes(video)  # read before anything is stored: a bad video leaves nothing
+        references = [await asyncio.to_thread(self._keep, image, url) for image, url in images]
+        reference_video = None
         if motion is not None:
-            keys = [await asyncio.to_thread(self._keep_still, still) for still in motion[1]]
-            seed = {"video": motion[0].model_dump(mode="json"), "video_frames": keys}
+            stills = [await asyncio.to_thread(self._put_once, f"stills/{sha256(s)}.jpg", s) for s in motion[1]]
+            reference_video = {"notes": motion[0].model_dump(mode="json"), "stills": stills}
         generation, is_new = await asyncio.to_thread(
             store.create_generation,
             runtime.engine,
@@ -129,7 +123,7 @@ class GenerationService:
             idempotency_key=idempotency_key,
             parent_id=parent_id,
             warnings=warnings,
-            analysis=seed,
+            reference_video=reference_video,
         )
         if is_new:
             await enqueue(runtime, generation)
@@ -145,16 +139,11 @@ class GenerationService:
     ) -> tuple[Analysis, WrittenPrompt]:
         """Steps 1 and 2 alone: what the references show, and the prompt written from it — to edit before
         generating. Nothing is stored."""
-        count = len(uploads) + len(image_urls)
-        if count > MAX_REFERENCE_IMAGES:
-            raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images, got {count}", field="images")
+        check_image_count(len(uploads) + len(image_urls))
         images = await self._normalised(uploads, image_urls)
         motion = await self._video_notes(video)
-        notes, stills = motion if motion is not None else (None, [])
-        analysis = await self.runtime.analyser.analyse(
-            [image.content for image, _ in images], product_name=spec.product_name, video=notes, video_frames=stills
-        )
-        return analysis, await self.runtime.writer.write(spec, image_count=len(images), analysis=analysis)
+        runtime = self.runtime
+        return await describe(runtime.analyser, runtime.writer, spec, [image.content for image, _ in images], motion)
 
     async def _normalised(
         self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]
@@ -163,7 +152,7 @@ class GenerationService:
         settings = self.runtime.settings
         fetched = await asyncio.gather(
             *(
-                fetch_image(
+                fetch_reference(
                     url,
                     allow_private=settings.allow_private_urls,
                     allowed_networks=settings.allowed_private_networks,
@@ -195,7 +184,7 @@ class GenerationService:
         settings = self.runtime.settings
         content = video.content
         if content is None:
-            content = await fetch_image(
+            content = await fetch_reference(
                 video.url or "",
                 allow_private=settings.allow_private_urls,
                 allowed_networks=settings.allowed_private_networks,
@@ -209,22 +198,18 @@ class GenerationService:
         scratch = self.runtime.blobs.scratch_dir() / f"reference-{secrets.token_hex(8)}"
         try:
             await asyncio.to_thread(scratch.write_bytes, content)
-            notes = await asyncio.to_thread(analyse_video, scratch)
-            return notes, await asyncio.to_thread(sample_stills, scratch)
+            return await asyncio.to_thread(read_reference_video, scratch)
         finally:
             scratch.unlink(missing_ok=True)
 
-    def _keep_still(self, still: bytes) -> str:
-        key = f"stills/{hashlib.sha256(still).hexdigest()}.jpg"
+    def _put_once(self, key: str, content: bytes) -> str:
+        """Store content under a key derived from its hash; the same bytes are stored once."""
         if not self.runtime.blobs.exists(key):
-            self.runtime.blobs.put_bytes(key, still)
+            self.runtime.blobs.put_bytes(key, content)
         return key
 
     def _keep(self, image: NormalisedImage, source_url: str | None) -> ReferenceImage:
-        key = f"images/{image.sha256}.{image.extension}"
-        blobs = self.runtime.blobs
-        if not blobs.exists(key):
-            blobs.put_bytes(key, image.content)
+        key = self._put_once(f"images/{image.sha256}.{image.extension}", image.content)
         return ReferenceImage(image.sha256, image.mime_type, image.width, image.height, key, source_url)
 
     # -- read ---------------------------------------------------------------------------------------------------
@@ -301,15 +286,15 @@ class GenerationService:
 
     async def wait_until_submitted(self, generation_id: str, time_limit: float) -> Generation:
         """The generation once it has a provider task (or ended), or as it stands after `time_limit` s."""
-        generation = await self.get(generation_id)
+        latest: Generation | None = None
         try:
             async with asyncio.timeout(time_limit):
-                async for generation in self.watch(generation_id, recheck_seconds=0.2):
-                    if generation.provider_task_id or generation.status.terminal:
+                async for latest in self.watch(generation_id, recheck_seconds=0.2):
+                    if latest.provider_task_id or latest.status.terminal:
                         break
         except TimeoutError:
             pass
-        return generation
+        return latest or await self.get(generation_id)
 
     # -- change -------------------------------------------------------------------------------------------------
 
@@ -350,6 +335,7 @@ class GenerationService:
             mode=mode,
             parent_id=original.id,
             warnings=original.warnings,
+            reference_video=original.reference_video,
         )
         await enqueue(runtime, generation)
         return generation
@@ -388,31 +374,46 @@ async def analyse_files(
     settings: Settings, spec: GenerationSpec, images: Sequence[bytes], video: bytes | None = None
 ) -> tuple[Analysis, WrittenPrompt]:
     """Steps 1 and 2 for local files, with no server and no database (the CLI's `veo31 analyze`)."""
-    if len(images) > MAX_REFERENCE_IMAGES:
-        raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images, got {len(images)}", field="images")
+    check_image_count(len(images))
     normalised = [
         await asyncio.to_thread(normalise_image, content, label=f"image {index + 1}")
         for index, content in enumerate(images)
     ]
-    motion, stills = None, []
+    motion = None
     if video is not None:
         with tempfile.TemporaryDirectory(prefix="veo31-analyze-") as folder:
             path = Path(folder) / "reference"
             await asyncio.to_thread(path.write_bytes, video)
-            motion = await asyncio.to_thread(analyse_video, path)
-            stills = await asyncio.to_thread(sample_stills, path)
+            motion = await asyncio.to_thread(read_reference_video, path)
     analyser, writer = build_analyser(settings), build_prompt_writer(settings)
     try:
-        analysis = await analyser.analyse(
-            [image.content for image in normalised],
-            product_name=spec.product_name,
-            video=motion,
-            video_frames=stills,
-        )
-        return analysis, await writer.write(spec, image_count=len(normalised), analysis=analysis)
+        return await describe(analyser, writer, spec, [image.content for image in normalised], motion)
     finally:
         await analyser.aclose()
         await writer.aclose()
+
+
+async def describe(
+    analyser: Analyser,
+    writer: PromptWriter,
+    spec: GenerationSpec,
+    images: list[bytes],
+    video: tuple[VideoNotes, list[bytes]] | None,
+) -> tuple[Analysis, WrittenPrompt]:
+    """Step 1 then step 2: analyse the (normalised) photos and a reference video's notes and stills, then write."""
+    notes, stills = video if video is not None else (None, [])
+    analysis = await analyser.analyse(images, product_name=spec.product_name, video=notes, video_frames=stills)
+    return analysis, await writer.write(spec, image_count=len(images), analysis=analysis)
+
+
+def check_image_count(count: int) -> int:
+    if count > MAX_REFERENCE_IMAGES:
+        raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images per generation, got {count}", field="images")
+    return count
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
 
 
 def adapt_to(

@@ -69,10 +69,13 @@ async def prepare(generation_id: str) -> bool:
         except Veo31Error as error:
             await fail(runtime, generation_id, error, stage="reference analysis")
             return False
-        await runtime.update(generation_id, analysis=analysis.model_dump(mode="json"))
     written = await runtime.writer.write(generation.spec, image_count=len(generation.references), analysis=analysis)
     await runtime.update(
-        generation_id, prompt=written.prompt, negative_prompt=written.negative_prompt, prompt_writer=written.writer
+        generation_id,
+        analysis=analysis.model_dump(mode="json") if analysis else None,
+        prompt=written.prompt,
+        negative_prompt=written.negative_prompt,
+        prompt_writer=written.writer,
     )
     return True
 
@@ -82,9 +85,9 @@ async def analyse_references(runtime: Runtime, generation: Generation) -> Analys
     images = [
         await asyncio.to_thread(runtime.blobs.local_path(ref.blob_key).read_bytes) for ref in generation.references
     ]
-    seed = generation.analysis or {}
-    video = VideoNotes.model_validate(seed["video"]) if seed.get("video") else None
-    stills = [await asyncio.to_thread(runtime.blobs.local_path(key).read_bytes) for key in seed.get("video_frames", [])]
+    seed = generation.reference_video or {}
+    video = VideoNotes.model_validate(seed["notes"]) if seed.get("notes") else None
+    stills = [await asyncio.to_thread(runtime.blobs.local_path(key).read_bytes) for key in seed.get("stills", [])]
     return await runtime.analyser.analyse(
         images, product_name=generation.spec.product_name, video=video, video_frames=stills
     )

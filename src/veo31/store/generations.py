@@ -47,7 +47,7 @@ def create_generation(
     parent_id: str | None = None,
     warnings: Sequence[str] = (),
     deadline_at: datetime | None = None,
-    analysis: dict[str, Any] | None = None,
+    reference_video: dict[str, Any] | None = None,
 ) -> tuple[Generation, bool]:
     """Insert a queued generation. With an idempotency key already used, return that one instead (created False).
 
@@ -66,7 +66,7 @@ def create_generation(
         parent_id=parent_id,
         callback_token=secrets.token_urlsafe(32),
         deadline_at=deadline_at,
-        analysis=analysis,
+        reference_video=reference_video,
         created_at=now,
         updated_at=now,
         fetch_attempts=0,
@@ -337,4 +337,5 @@ def _to_domain(row: GenerationRow, history: list[StatusChange], references: list
         submit_started_at=row.submit_started_at,
         fetch_attempts=row.fetch_attempts,
         analysis=row.analysis,
+        reference_video=row.reference_video,
     )

@@ -61,6 +61,7 @@ class GenerationRow(Base):
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     submit_started_at: Mapped[datetime | None]
     analysis: Mapped[dict[str, Any] | None]
+    reference_video: Mapped[dict[str, Any] | None]
     deadline_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
