@@ -104,7 +104,13 @@ def _start_emulator(port: int, generation_seconds: float) -> ServerThread:
     from veo31.emulators.kie import create_kie_emulator
     from veo31.emulators.serve import ServerThread
 
-    server = ServerThread(create_kie_emulator(generation_seconds=generation_seconds), port=port)
+    # Upgrades take about as long as the video itself at Kie (spec §14), so they scale with it here.
+    app = create_kie_emulator(
+        generation_seconds=generation_seconds,
+        upgrade_1080p_seconds=generation_seconds,
+        upgrade_4k_seconds=2 * generation_seconds,
+    )
+    server = ServerThread(app, port=port)
     server.start()
     return server
 

@@ -239,6 +239,7 @@ class Capabilities:
     durations_by_resolution: dict[str, tuple[int, ...]] = field(default_factory=dict)
     tiers_by_mode: dict[str, tuple[str, ...]] = field(default_factory=dict)
     upgrades: tuple[str, ...] = ()
+    upgrade_costs: dict[str, str] = field(default_factory=dict)  # what each upgrade costs, in the provider's words
 
     def allowed_durations(self, mode: str, resolution: str) -> tuple[int, ...]:
         allowed = set(self.durations)
@@ -323,6 +324,7 @@ class Generation:
     error_message: str | None = None
     warnings: tuple[str, ...] = ()
     parent_id: str | None = None
+    upgrade_of: str | None = None
     idempotency_key: str | None = None
     deadline_at: datetime | None = None
     submit_started_at: datetime | None = None
@@ -354,6 +356,7 @@ ProviderChoice = Literal["auto", "kie", "gemini", "local"]
 ModelTier = Literal["fast", "quality", "lite"]
 AspectRatio = Literal["16:9", "9:16"]
 Resolution = Literal["720p", "1080p", "4k"]
+RESOLUTION_RANK = {"720p": 0, "1080p": 1, "4k": 2}
 Mode = Literal["auto", "text", "first_frame", "first_last", "reference"]
 MAX_REFERENCE_IMAGES = 3
 

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from veo31 import __version__
 from veo31.api.deps import load_link_key
 from veo31.api.metrics import GenerationsCollector
-from veo31.api.routes import analyses, callbacks, compat, events, generations, health, media
+from veo31.api.routes import analyses, callbacks, compat, events, generations, health, media, providers
 from veo31.config import Settings
 from veo31.domain import (
     AuthenticationError,
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
     routers = (
         analyses.router,
         generations.router,
+        providers.router,
         events.router,
         media.router,
         callbacks.router,

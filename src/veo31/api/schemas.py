@@ -4,12 +4,12 @@ provider keys) have no place here."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from veo31.domain import Generation, GenerationSpec
-from veo31.providers.registry import LABELS
+from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status
+from veo31.providers.registry import CAPABILITIES, LABELS
 
 
 class GenerationCreate(GenerationSpec):
@@ -45,6 +45,50 @@ class ErrorPublic(BaseModel):
     message: str
 
 
+class RenditionPublic(BaseModel):
+    """A 1080p / 4K upgrade of a generation, as the source generation lists it."""
+
+    id: str
+    resolution: str
+    status: str
+    video_url: str | None
+    download_url: str | None
+    poster_url: str | None
+    video: dict[str, Any] | None
+    error: ErrorPublic | None
+    created_at: datetime
+
+
+class UpgradeOption(BaseModel):
+    resolution: str
+    cost: str | None = Field(description="the provider's extra charge, where known")
+
+
+class UpgradeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: Literal["1080p", "4k"]
+
+
+def error_of(generation: Generation) -> ErrorPublic | None:
+    if not (generation.error_kind or generation.error_message):
+        return None
+    return ErrorPublic(kind=generation.error_kind or "unknown", message=generation.error_message or "")
+
+
+def upgrade_options(generation: Generation) -> list[UpgradeOption]:
+    """The renditions a finished original can still get from its provider."""
+    caps = CAPABILITIES.get(generation.provider or "")
+    if caps is None or generation.upgrade_of or generation.status is not Status.COMPLETED:
+        return []
+    current = RESOLUTION_RANK[generation.spec.resolution]
+    return [
+        UpgradeOption(resolution=resolution, cost=caps.upgrade_costs.get(resolution))
+        for resolution in caps.upgrades
+        if RESOLUTION_RANK.get(resolution, -1) > current
+    ]
+
+
 class GenerationPublic(BaseModel):
     id: str
     status: str
@@ -66,18 +110,21 @@ class GenerationPublic(BaseModel):
     warnings: list[str]
     history: list[StatusChangePublic]
     references: list[ReferencePublic]
-    parent_id: str | None
+    parent_id: str | None = Field(description="the failed or canceled generation this one retried")
+    upgrade_of: str | None = Field(description="the generation this one is a 1080p / 4K rendition of")
+    renditions: list[RenditionPublic] = Field(description="this generation's 1080p / 4K upgrades")
+    upgrade_options: list[UpgradeOption] = Field(description="upgrades its provider still offers")
     created_at: datetime
     updated_at: datetime
     links: dict[str, str]
 
     @classmethod
-    def of(cls, generation: Generation, links: dict[str, str | None]) -> GenerationPublic:
-        error = (
-            ErrorPublic(kind=generation.error_kind or "unknown", message=generation.error_message or "")
-            if (generation.error_kind or generation.error_message)
-            else None
-        )
+    def of(
+        cls,
+        generation: Generation,
+        links: dict[str, str | None],
+        renditions: list[RenditionPublic] | None = None,
+    ) -> GenerationPublic:
         return cls(
             id=generation.id,
             status=generation.status.value,
@@ -95,7 +142,7 @@ class GenerationPublic(BaseModel):
             poster_url=links.get("poster"),
             provider_video_url=generation.provider_video_url,
             video=generation.video_info,
-            error=error,
+            error=error_of(generation),
             warnings=list(generation.warnings),
             history=[StatusChangePublic(status=c.status.value, at=c.at, detail=c.detail) for c in generation.history],
             references=[
@@ -105,10 +152,68 @@ class GenerationPublic(BaseModel):
                 for r in generation.references
             ],
             parent_id=generation.parent_id,
+            upgrade_of=generation.upgrade_of,
+            renditions=renditions or [],
+            upgrade_options=upgrade_options(generation),
             created_at=generation.created_at,
             updated_at=generation.updated_at,
             links={name: url for name, url in links.items() if url and name not in ("video", "download", "poster")},
         )
+
+
+def rendition(generation: Generation, links: dict[str, str | None]) -> RenditionPublic:
+    return RenditionPublic(
+        id=generation.id,
+        resolution=generation.spec.resolution,
+        status=generation.status.value,
+        video_url=links.get("video"),
+        download_url=links.get("download"),
+        poster_url=links.get("poster"),
+        video=generation.video_info,
+        error=error_of(generation),
+        created_at=generation.created_at,
+    )
+
+
+class CapabilitiesPublic(BaseModel):
+    durations: list[int]
+    aspect_ratios: list[str]
+    resolutions: list[str]
+    images: dict[str, tuple[int, int]] = Field(description="mode → (fewest, most) reference images")
+    model_tiers: list[str]
+    tiers_by_mode: dict[str, list[str]]
+    durations_by_mode: dict[str, list[int]]
+    durations_by_resolution: dict[str, list[int]]
+    callbacks: bool
+    upgrades: list[UpgradeOption]
+
+    @classmethod
+    def of(cls, caps: Capabilities) -> CapabilitiesPublic:
+        return cls(
+            durations=list(caps.durations),
+            aspect_ratios=list(caps.aspect_ratios),
+            resolutions=list(caps.resolutions),
+            images=dict(caps.images),
+            model_tiers=list(caps.model_tiers),
+            tiers_by_mode={mode: list(tiers) for mode, tiers in caps.tiers_by_mode.items()},
+            durations_by_mode={mode: list(items) for mode, items in caps.durations_by_mode.items()},
+            durations_by_resolution={res: list(items) for res, items in caps.durations_by_resolution.items()},
+            callbacks=caps.callbacks,
+            upgrades=[UpgradeOption(resolution=r, cost=caps.upgrade_costs.get(r)) for r in caps.upgrades],
+        )
+
+
+class ProviderPublic(BaseModel):
+    name: str
+    label: str
+    available: bool = Field(description="configured on this server and usable now")
+    reason: str | None = Field(description="why it is not available, and what to do")
+    capabilities: CapabilitiesPublic | None
+
+
+class ProviderList(BaseModel):
+    auto: str | None = Field(description="the provider `auto` sends to, if any is configured")
+    providers: list[ProviderPublic]
 
 
 class GenerationList(BaseModel):

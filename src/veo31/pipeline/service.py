@@ -38,10 +38,18 @@ from veo31.domain import (
 )
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image
 from veo31.pipeline.runtime import Runtime, current, queue_name
-from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow
+from veo31.pipeline.upgrades import check_upgradable, create_upgrade, existing_upgrade, source_of
+from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow, upgrade_workflow
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
-from veo31.providers.registry import CAPABILITIES, LABELS, choose_provider, configured_providers
+from veo31.providers.registry import (
+    CAPABILITIES,
+    LABELS,
+    ProviderInfo,
+    choose_provider,
+    configured_providers,
+    provider_overview,
+)
 from veo31.store import generations as store
 from veo31.store.db import database_problem
 
@@ -218,10 +226,15 @@ class GenerationService:
         return await asyncio.to_thread(store.get_generation, self.runtime.engine, generation_id)
 
     async def list(
-        self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None
+        self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None, include_upgrades: bool = True
     ) -> tuple[list[Generation], str | None]:
         return await asyncio.to_thread(
-            store.list_generations, self.runtime.engine, status=status, limit=limit, cursor=cursor
+            store.list_generations,
+            self.runtime.engine,
+            status=status,
+            limit=limit,
+            cursor=cursor,
+            include_upgrades=include_upgrades,
         )
 
     async def find(self, generation_or_task_id: str) -> Generation | None:
@@ -239,6 +252,9 @@ class GenerationService:
                 f"no generation or task {task_id!r}, and {LABELS.get(provider, provider)} is not configured here to ask"
             )
         return await runtime.providers[provider].status(task_id)
+
+    def providers(self) -> list[ProviderInfo]:
+        return provider_overview(self.runtime.settings)
 
     async def readiness(self) -> dict[str, Any]:
         """What /readyz reports: the database answers, and at least one provider is configured."""
@@ -323,6 +339,8 @@ class GenerationService:
             raise ConflictError(
                 f"only failed or canceled generations can be retried; {generation_id} is {original.status.value}"
             )
+        if original.upgrade_of:
+            return (await self.upgrade(original.upgrade_of, original.spec.resolution)).generation
         runtime = self.runtime
         provider = choose_provider(original.spec.provider, runtime.settings)
         mode = check_capabilities(original.spec, len(original.references), CAPABILITIES[provider], LABELS[provider])
@@ -339,6 +357,21 @@ class GenerationService:
         )
         await enqueue(runtime, generation)
         return generation
+
+    async def upgrade(self, generation_id: str, resolution: str) -> Created:
+        """Start the 1080p / 4K rendition of a finished generation (or return the one already made or under way)."""
+        runtime = self.runtime
+        source = await source_of(runtime, await self.get(generation_id))
+        check_upgradable(source, resolution)
+        existing = await existing_upgrade(runtime, source, resolution)
+        if existing is not None:
+            return Created(existing, False)
+        generation = await create_upgrade(runtime, source, resolution)
+        await enqueue(runtime, generation)
+        return Created(generation, True)
+
+    async def upgrades_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
+        return await asyncio.to_thread(store.upgrades_of, self.runtime.engine, generation_ids)
 
     async def deliver_callback(self, provider: str, token: str, payload: Any) -> bool:
         """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
@@ -442,8 +475,9 @@ async def enqueue(runtime: Runtime, generation: Generation) -> None:
     queue = await DBOS.retrieve_queue_async(queue_name(generation.provider or ""))
     if queue is None:
         raise RuntimeError(f"no queue for provider {generation.provider}")
+    workflow = upgrade_workflow if generation.upgrade_of else generation_workflow
     with SetWorkflowID(generation.id):
-        await queue.enqueue_async(generation_workflow, generation.id)
+        await queue.enqueue_async(workflow, generation.id)
 
 
 ENDED_WORKFLOW = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "SUCCESS")

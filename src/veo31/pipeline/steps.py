@@ -169,6 +169,32 @@ async def record_task(
 
 
 @DBOS.step()
+async def submit_upgrade(generation_id: str) -> str | None:
+    """Ask the provider for the higher-resolution version of the generation this one upgrades; record the task
+    to follow. No "maybe sent" marker: providers make an upgrade at most once per task (see `Provider.upgrade`),
+    so after a crash this step is simply asked again."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal or not generation.provider or not generation.upgrade_of:
+        return None
+    if generation.provider_task_id:
+        return generation.provider_task_id
+    source = await load(runtime, generation.upgrade_of)
+    provider = runtime.provider(generation.provider)
+    resolution = generation.spec.resolution
+    try:
+        task = await provider.upgrade(
+            source.provider_task_id or "", resolution, callback_url=callback_url(runtime, generation)
+        )
+    except Veo31Error as error:
+        await fail(runtime, generation_id, error, stage=f"{provider.label} refused the {resolution} upgrade")
+        return None
+    detail = f"{provider.label} {resolution} upgrade of task {source.provider_task_id}"
+    await record_task(runtime, generation_id, provider.name, provider.label, task.task_id, detail)
+    return task.task_id
+
+
+@DBOS.step()
 async def can_adopt(generation_id: str) -> bool:
     """An uncertain submission can be resolved only if the provider was given our callback URL."""
     runtime = current()

@@ -27,6 +27,15 @@ async def generation_workflow(generation_id: str) -> str:
     return await follow_task(generation_id, task_id)
 
 
+@DBOS.workflow(name="veo31.upgrade")
+async def upgrade_workflow(generation_id: str) -> str:
+    """A 1080p / 4K rendition of a finished generation: ask the provider for it, then wait and retrieve as usual."""
+    task_id = await steps.submit_upgrade(generation_id)
+    if task_id is None:
+        return "failed"
+    return await follow_task(generation_id, task_id)
+
+
 async def adopt_from_callback(generation_id: str) -> str | None:
     """After an uncertain submission, wait for the provider's callback to name the task; verify, then adopt it."""
     if not await steps.can_adopt(generation_id):

@@ -3,6 +3,11 @@
 `submit` creates exactly one remote task; `status` is the authority on its outcome; `parse_callback` reads a
 callback as a hint only; `download` streams a finished video to a local file; `fresh_url` asks for a new link
 when the old one expired (None where the provider has no such thing).
+
+`upgrade` (only where `capabilities.upgrades` lists resolutions) starts a higher-resolution rendition of a
+finished task and returns the task to follow with `status`. It must be safe to call twice for the same task and
+resolution — the provider, not our bookkeeping, refuses to make (and charge) a second one — because a crash
+between the call and its checkpoint repeats it.
 """
 
 from __future__ import annotations
@@ -55,5 +60,7 @@ class Provider(Protocol):
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int: ...
 
     async def fresh_url(self, url: str) -> str | None: ...
+
+    async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask: ...
 
     async def aclose(self) -> None: ...

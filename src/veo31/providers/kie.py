@@ -338,7 +338,7 @@ class KieClient:
         data = envelope.data if isinstance(envelope.data, Mapping) else {}
         message = envelope.message.lower()
         if envelope.code == 422 and "processing" in message:
-            return Kie4kResult("processing")
+            return Kie4kResult("processing", task_id=task_id_of(envelope.body))  # the id, where Kie gives it
         if envelope.code == 422 and "success" in message:
             return Kie4kResult(
                 "done", video_urls=as_url_list(data.get("resultUrls")), image_urls=as_url_list(data.get("imageUrls"))

@@ -1,4 +1,10 @@
-"""Kie.ai behind the provider contract: our request → Kie's generate body, Kie's answers → our statuses."""
+"""Kie.ai behind the provider contract: our request → Kie's generate body, Kie's answers → our statuses.
+
+Upgrades: Kie's 1080p version has no task of its own (`get-1080p-video` is asked until it answers with a link),
+and a 4K upgrade's task id is not always given back (a repeated `get-4k-video` answers 422 with where it stands).
+Both are followed through an upgrade handle `<original task id>@<resolution>`, which `status` answers by asking
+the upgrade endpoint again; a 4K upgrade whose own task id is known is followed with record-info like any task.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from veo31.config import Settings
-from veo31.domain import Capabilities, ProviderStatus, ProviderTask, TaskNotFoundError
+from veo31.domain import (
+    Capabilities,
+    CapabilityError,
+    ProviderState,
+    ProviderStatus,
+    ProviderTask,
+    TaskNotFoundError,
+)
 from veo31.providers._http import stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.kie import KieClient
@@ -21,6 +34,10 @@ KIE_CAPABILITIES = Capabilities(
     tiers_by_mode={"reference": ("fast", "lite")},
     callbacks=True,
     upgrades=("1080p", "4k"),
+    upgrade_costs={
+        "1080p": "about 5 Kie.ai credits (≈ $0.03)",
+        "4k": "about 120 Kie.ai credits (≈ $0.60)",
+    },  # spec §13, [UNCERTAIN]
 )
 GENERATION_TYPES = {
     "text": "TEXT_2_VIDEO",
@@ -29,6 +46,7 @@ GENERATION_TYPES = {
     "reference": "REFERENCE_2_VIDEO",
 }
 MODELS = {"fast": "veo3_fast", "quality": "veo3", "lite": "veo3_lite"}
+UPGRADE_MARK = "@"  # Kie's task ids are letters, digits and underscores: this cannot clash with one
 
 
 class KieProvider:
@@ -70,7 +88,29 @@ class KieProvider:
         return upload.download_url
 
     async def status(self, task_id: str) -> ProviderStatus:
+        original, _, resolution = task_id.partition(UPGRADE_MARK)
+        if resolution == "1080p":
+            url = await self.client.get_1080p_video(original)
+            return _upgrade_status(task_id, (url,) if url else (), resolution)
+        if resolution == "4k":
+            result = await self.client.get_4k_video(original)
+            return _upgrade_status(task_id, result.video_urls if result.state == "done" else (), resolution)
         return await self.client.record_info(task_id)
+
+    async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask:
+        """Start the 1080p or 4K version of a finished task. Kie makes each at most once per task: a repeated
+        1080p request reads the same result, a repeated 4K request is refused with 422 and where it stands."""
+        if resolution == "1080p":
+            await self.client.get_1080p_video(task_id)  # starts it; refusals (unfinished, fallback task) surface now
+            return ProviderTask(self.name, f"{task_id}{UPGRADE_MARK}1080p")
+        if resolution == "4k":
+            result = await self.client.get_4k_video(task_id, callback_url=callback_url)
+            return ProviderTask(self.name, result.task_id or f"{task_id}{UPGRADE_MARK}4k")
+        raise CapabilityError(
+            f"Kie.ai upgrades to {', '.join(KIE_CAPABILITIES.upgrades)}, not {resolution}",
+            field="resolution",
+            allowed=list(KIE_CAPABILITIES.upgrades),
+        )
 
     def parse_callback(self, payload: Any) -> ProviderStatus:
         return read_kie_status(payload)
@@ -86,3 +126,9 @@ class KieProvider:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _upgrade_status(handle: str, urls: tuple[str, ...], resolution: str) -> ProviderStatus:
+    if urls:
+        return ProviderStatus(ProviderState.SUCCEEDED, task_id=handle, video_urls=urls, resolution=resolution)
+    return ProviderStatus(ProviderState.GENERATING, task_id=handle, resolution=resolution)

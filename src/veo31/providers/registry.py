@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from veo31.config import Settings
 from veo31.domain import Capabilities, ConfigurationError, InputError
@@ -48,6 +49,29 @@ def choose_provider(requested: str, settings: Settings) -> str:
             f"{LABELS[requested]} is not configured on this server: {SETUP_HINTS[requested]}", field="provider"
         )
     return requested
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """One provider as a person choosing between them sees it: can it be used here, and if not, why."""
+
+    name: str
+    label: str
+    available: bool
+    reason: str | None
+    capabilities: Capabilities | None
+
+
+def provider_overview(settings: Settings) -> list[ProviderInfo]:
+    overview = []
+    for name in ORDER:
+        reason = None
+        if name not in PROVIDERS:
+            reason = f"{LABELS[name]} is not part of this version of veo31 yet"
+        elif not is_configured(name, settings):
+            reason = f"{LABELS[name]} is not configured on this server: {SETUP_HINTS[name]}"
+        overview.append(ProviderInfo(name, LABELS[name], reason is None, reason, CAPABILITIES.get(name)))
+    return overview
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:

@@ -48,6 +48,9 @@ def create_generation(
     warnings: Sequence[str] = (),
     deadline_at: datetime | None = None,
     reference_video: dict[str, Any] | None = None,
+    upgrade_of: str | None = None,
+    prompt: str | None = None,
+    negative_prompt: str | None = None,
 ) -> tuple[Generation, bool]:
     """Insert a queued generation. With an idempotency key already used, return that one instead (created False).
 
@@ -64,6 +67,9 @@ def create_generation(
         mode=mode,
         warnings=list(warnings),
         parent_id=parent_id,
+        upgrade_of=upgrade_of,
+        prompt=prompt,
+        negative_prompt=negative_prompt,
         callback_token=secrets.token_urlsafe(32),
         deadline_at=deadline_at,
         reference_video=reference_video,
@@ -125,6 +131,22 @@ def find_by_task_id(engine: Engine, task_id: str, provider: str | None = None) -
     return get_generation(engine, generation_id) if generation_id else None
 
 
+def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
+    """The 1080p / 4K renditions made from each of these generations, oldest first."""
+    found: dict[str, list[Generation]] = {generation_id: [] for generation_id in generation_ids}
+    if not generation_ids:
+        return found
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(GenerationRow)
+            .where(GenerationRow.upgrade_of.in_(list(generation_ids)))
+            .order_by(GenerationRow.created_at, GenerationRow.id)
+        )
+        for generation in _load(session, rows):
+            found[generation.upgrade_of or ""].append(generation)
+    return found
+
+
 def _find_one(engine: Engine, condition: Any) -> Generation | None:
     with Session(engine) as session:
         row = session.scalars(select(GenerationRow).where(condition).limit(1)).first()
@@ -132,12 +154,19 @@ def _find_one(engine: Engine, condition: Any) -> Generation | None:
 
 
 def list_generations(
-    engine: Engine, *, status: Status | None = None, limit: int = 20, cursor: str | None = None
+    engine: Engine,
+    *,
+    status: Status | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    include_upgrades: bool = True,
 ) -> tuple[list[Generation], str | None]:
     """Newest first; `cursor` (from the previous page) continues where that page ended."""
     query = select(GenerationRow)
     if status is not None:
         query = query.where(GenerationRow.status == status.value)
+    if not include_upgrades:
+        query = query.where(GenerationRow.upgrade_of.is_(None))
     if cursor:
         created, last_id = decode_cursor(cursor)
         query = query.where(
@@ -332,6 +361,7 @@ def _to_domain(row: GenerationRow, history: list[StatusChange], references: list
         error_message=row.error_message,
         warnings=tuple(row.warnings or ()),
         parent_id=row.parent_id,
+        upgrade_of=row.upgrade_of,
         idempotency_key=row.idempotency_key,
         deadline_at=row.deadline_at,
         submit_started_at=row.submit_started_at,

@@ -57,6 +57,7 @@ class GenerationRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     parent_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    upgrade_of: Mapped[str | None] = mapped_column(String(32), index=True)
     callback_token: Mapped[str] = mapped_column(String(64), unique=True)
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     submit_started_at: Mapped[datetime | None]

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
-from veo31.api.schemas import GenerationPublic
+from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
+from veo31.api.present import present
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])
 
@@ -26,7 +26,7 @@ async def events(
 
     async def stream() -> AsyncIterator[ServerSentEvent]:
         async for generation in service.watch(generation_id):
-            data = GenerationPublic.of(generation, generation_links(request, settings, generation))
+            data = await present(request, settings, service, generation)
             yield ServerSentEvent(data=data.model_dump_json(), event="status", id=str(len(generation.history)))
 
     return EventSourceResponse(stream(), ping=10)

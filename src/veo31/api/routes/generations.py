@@ -9,9 +9,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
-from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic
-from veo31.domain import Generation, InputError, Status
+from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
+from veo31.api.present import present, present_many
+from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic, UpgradeCreate
+from veo31.domain import InputError, Status
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])
@@ -40,10 +41,6 @@ CREATE_BODY = {
 }
 
 
-def public(request: Request, settings: Any, generation: Generation) -> GenerationPublic:
-    return GenerationPublic.of(generation, generation_links(request, settings, generation))
-
-
 @router.post(
     "",
     status_code=201,
@@ -70,7 +67,7 @@ async def create_generation(
     if not created.created:
         response.status_code = 200
     response.headers["Location"] = f"/v1/generations/{created.generation.id}"
-    return public(request, settings, created.generation)
+    return await present(request, settings, service, created.generation)
 
 
 Parsed = tuple[GenerationCreate, list[UploadedImage], ReferenceVideo | None]
@@ -163,24 +160,27 @@ async def list_generations(
     status: Annotated[Status | None, Query(description="only generations with this status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    include_upgrades: Annotated[
+        bool, Query(description="false: only originals (their renditions are listed inside each)")
+    ] = True,
 ) -> GenerationList:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
-    items, following = await service.list(status=status, limit=limit, cursor=cursor)
-    return GenerationList(items=[public(request, settings, item) for item in items], next_cursor=following)
+    items, following = await service.list(status=status, limit=limit, cursor=cursor, include_upgrades=include_upgrades)
+    return GenerationList(items=await present_many(request, settings, service, items), next_cursor=following)
 
 
 @router.get("/{generation_id}", response_model=GenerationPublic)
 async def get_generation(
     generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
-    return public(request, settings, await service.get(generation_id))
+    return await present(request, settings, service, await service.get(generation_id))
 
 
 @router.post("/{generation_id}/cancel", response_model=GenerationPublic)
 async def cancel_generation(
     generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
-    return public(request, settings, await service.cancel(generation_id))
+    return await present(request, settings, service, await service.cancel(generation_id))
 
 
 @router.post("/{generation_id}/retry", status_code=201, response_model=GenerationPublic)
@@ -188,7 +188,7 @@ async def retry_generation(
     generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
     """A new generation with the same request, linked to this failed or canceled one (`parent_id`)."""
-    return public(request, settings, await service.retry(generation_id))
+    return await present(request, settings, service, await service.retry(generation_id))
 
 
 @router.post("/{generation_id}/fetch", response_model=GenerationPublic)
@@ -196,4 +196,27 @@ async def fetch_generation(
     generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
     """Ask the provider again about a generation that timed out, and retrieve the video if it finished."""
-    return public(request, settings, await service.fetch(generation_id))
+    return await present(request, settings, service, await service.fetch(generation_id))
+
+
+@router.post(
+    "/{generation_id}/upgrade",
+    status_code=201,
+    response_model=GenerationPublic,
+    responses={200: {"description": "this rendition already exists or is under way"}},
+)
+async def upgrade_generation(
+    generation_id: str,
+    body: UpgradeCreate,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
+) -> GenerationPublic:
+    """The 1080p or 4K rendition of a finished generation: a new generation (`upgrade_of` names this one) made by
+    the same provider from the same task, tracked, downloaded and verified like any other. Asking again while it
+    exists returns it (200) and costs nothing more."""
+    created = await service.upgrade(generation_id, body.resolution)
+    if not created.created:
+        response.status_code = 200
+    return await present(request, settings, service, created.generation)

@@ -29,7 +29,8 @@ def check_access(request: Request, settings: SettingsDep, generation_id: str, si
 def download_name(generation: Generation, extension: str) -> str:
     base = generation.spec.product_name or "veo31-video"
     slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "veo31-video"
-    return f"{slug}-{generation.created_at:%Y-%m-%d}.{extension}"
+    suffix = f"-{generation.spec.resolution}" if generation.upgrade_of else ""
+    return f"{slug}-{generation.created_at:%Y-%m-%d}{suffix}.{extension}"
 
 
 @router.get(

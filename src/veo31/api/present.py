@@ -1,0 +1,33 @@
+"""Generations as the API shows them: with their links and their 1080p / 4K renditions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import Request
+
+from veo31.api.deps import generation_links
+from veo31.api.schemas import GenerationPublic, rendition
+from veo31.config import Settings
+from veo31.domain import Generation
+from veo31.pipeline.service import GenerationService
+
+
+async def present_many(
+    request: Request, settings: Settings, service: GenerationService, generations: Sequence[Generation]
+) -> list[GenerationPublic]:
+    renditions = await service.upgrades_of([generation.id for generation in generations])
+    return [
+        GenerationPublic.of(
+            generation,
+            generation_links(request, settings, generation),
+            [rendition(r, generation_links(request, settings, r)) for r in renditions.get(generation.id, [])],
+        )
+        for generation in generations
+    ]
+
+
+async def present(
+    request: Request, settings: Settings, service: GenerationService, generation: Generation
+) -> GenerationPublic:
+    return (await present_many(request, settings, service, [generation]))[0]
