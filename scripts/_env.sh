@@ -41,3 +41,10 @@ ensure_venv() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT$extra" 2>&1 | { grep -v "is ignored" || true; }
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "pip could not install veo31$extra" >&2; return 1; }
 }
+
+ensure_chromium() {
+  # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+  if [ ! -x "${VEO31_CHROMIUM:-/usr/bin/chromium}" ]; then
+    apt_install chromium fonts-liberation
+  fi
+}

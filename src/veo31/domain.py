@@ -197,6 +197,35 @@ class ProviderConnectionError(ProviderError):
     retryable = True
 
 
+# What a person can do about each kind of failure, in plain words ({provider} is the provider's name).
+ADVICE = {
+    "insufficient_credits": "{provider} says this account has no credits left — top up, or choose another provider.",
+    "authentication": "{provider} refused the API key — check the key in the server's settings.",
+    "rate_limited": "{provider} is limiting how fast requests come in — retry in a minute.",
+    "unavailable": "{provider} is unavailable or down for maintenance — retry later, or choose another provider.",
+    "connection": "veo31 could not reach {provider} — check the server's network, then retry.",
+    "content_rejected": "{provider} refused the content — change the prompt or the photos, then retry.",
+    "reference_image_unreachable": "{provider} could not fetch a reference image — upload the file instead, "
+    "or use a public image URL.",
+    "invalid_request": "{provider} refused the request as sent — change the settings, then retry.",
+    "generation_failed": "{provider} could not make this video — retry; if it fails again, "
+    "change the prompt or the photos.",
+    "timed_out": "{provider} has not finished yet — veo31 keeps the task and looks again later; nothing is lost.",
+    "submission_uncertain": "Check {provider}'s task log before retrying, so you do not pay twice.",
+    "result_expired": "{provider} no longer has the video — generate it again.",
+    "task_not_found": "{provider} does not know this task — generate it again.",
+    "invalid_media": "Use a different photo (JPEG, PNG or WebP), then retry.",
+    "image_fetch": "Check that the image URL opens in a browser, or upload the file instead.",
+    "canceled": "Canceled on request — retry to make it again.",
+    "interrupted": "veo31 could not finish it — retry it.",
+}
+
+
+def advice_for(kind: str | None, provider_label: str | None) -> str | None:
+    text = ADVICE.get(kind or "")
+    return text.format(provider=provider_label or "The provider") if text else None
+
+
 class Status(enum.StrEnum):
     """Where a generation stands, as people see it. Every change is recorded with a timestamp."""
 

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from veo31 import __version__
 from veo31.api.deps import load_link_key
 from veo31.api.metrics import GenerationsCollector
-from veo31.api.routes import analyses, callbacks, compat, events, generations, health, media, providers
+from veo31.api.routes import analyses, callbacks, compat, events, generations, health, media, page, providers
 from veo31.config import Settings
 from veo31.domain import (
     AuthenticationError,
@@ -73,9 +73,11 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         callbacks.router,
         compat.router,
         health.router,
+        page.router,
     )
     for router in routers:
         app.include_router(router)
+    app.mount("/static", page.static_files(), name="static")
     return app
 
 

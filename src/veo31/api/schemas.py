@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status
+from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status, advice_for
 from veo31.providers.registry import CAPABILITIES, LABELS
 
 
@@ -43,6 +43,7 @@ class ReferencePublic(BaseModel):
 class ErrorPublic(BaseModel):
     kind: str
     message: str
+    advice: str | None = Field(default=None, description="what to do about it, in plain words")
 
 
 class RenditionPublic(BaseModel):
@@ -73,7 +74,11 @@ class UpgradeCreate(BaseModel):
 def error_of(generation: Generation) -> ErrorPublic | None:
     if not (generation.error_kind or generation.error_message):
         return None
-    return ErrorPublic(kind=generation.error_kind or "unknown", message=generation.error_message or "")
+    return ErrorPublic(
+        kind=generation.error_kind or "unknown",
+        message=generation.error_message or "",
+        advice=advice_for(generation.error_kind, LABELS.get(generation.provider or "")),
+    )
 
 
 def upgrade_options(generation: Generation) -> list[UpgradeOption]:
@@ -211,9 +216,19 @@ class ProviderPublic(BaseModel):
     capabilities: CapabilitiesPublic | None
 
 
+class LimitsPublic(BaseModel):
+    """What the server accepts for reference images, so a form can warn early (the server still decides)."""
+
+    max_images: int
+    max_image_bytes: int
+    image_types: list[str]
+    use_cases: list[str]
+
+
 class ProviderList(BaseModel):
     auto: str | None = Field(description="the provider `auto` sends to, if any is configured")
     providers: list[ProviderPublic]
+    limits: LimitsPublic
 
 
 class GenerationList(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from veo31.api.deps import ServiceDep
+from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token
 
 router = APIRouter(tags=["health"])
 
@@ -16,6 +16,13 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/v1/session")
+async def session(request: Request, settings: SettingsDep) -> dict[str, bool]:
+    """Whether this server needs a token, and whether the one sent (if any) is good — always 200, so a page can
+    ask before it calls anything that would answer 401."""
+    return {"token_required": bool(settings.api_tokens), "token_valid": has_valid_token(request, settings)}
 
 
 @router.get("/readyz")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from veo31.api.deps import ServiceDep, TokenDep
-from veo31.api.schemas import CapabilitiesPublic, ProviderList, ProviderPublic
+from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
+from veo31.api.schemas import CapabilitiesPublic, LimitsPublic, ProviderList, ProviderPublic
+from veo31.domain import MAX_REFERENCE_IMAGES, USE_CASES
+from veo31.media.intake import FORMATS
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"], dependencies=[TokenDep])
 
 
 @router.get("", response_model=ProviderList)
-async def list_providers(service: ServiceDep) -> ProviderList:
+async def list_providers(service: ServiceDep, settings: SettingsDep) -> ProviderList:
     overview = service.providers()
     return ProviderList(
         auto=next((info.name for info in overview if info.available), None),
@@ -25,4 +27,10 @@ async def list_providers(service: ServiceDep) -> ProviderList:
             )
             for info in overview
         ],
+        limits=LimitsPublic(
+            max_images=MAX_REFERENCE_IMAGES,
+            max_image_bytes=settings.max_image_bytes,
+            image_types=sorted(FORMATS.values()),
+            use_cases=list(USE_CASES),
+        ),
     )

@@ -1,0 +1,785 @@
+// veo31's page. Everything it shows comes from the API: the form's choices from /v1/providers, a generation's
+// progress from its Server-Sent Events, the gallery from /v1/generations. The browser never talks to a provider,
+// and nothing is kept here but the API token a person typed (localStorage) and the open generation (the URL hash).
+"use strict";
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const TOKEN_KEY = "veo31.token";
+const STEPS = ["preparing", "submitted", "generating", "retrieving", "completed"];
+const STATUS_WORDS = {
+  queued: "Waiting for its turn",
+  preparing: "Analysing the photos and writing the prompt",
+  submitted: "Sent to the provider",
+  generating: "The provider is making the video",
+  retrieving: "Downloading and checking the video",
+  completed: "Ready",
+  failed: "Failed",
+  canceled: "Canceled",
+};
+const USE_CASE_WORDS = {
+  product_video: "Product video",
+  hero_image: "Hero shot",
+  gemstone_closeup: "Gemstone close-up",
+  luxury_brand: "Luxury brand",
+  general: "General",
+  lifestyle: "Lifestyle",
+  unboxing: "Unboxing",
+  social_vertical: "Social (vertical)",
+  turntable_360: "360° turntable",
+};
+const MODE_WORDS = {
+  auto: "Automatic",
+  reference: "Product reference (1–3 photos)",
+  first_frame: "First frame (1 photo)",
+  first_last: "First and last frame (2 photos)",
+  text: "Text only",
+};
+const TERMINAL = new Set(["completed", "failed", "canceled"]);
+
+const state = {
+  catalogue: null,        // /v1/providers
+  images: [],             // [{file, url}] in the order they will be sent
+  watching: null,         // the generation shown in the watch panel
+  target: null,           // the id of the generation the panel shows (set before its data arrives)
+  streams: new Map(),     // generation id → AbortController of its event stream
+  elapsedTimer: null,
+  galleryCursor: null,
+};
+
+// -- talking to the API ----------------------------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.error)) || `the server answered ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+function token() {
+  return localStorage.getItem(TOKEN_KEY) || "";
+}
+
+// Links in answers are absolute (built from VEO31_PUBLIC_URL); the page always talks to its own origin.
+function local(url) {
+  if (!url) return url;
+  const parsed = new URL(url, location.href);
+  return parsed.pathname + parsed.search;
+}
+
+async function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  if (token()) headers.set("Authorization", `Bearer ${token()}`);
+  const response = await fetch(local(path), { ...options, headers });
+  if (response.status === 401) {
+    await askForToken(token() ? "That token was not accepted; check it and try again." : "");
+    return api(path, options);
+  }
+  if (!response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch { body = null; }
+    throw new ApiError(response.status, body);
+  }
+  return response;
+}
+
+async function apiJson(path, options) {
+  return (await api(path, options)).json();
+}
+
+let tokenWaiters = [];
+function askForToken(message) {
+  const dialog = $("#token-dialog");
+  $("#token-error").textContent = message;
+  $("#token-button").hidden = false;
+  if (!dialog.open) {
+    $("#token-input").value = "";
+    dialog.showModal();
+  }
+  return new Promise((resolve) => tokenWaiters.push(resolve));
+}
+
+function setUpTokenDialog() {
+  $("#token-form").addEventListener("submit", () => {
+    $("#token-error").textContent = "";
+    const value = $("#token-input").value.trim();
+    if (!value) return;
+    localStorage.setItem(TOKEN_KEY, value);
+    const waiters = tokenWaiters;
+    tokenWaiters = [];
+    waiters.forEach((resolve) => resolve());
+  });
+  $("#token-dialog").addEventListener("cancel", (event) => event.preventDefault());
+  $("#token-button").addEventListener("click", () => askForToken("").then(() => location.reload()));
+}
+
+// A generation's events over fetch (not EventSource, which cannot send the Authorization header).
+async function follow(id, onGeneration) {
+  stopFollowing(id);
+  const controller = new AbortController();
+  state.streams.set(id, controller);
+  let last = null;
+  while (!controller.signal.aborted) {
+    try {
+      const response = await api(`/v1/generations/${id}/events`, {
+        headers: { Accept: "text/event-stream" },
+        signal: controller.signal,
+      });
+      await readEvents(response, (data) => {
+        last = JSON.parse(data);
+        onGeneration(last);
+      });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      if (error instanceof ApiError && error.status === 404) return;
+    }
+    if (last && TERMINAL.has(last.status)) break;
+    await sleep(1500); // the connection dropped (server restart, network): pick the stream up again
+  }
+  if (state.streams.get(id) === controller) state.streams.delete(id);
+}
+
+function stopFollowing(id) {
+  const controller = state.streams.get(id);
+  if (controller) controller.abort();
+  state.streams.delete(id);
+}
+
+async function readEvents(response, onData) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    // Event boundaries are blank lines; sse-starlette ends lines with \r\n. A lone \r at the end may be the
+    // first half of a \r\n still on its way, so it waits for the next chunk.
+    const complete = buffer.endsWith("\r") ? buffer.slice(0, -1) : buffer;
+    const normalised = complete.replace(/\r\n?/g, "\n");
+    const end = normalised.lastIndexOf("\n\n");
+    if (end < 0) continue;
+    buffer = normalised.slice(end + 2) + (buffer.endsWith("\r") ? "\r" : "");
+    for (const block of normalised.slice(0, end).split("\n\n")) {
+      const data = block.split("\n").filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).replace(/^ /, "")).join("\n");
+      if (data) onData(data);
+    }
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// -- the form ----------------------------------------------------------------------------------------------------
+
+function option(value, text, disabled = false) {
+  const element = document.createElement("option");
+  element.value = value;
+  element.textContent = text;
+  element.disabled = disabled;
+  return element;
+}
+
+function fill(select, values, words = {}, keep = true) {
+  const previous = select.value;
+  select.replaceChildren(...values.map((value) => option(value, words[value] || value)));
+  if (keep && values.map(String).includes(previous)) select.value = previous;
+}
+
+function chosenProvider() {
+  const catalogue = state.catalogue;
+  const name = $("#provider").value === "auto" ? catalogue.auto : $("#provider").value;
+  return catalogue.providers.find((provider) => provider.name === name) || null;
+}
+
+function imageCount() {
+  return state.images.length + urlList().length;
+}
+
+function urlList() {
+  return $("#image-urls").value.split(/\s+/).map((url) => url.trim()).filter(Boolean);
+}
+
+function refreshChoices() {
+  const provider = chosenProvider();
+  const note = $("#provider-note");
+  const generate = $("#generate");
+  if (!provider || !provider.capabilities) {
+    note.textContent = provider ? provider.reason : "No provider is configured on this server.";
+    generate.disabled = true;
+    return;
+  }
+  generate.disabled = false;
+  const caps = provider.capabilities;
+  const modes = ["auto", ...Object.keys(caps.images).filter((mode) => {
+    const [low, high] = caps.images[mode];
+    return imageCount() >= low && imageCount() <= high;
+  })];
+  fill($("#mode"), modes, MODE_WORDS);
+  const mode = $("#mode").value;
+  fill($("#model-tier"), caps.tiers_by_mode[mode] || caps.model_tiers, { fast: "Fast", quality: "Quality", lite: "Lite" });
+  fill($("#aspect-ratio"), caps.aspect_ratios, { "16:9": "16:9 landscape", "9:16": "9:16 vertical" });
+  fill($("#resolution"), caps.resolutions, { "4k": "4K" });
+  let durations = caps.durations;
+  const byResolution = caps.durations_by_resolution[$("#resolution").value];
+  if (byResolution) durations = durations.filter((d) => byResolution.includes(d));
+  const byMode = caps.durations_by_mode[mode];
+  if (byMode) durations = durations.filter((d) => byMode.includes(d));
+  const durationsWords = Object.fromEntries(durations.map((d) => [d, `${d} s`]));
+  fill($("#duration"), durations, durationsWords);
+  const label = $("#provider").value === "auto" ? `Auto uses ${provider.label}. ` : "";
+  note.textContent = `${label}${provider.label} makes ${durations.join(" or ")} s clips` +
+    (caps.upgrades.length ? `, and can upgrade a finished one to ${caps.upgrades.map((u) => u.resolution).join(" or ")}.` : ".");
+}
+
+async function loadCatalogue() {
+  state.catalogue = await apiJson("/v1/providers");
+  const { providers, auto, limits } = state.catalogue;
+  fill($("#use-case"), limits.use_cases, USE_CASE_WORDS);
+  const autoLabel = providers.find((p) => p.name === auto);
+  const select = $("#provider");
+  select.replaceChildren(
+    option("auto", autoLabel ? `Auto (${autoLabel.label})` : "Auto (none configured)", !auto),
+    ...providers.map((p) => option(p.name, p.available ? p.label : `${p.label} — not available`, !p.available)),
+  );
+  select.value = auto ? "auto" : "";
+  refreshChoices();
+}
+
+function checkImage(file) {
+  const { max_image_bytes: maxBytes, image_types: types } = state.catalogue.limits;
+  if (!types.includes(file.type)) return `${file.name} is not a JPEG, PNG or WebP photo`;
+  if (file.size > maxBytes) return `${file.name} is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${maxBytes / 1048576} MB`;
+  return null;
+}
+
+function addFiles(files) {
+  const problems = [];
+  const max = state.catalogue.limits.max_images;
+  for (const file of files) {
+    const problem = checkImage(file);
+    if (problem) problems.push(problem);
+    else if (imageCount() >= max) problems.push(`at most ${max} photos: ${file.name} was left out`);
+    else state.images.push({ file, url: URL.createObjectURL(file) });
+  }
+  showFormError(problems.join("; "));
+  renderPreviews();
+}
+
+function renderPreviews() {
+  const list = $("#previews");
+  const count = state.images.length;
+  list.replaceChildren(...state.images.map((image, index) => {
+    const item = document.createElement("li");
+    const picture = document.createElement("img");
+    picture.src = image.url;
+    picture.alt = `Photo ${index + 1}: ${image.file.name}`;
+    const caption = document.createElement("span");
+    caption.textContent = count > 1 && index === 0 ? "1 · first" : count > 1 && index === count - 1 ? `${index + 1} · last` : `${index + 1}`;
+    const buttons = document.createElement("span");
+    buttons.className = "tools";
+    buttons.append(
+      tool("←", `Move photo ${index + 1} earlier`, index === 0, () => move(index, -1)),
+      tool("→", `Move photo ${index + 1} later`, index === count - 1, () => move(index, 1)),
+      tool("✕", `Remove photo ${index + 1}`, false, () => removeImage(index)),
+    );
+    item.append(picture, caption, buttons);
+    return item;
+  }));
+  refreshChoices();
+}
+
+function tool(text, label, disabled, action) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "tool";
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
+  button.disabled = disabled;
+  button.addEventListener("click", action);
+  return button;
+}
+
+function move(index, step) {
+  const [image] = state.images.splice(index, 1);
+  state.images.splice(index + step, 0, image);
+  renderPreviews();
+}
+
+function removeImage(index) {
+  URL.revokeObjectURL(state.images[index].url);
+  state.images.splice(index, 1);
+  renderPreviews();
+}
+
+function showFormError(message) {
+  $("#form-error").textContent = message || "";
+}
+
+function formData(withPrompt) {
+  const data = new FormData();
+  state.images.forEach((image) => data.append("images", image.file, image.file.name));
+  urlList().forEach((url) => data.append("image_urls", url));
+  const fields = {
+    use_case: $("#use-case").value,
+    provider: $("#provider").value,
+    model_tier: $("#model-tier").value,
+    mode: $("#mode").value,
+    duration_seconds: $("#duration").value,
+    aspect_ratio: $("#aspect-ratio").value,
+    resolution: $("#resolution").value,
+    product_name: $("#product-name").value.trim(),
+    extra_prompt: $("#extra-prompt").value.trim(),
+  };
+  if (withPrompt) {
+    fields.prompt = $("#prompt").value.trim();
+    fields.negative_prompt = $("#negative-prompt").value.trim();
+  }
+  for (const [name, value] of Object.entries(fields)) if (value) data.append(name, value);
+  return data;
+}
+
+function checkForm() {
+  const max = state.catalogue.limits.max_images;
+  if (imageCount() > max) return `at most ${max} photos or URLs in all, not ${imageCount()}`;
+  const bad = urlList().find((url) => !/^https?:\/\/\S+$/i.test(url));
+  if (bad) return `${bad} is not an http(s) URL`;
+  return null;
+}
+
+async function writePrompt() {
+  const problem = checkForm();
+  if (problem) return showFormError(problem);
+  showFormError("");
+  const button = $("#write-prompt");
+  button.disabled = true;
+  $("#analysis-summary").textContent = "Looking at the photos…";
+  try {
+    const written = await apiJson("/v1/analyses", { method: "POST", body: formData(false) });
+    $("#prompt").value = written.prompt;
+    $("#negative-prompt").value = written.negative_prompt || "";
+    $("#analysis-summary").textContent = written.analysis.summary || "";
+  } catch (error) {
+    $("#analysis-summary").textContent = "";
+    showFormError(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function generate(event) {
+  event.preventDefault();
+  const problem = checkForm();
+  if (problem) return showFormError(problem);
+  if (!$("#prompt").value.trim()) {
+    await writePrompt();
+    if ($("#prompt").value.trim()) showFormError("Here is the prompt Veo will get: edit it if you like, then press Generate again.");
+    $("#prompt").focus();
+    return;
+  }
+  showFormError("");
+  const button = $("#generate");
+  button.disabled = true;
+  try {
+    const generation = await apiJson("/v1/generations", {
+      method: "POST",
+      body: formData(true),
+      headers: { "Idempotency-Key": crypto.randomUUID() },
+    });
+    open(generation.id);
+    refreshGallery();
+  } catch (error) {
+    showFormError(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setUpForm() {
+  const drop = $("#drop");
+  const input = $("#file-input");
+  drop.addEventListener("click", () => input.click());
+  drop.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); input.click(); }
+  });
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    addFiles([...event.dataTransfer.files]);
+  });
+  input.addEventListener("change", () => { addFiles([...input.files]); input.value = ""; });
+  for (const id of ["#provider", "#mode", "#resolution"]) $(id).addEventListener("change", refreshChoices);
+  $("#image-urls").addEventListener("input", refreshChoices);
+  $("#write-prompt").addEventListener("click", writePrompt);
+  $("#create-form").addEventListener("submit", generate);
+}
+
+// -- watching one generation -------------------------------------------------------------------------------------
+
+function open(id) {
+  if (location.hash !== `#g=${id}`) history.pushState(null, "", `#g=${id}`);
+  showWatched(id);
+}
+
+async function showWatched(id) {
+  if (state.watching && state.watching.id !== id) stopFollowing(state.watching.id);
+  state.target = id;
+  $("#watch").hidden = false;
+  try {
+    const generation = await apiJson(`/v1/generations/${id}`);
+    renderWatched(generation);
+    $("#watch-title").focus();
+    if (!TERMINAL.has(generation.status)) follow(id, renderWatched);
+    followRenditions(generation);
+  } catch (error) {
+    $("#watch").hidden = true;
+    showFormError(error instanceof ApiError && error.status === 404 ? "That generation does not exist here." : error.message);
+  }
+}
+
+function followRenditions(generation) {
+  for (const rendition of generation.renditions || []) {
+    if (!TERMINAL.has(rendition.status) && !state.streams.has(rendition.id)) {
+      follow(rendition.id, (update) => renditionChanged(generation.id, update));
+    }
+  }
+}
+
+function renditionChanged(sourceId, rendition) {
+  refreshWatched(sourceId);
+  if (TERMINAL.has(rendition.status)) refreshGallery();
+}
+
+async function refreshWatched(id) {
+  if (state.target !== id) return;
+  renderWatched(await apiJson(`/v1/generations/${id}`));
+}
+
+function renderWatched(generation) {
+  if (generation.id !== state.target) return; // a late event of a generation no longer shown
+  const before = state.watching && state.watching.id === generation.id ? state.watching.status : null;
+  state.watching = generation;
+  const title = generation.spec.product_name || USE_CASE_WORDS[generation.spec.use_case] || "Generation";
+  $("#watch-title").textContent = generation.upgrade_of ? `${title} — ${generation.spec.resolution}` : title;
+  $("#watch-meta").textContent = [
+    generation.provider_label,
+    `${generation.spec.duration_seconds} s`,
+    generation.spec.aspect_ratio,
+    generation.spec.resolution,
+    new Date(generation.created_at).toLocaleString(),
+  ].filter(Boolean).join(" · ");
+  renderTimeline(generation);
+  $("#status-text").textContent = STATUS_WORDS[generation.status] || generation.status;
+  $("#watch").dataset.status = generation.status;
+  $("#watch").dataset.id = generation.id;
+  tickElapsed();
+  const failed = generation.status === "failed" || generation.status === "canceled";
+  $("#failure").hidden = !failed || !generation.error;
+  if (generation.error) {
+    $("#failure-message").textContent = generation.error.message;
+    $("#failure-advice").textContent = generation.error.advice || "";
+  }
+  $("#cancel").hidden = TERMINAL.has(generation.status);
+  $("#retry").hidden = !failed;
+  renderRenditions(generation);
+  renderUpgrades(generation);
+  renderDetails(generation);
+  if (before !== generation.status && TERMINAL.has(generation.status)) refreshGallery();
+}
+
+function renderTimeline(generation) {
+  const reached = new Map();
+  for (const change of generation.history) if (!reached.has(change.status)) reached.set(change.status, change.at);
+  const skipped = generation.upgrade_of || generation.prompt_writer === "user";
+  let current = STEPS.indexOf(generation.status);
+  if (current < 0) current = STEPS.reduce((last, step, index) => (reached.has(step) ? index : last), -1);
+  for (const item of $("#timeline").children) {
+    const step = item.dataset.step;
+    const index = STEPS.indexOf(step);
+    const at = reached.get(step);
+    item.className = "";
+    if (at || (index < current) || (step === "preparing" && skipped && current > 0)) item.classList.add("done");
+    if (index === current && !TERMINAL.has(generation.status)) item.classList.add("current");
+    if (index === current + 1 && generation.status === "failed") item.classList.add("stopped");
+    if (generation.status === "completed") item.classList.add("done");
+    item.querySelector("time").textContent = at ? new Date(at).toLocaleTimeString() : "";
+    if (at) item.querySelector("time").dateTime = at;
+    item.setAttribute("aria-current", item.classList.contains("current") ? "step" : "false");
+  }
+}
+
+function tickElapsed() {
+  clearInterval(state.elapsedTimer);
+  const update = () => {
+    const generation = state.watching;
+    if (!generation) return;
+    const start = new Date(generation.created_at).getTime();
+    const end = TERMINAL.has(generation.status)
+      ? new Date(generation.history[generation.history.length - 1].at).getTime() : Date.now();
+    const seconds = Math.max(0, Math.round((end - start) / 1000));
+    $("#elapsed").textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} elapsed`;
+  };
+  update();
+  if (!TERMINAL.has(state.watching.status)) state.elapsedTimer = setInterval(update, 1000);
+}
+
+function renderRenditions(generation) {
+  const box = $("#renditions");
+  const items = [];
+  if (generation.status === "completed") {
+    items.push({ id: generation.id, label: `${generation.spec.resolution} original`, ...generation });
+  }
+  for (const rendition of generation.renditions || []) {
+    items.push({ ...rendition, label: `${rendition.resolution} version` });
+  }
+  const shown = new Map([...box.children].map((element) => [element.dataset.id, element]));
+  const wanted = items.map((item) => {
+    let element = shown.get(item.id);
+    if (!element || element.dataset.status !== item.status) element = renditionElement(item);
+    return element;
+  });
+  box.replaceChildren(...wanted);
+}
+
+function renditionElement(item) {
+  const element = $("#rendition-template").content.firstElementChild.cloneNode(true);
+  element.dataset.id = item.id;
+  element.dataset.status = item.status;
+  const video = $("video", element);
+  const label = $(".label", element);
+  if (item.status === "completed" && item.video_url) {
+    video.src = local(item.video_url);
+    if (item.poster_url) video.poster = local(item.poster_url);
+    video.setAttribute("aria-label", `${item.label} video`);
+    const size = item.video ? ` · ${item.video.width}×${item.video.height}` : "";
+    label.textContent = `${item.label}${size}`;
+    $(".download", element).href = local(item.download_url);
+    $(".open", element).href = local(item.video_url);
+    $(".copy", element).addEventListener("click", () => copyLink(item.video_url));
+  } else {
+    video.remove();
+    $(".actions", element).remove();
+    const words = item.status === "failed" && item.error ? `failed: ${item.error.message}` : STATUS_WORDS[item.status];
+    label.textContent = `${item.label}: ${words}`;
+    element.classList.add("pending");
+  }
+  return element;
+}
+
+async function copyLink(url) {
+  const status = $("#copy-status");
+  try {
+    await navigator.clipboard.writeText(url);
+    status.textContent = "Link copied — it does not expire.";
+  } catch {
+    // Without clipboard permission: put the link where a person can copy it by hand.
+    status.textContent = `Copy this link: ${url}`;
+  }
+  clearTimeout(copyLink.timer);
+  copyLink.timer = setTimeout(() => { status.textContent = ""; }, 6000);
+}
+
+function renderUpgrades(generation) {
+  const box = $("#upgrades");
+  const taken = new Set((generation.renditions || [])
+    .filter((r) => r.status !== "failed" && r.status !== "canceled").map((r) => r.resolution));
+  const options = (generation.upgrade_options || []).filter((option) => !taken.has(option.resolution));
+  box.hidden = options.length === 0;
+  $("#upgrade-buttons").replaceChildren(...options.map((option) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.dataset.resolution = option.resolution;
+    const name = option.resolution === "4k" ? "4K" : option.resolution;
+    button.textContent = option.cost ? `Make a ${name} version (${option.cost})` : `Make a ${name} version`;
+    button.addEventListener("click", () => upgrade(generation.id, option.resolution, button));
+    return button;
+  }));
+}
+
+async function upgrade(id, resolution, button) {
+  button.disabled = true;
+  try {
+    const rendition = await apiJson(`/v1/generations/${id}/upgrade`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ resolution }),
+    });
+    follow(rendition.id, (update) => renditionChanged(id, update));
+    await refreshWatched(id);
+  } catch (error) {
+    button.disabled = false;
+    $("#copy-status").textContent = error.message;
+  }
+}
+
+function renderDetails(generation) {
+  const rows = [
+    ["Id", generation.id],
+    ["Provider task", generation.provider_task_id],
+    ["Mode", MODE_WORDS[generation.mode] || generation.mode],
+    ["Model", generation.spec.model_tier],
+    ["Prompt", generation.prompt],
+    ["Avoid", generation.negative_prompt],
+    ["Prompt written by", generation.prompt_writer],
+    ["Notes", (generation.warnings || []).join("; ")],
+  ].filter(([, value]) => value);
+  $("#details-list").replaceChildren(...rows.flatMap(([name, value]) => {
+    const term = document.createElement("dt");
+    term.textContent = name;
+    const detail = document.createElement("dd");
+    detail.textContent = value;
+    return [term, detail];
+  }));
+}
+
+function setUpWatch() {
+  $("#cancel").addEventListener("click", async () => {
+    const generation = state.watching;
+    try {
+      renderWatched(await apiJson(`/v1/generations/${generation.id}/cancel`, { method: "POST" }));
+    } catch (error) {
+      $("#copy-status").textContent = error.message;
+    }
+  });
+  $("#retry").addEventListener("click", async () => {
+    try {
+      const again = await apiJson(`/v1/generations/${state.watching.id}/retry`, { method: "POST" });
+      open(again.upgrade_of || again.id);
+      refreshGallery();
+    } catch (error) {
+      $("#copy-status").textContent = error.message;
+    }
+  });
+  $("#close-watch").addEventListener("click", () => {
+    if (state.watching) stopFollowing(state.watching.id);
+    state.watching = null;
+    state.target = null;
+    history.pushState(null, "", location.pathname);
+    $("#watch").hidden = true;
+    $("#create-title").scrollIntoView();
+  });
+}
+
+// -- the gallery ---------------------------------------------------------------------------------------------------
+
+async function refreshGallery(more = false) {
+  const filter = $("#gallery-filter").value;
+  const params = new URLSearchParams({ include_upgrades: "false", limit: "12" });
+  if (filter) params.set("status", filter);
+  if (more && state.galleryCursor) params.set("cursor", state.galleryCursor);
+  try {
+    const page = await apiJson(`/v1/generations?${params}`);
+    const cards = page.items.map(card);
+    if (more) $("#gallery-list").append(...cards);
+    else $("#gallery-list").replaceChildren(...cards);
+    state.galleryCursor = page.next_cursor;
+    $("#gallery-more").hidden = !page.next_cursor;
+    $("#gallery-empty").hidden = $("#gallery-list").children.length > 0;
+  } catch (error) {
+    $("#gallery-empty").hidden = false;
+    $("#gallery-empty").textContent = error.message;
+  }
+}
+
+function card(generation) {
+  const item = document.createElement("li");
+  item.className = "card";
+  item.dataset.id = generation.id;
+  item.dataset.status = generation.status;
+  const link = document.createElement("a");
+  link.href = `#g=${generation.id}`;
+  const title = generation.spec.product_name || USE_CASE_WORDS[generation.spec.use_case];
+  if (generation.poster_url) {
+    const poster = document.createElement("img");
+    poster.src = local(generation.poster_url);
+    poster.alt = "";
+    poster.loading = "lazy";
+    link.append(poster);
+  } else {
+    const blank = document.createElement("span");
+    blank.className = "blank";
+    link.append(blank);
+  }
+  const name = document.createElement("strong");
+  name.textContent = title;
+  link.append(name);
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  const extra = (generation.renditions || []).filter((r) => r.status === "completed").map((r) => r.resolution);
+  meta.textContent = [generation.provider_label, new Date(generation.created_at).toLocaleString(), ...extra].join(" · ");
+  const badge = document.createElement("span");
+  badge.className = `badge ${generation.status}`;
+  badge.textContent = STATUS_WORDS[generation.status] === "Ready" ? "ready" : generation.status;
+  item.append(link, badge, meta);
+  if (generation.status === "failed" || generation.status === "canceled") {
+    item.append(cardButton("Retry", `Retry ${title}`, async () => {
+      const again = await apiJson(`/v1/generations/${generation.id}/retry`, { method: "POST" });
+      open(again.upgrade_of || again.id);
+      refreshGallery();
+    }));
+  } else if (!TERMINAL.has(generation.status)) {
+    item.append(cardButton("Cancel", `Cancel ${title}`, async () => {
+      await apiJson(`/v1/generations/${generation.id}/cancel`, { method: "POST" });
+      refreshGallery();
+      if (state.watching && state.watching.id === generation.id) refreshWatched(generation.id);
+    }));
+  }
+  return item;
+}
+
+function cardButton(text, label, action) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary small";
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try { await action(); } catch (error) { button.disabled = false; $("#gallery-empty").hidden = false; $("#gallery-empty").textContent = error.message; }
+  });
+  return button;
+}
+
+function setUpGallery() {
+  $("#gallery-filter").addEventListener("change", () => refreshGallery());
+  $("#gallery-more").addEventListener("click", () => refreshGallery(true));
+}
+
+// -- start -----------------------------------------------------------------------------------------------------------
+
+function route() {
+  const match = /^#g=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (match) showWatched(match[1]);
+}
+
+// Asked before anything else, so a server that needs a token gets one without a round of 401s.
+async function checkToken() {
+  const session = await apiJson("/v1/session");
+  $("#token-button").hidden = !session.token_required;
+  if (session.token_required && !session.token_valid) {
+    await askForToken(token() ? "That token was not accepted; check it and try again." : "");
+    return checkToken();
+  }
+  return null;
+}
+
+async function start() {
+  setUpTokenDialog();
+  setUpForm();
+  setUpWatch();
+  setUpGallery();
+  window.addEventListener("popstate", route);
+  window.addEventListener("hashchange", route);
+  try {
+    await checkToken();
+    await loadCatalogue();
+  } catch (error) {
+    showFormError(error.message);
+  }
+  route();
+  refreshGallery();
+}
+
+document.addEventListener("DOMContentLoaded", start);
