@@ -239,6 +239,28 @@ def test_gallery_filters_and_opens_a_generation(page: Page, site: Site) -> None:
     assert_plays(page.locator("#renditions video").first)
 
 
+def test_gallery_pages_through_many(page: Page, site: Site) -> None:
+    site.emulator_config(generation_seconds=120)
+    made = []
+    try:
+        for index in range(13):
+            response = site.http.post(f"{site.url}/v1/generations", json={"prompt": f"A lamp, take {index}"})
+            assert response.status_code == 201
+            made.append(response.json()["id"])
+        page.goto("/veo31")
+        cards = page.locator("#gallery-list li")
+        expect(cards).to_have_count(12)
+        expect(page.locator(f"#gallery-list li[data-id='{made[-1]}']")).to_be_visible()
+        page.get_by_role("button", name="Show more").click()
+        expect(page.locator(f"#gallery-list li[data-id='{made[0]}']")).to_be_visible()
+        ids = [card.get_attribute("data-id") for card in cards.all()]
+        assert len(ids) == len(set(ids)) > 12, "the second page continues the first, no repeats"
+    finally:
+        for generation_id in made:
+            site.http.post(f"{site.url}/v1/generations/{generation_id}/cancel")
+        site.emulator_config(generation_seconds=2)
+
+
 def test_labelled_controls_and_keyboard(page: Page) -> None:
     # Listening before the page loads turns on Playwright's file-chooser interception in time for the key press.
     page.on("filechooser", lambda chooser: chooser.set_files([WHITE]))
