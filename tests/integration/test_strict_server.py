@@ -117,6 +117,20 @@ def test_tokens_guard_everything_but_health_and_signed_links(strict: ServeProces
     assert httpx.get(unsigned + "?sig=0123456789abcdef0123456789abcdef").status_code == 401
     assert httpx.get(unsigned, params={"sig": "éé✓"}).status_code == 401
     assert httpx.get(unsigned, headers=AUTH).status_code == 200
+    for path in ("/v1/providers", "/v1/generations/x/upgrade"):
+        assert httpx.request("GET" if "providers" in path else "POST", f"{strict.url}{path}").status_code == 401
+
+
+def test_the_page_and_session_need_no_token_and_show_none(strict: ServeProcess) -> None:
+    page = httpx.get(f"{strict.url}/veo31")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    script = httpx.get(f"{strict.url}/static/app.js")
+    assert script.status_code == 200
+    for text in (page.text, script.text):
+        assert TOKEN not in text and KIE_TEST_KEY not in text
+    assert httpx.get(f"{strict.url}/v1/session").json() == {"token_required": True, "token_valid": False}
+    assert httpx.get(f"{strict.url}/v1/session", headers=AUTH).json() == {"token_required": True, "token_valid": True}
 
 
 def test_polling_without_callbacks(http: httpx.Client, kie: KieEmulatorHandle) -> None:
