@@ -86,6 +86,8 @@ class Settings(BaseSettings):
 
     # Per-provider queues: concurrency on this worker, and new submissions per period across all workers.
     kie_concurrency: int = Field(default=50, ge=1)
+    local_disabled: bool = Field(default=False, description="hide the local renderer (auto then needs a key)")
+    local_concurrency: int = Field(default=1, ge=1, description="local renders at once (each uses every core)")
     kie_rate_limit: int = Field(default=20, ge=1)
     kie_rate_period: float = Field(default=10.0, gt=0)
     executor_id: str = Field(default="local", min_length=1, max_length=100)

@@ -268,6 +268,7 @@ class Capabilities:
     durations_by_resolution: dict[str, tuple[int, ...]] = field(default_factory=dict)
     tiers_by_mode: dict[str, tuple[str, ...]] = field(default_factory=dict)
     upgrades: tuple[str, ...] = ()
+    frame_rates: tuple[int, ...] = (24,)
     upgrade_costs: dict[str, str] = field(default_factory=dict)  # what each upgrade costs, in the provider's words
 
     def allowed_durations(self, mode: str, resolution: str) -> tuple[int, ...]:
@@ -407,6 +408,7 @@ class GenerationSpec(BaseModel):
     resolution: Resolution = "720p"
     seed: int | None = Field(default=None, ge=0, le=4_294_967_295)
     mode: Mode = "auto"
+    fps: Literal[24, 30] | None = Field(default=None, description="frames per second; the provider's own if unset")
 
 
 @dataclass(frozen=True)
@@ -449,6 +451,8 @@ def check_capabilities(spec: GenerationSpec, image_count: int, caps: Capabilitie
     _require(spec.aspect_ratio, caps.aspect_ratios, "aspect_ratio", provider)
     _require(spec.resolution, caps.resolutions, "resolution", provider)
     _require(spec.duration_seconds, caps.allowed_durations(mode, spec.resolution), "duration_seconds", provider, mode)
+    if spec.fps is not None:
+        _require(spec.fps, caps.frame_rates, "fps", provider)
     return mode
 
 

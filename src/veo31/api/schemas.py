@@ -190,6 +190,7 @@ class CapabilitiesPublic(BaseModel):
     durations_by_mode: dict[str, list[int]]
     durations_by_resolution: dict[str, list[int]]
     callbacks: bool
+    frame_rates: list[int]
     upgrades: list[UpgradeOption]
 
     @classmethod
@@ -204,6 +205,7 @@ class CapabilitiesPublic(BaseModel):
             durations_by_mode={mode: list(items) for mode, items in caps.durations_by_mode.items()},
             durations_by_resolution={res: list(items) for res, items in caps.durations_by_resolution.items()},
             callbacks=caps.callbacks,
+            frame_rates=list(caps.frame_rates),
             upgrades=[UpgradeOption(resolution=r, cost=caps.upgrade_costs.get(r)) for r in caps.upgrades],
         )
 

@@ -31,3 +31,34 @@ def write_silence(container: av.container.OutputContainer, stream: av.AudioStrea
         frame.pts = start
         container.mux(stream.encode(frame))
     container.mux(stream.encode(None))
+
+
+def audio_bed_frames(seconds: float, *, quiet: bool = False) -> list[av.AudioFrame]:
+    """`seconds` of stereo audio as AAC-sized frames: a soft, slowly breathing major-seventh pad about 30 dB below
+    full scale, faded in and out (or silence when `quiet`)."""
+    total = int(seconds * AUDIO_RATE)
+    frames = []
+    for start in range(0, total, _AUDIO_CHUNK):
+        count = min(_AUDIO_CHUNK, total - start)
+        samples = np.zeros((2, _AUDIO_CHUNK), dtype=np.float32)
+        if not quiet:
+            samples[:, :count] = _pad(start, count, total)
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = start
+        frames.append(frame)
+    return frames
+
+
+_CHORD_HZ = (130.81, 164.81, 196.00, 246.94)  # C3 E3 G3 B3
+
+
+def _pad(start: int, count: int, total: int) -> np.ndarray:
+    t = (start + np.arange(count, dtype=np.float64)) / AUDIO_RATE
+    tone = sum(np.sin(2 * np.pi * hz * t + phase) for phase, hz in enumerate(_CHORD_HZ)) / len(_CHORD_HZ)
+    breathing = 0.75 + 0.25 * np.sin(2 * np.pi * 0.2 * t)
+    edge = min(AUDIO_RATE, total // 4)
+    position = start + np.arange(count)
+    envelope = np.clip(np.minimum(position, total - position) / max(1, edge), 0, 1)
+    mono = (0.03 * tone * breathing * envelope).astype(np.float32)
+    return np.stack([mono, np.roll(mono, 240)])  # a 5 ms offset between the ears widens it a little

@@ -151,6 +151,9 @@ async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequ
         seed=generation.spec.seed,
         images=tuple(images),
         callback_url=callback_url(runtime, generation),
+        use_case=generation.spec.use_case,
+        product_name=generation.spec.product_name,
+        fps=generation.spec.fps,
     )
 
 
@@ -270,13 +273,19 @@ def callback_url(runtime: Runtime, generation: Generation) -> str | None:
 
 
 @DBOS.step()
-async def start_waiting(generation_id: str) -> bool:
+async def start_waiting(generation_id: str) -> list[float] | None:
+    """Mark the generation generating; the poll schedule (first, longest wait) for its provider, or None if it
+    ended meanwhile."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status.terminal:
-        return False
+        return None
     await runtime.set_status(generation_id, Status.GENERATING)
-    return True
+    settings = runtime.settings
+    hint = runtime.provider(generation.provider or "").poll_seconds
+    if hint is None:
+        return [settings.first_poll_seconds, settings.max_poll_seconds]
+    return [min(hint, settings.first_poll_seconds), min(hint, settings.max_poll_seconds)]
 
 
 @DBOS.step()

@@ -67,10 +67,13 @@ async def fetch_workflow(generation_id: str, task_id: str) -> str:
 
 
 async def follow_task(generation_id: str, task_id: str) -> str:
-    settings = current().settings
-    if not await steps.start_waiting(generation_id):
+    schedule = await steps.start_waiting(generation_id)
+    if not schedule:
         return "stopped"
-    delay = settings.first_poll_seconds
+    if not isinstance(schedule, list):  # recorded by a version whose step answered True
+        settings = current().settings
+        schedule = [settings.first_poll_seconds, settings.max_poll_seconds]
+    delay, longest = schedule
     while True:
         await DBOS.recv_async(WAKE, timeout_seconds=delay)
         state = await steps.check(generation_id, task_id)
@@ -81,4 +84,4 @@ async def follow_task(generation_id: str, task_id: str) -> str:
         if state == "overdue":
             await steps.give_up_waiting(generation_id, task_id)
             return "overdue"
-        delay = min(settings.max_poll_seconds, delay * 1.5)
+        delay = min(longest, delay * 1.5)

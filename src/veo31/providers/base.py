@@ -41,6 +41,9 @@ class SubmitRequest:
     seed: int | None = None
     images: tuple[ImageInput, ...] = field(default=())
     callback_url: str | None = None
+    use_case: str = "product_video"
+    product_name: str | None = None
+    fps: int | None = None
     # Called synchronously at the last moment before the paid request leaves (after any free uploads), so a
     # durable "maybe sent" marker is written with the smallest possible gap to the send.
     before_send: Callable[[], None] | None = field(default=None, compare=False, repr=False)
@@ -50,6 +53,8 @@ class Provider(Protocol):
     name: str
     label: str
     capabilities: Capabilities
+    # How often `status` may be asked (seconds); None: the pipeline's own schedule (10 s, backing off to 30 s).
+    poll_seconds: float | None
 
     async def submit(self, request: SubmitRequest) -> ProviderTask: ...
 

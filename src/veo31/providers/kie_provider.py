@@ -53,6 +53,7 @@ class KieProvider:
     name = "kie"
     label = "Kie.ai"
     capabilities = KIE_CAPABILITIES
+    poll_seconds = None
 
     def __init__(self, client: KieClient) -> None:
         self.client = client

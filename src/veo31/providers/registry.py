@@ -12,19 +12,22 @@ from veo31.config import Settings
 from veo31.domain import Capabilities, ConfigurationError, InputError
 from veo31.providers.base import Provider
 from veo31.providers.kie_provider import KIE_CAPABILITIES, KieProvider
+from veo31.providers.local import LOCAL_CAPABILITIES, LocalProvider
 
 ProviderFactory = Callable[[Settings], Provider]
 
-PROVIDERS: dict[str, ProviderFactory] = {"kie": KieProvider.from_settings}
-CAPABILITIES: dict[str, Capabilities] = {"kie": KIE_CAPABILITIES}
-LABELS = {"kie": "Kie.ai", "gemini": "Google", "local": "the local renderer"}
-SETUP_HINTS = {"kie": "set KIE_API_KEY", "gemini": "set GEMINI_API_KEY", "local": "upgrade veo31"}
+PROVIDERS: dict[str, ProviderFactory] = {"kie": KieProvider.from_settings, "local": LocalProvider.from_settings}
+CAPABILITIES: dict[str, Capabilities] = {"kie": KIE_CAPABILITIES, "local": LOCAL_CAPABILITIES}
+LABELS = {"kie": "Kie.ai", "gemini": "Google", "local": "Local renderer"}
+SETUP_HINTS = {"kie": "set KIE_API_KEY", "gemini": "set GEMINI_API_KEY", "local": "unset VEO31_LOCAL_DISABLED"}
 ORDER = ("kie", "gemini", "local")
 
 
 def is_configured(name: str, settings: Settings) -> bool:
     if name == "kie":
         return settings.kie_api_key is not None
+    if name == "local":
+        return not settings.local_disabled
     return False
 
 
@@ -38,12 +41,14 @@ def choose_provider(requested: str, settings: Settings) -> str:
         configured = configured_providers(settings)
         if not configured:
             raise ConfigurationError(
-                "no video provider is configured: set KIE_API_KEY (or run `veo31 serve --emulate` to use the "
-                "built-in Kie.ai emulator)"
+                "no video provider is configured: set KIE_API_KEY, unset VEO31_LOCAL_DISABLED for the local "
+                "renderer, or run `veo31 serve --emulate` to use the built-in Kie.ai emulator"
             )
         return configured[0]
     if requested not in PROVIDERS:
-        raise InputError(f"provider {requested!r} is not available in this version; use auto or kie", field="provider")
+        raise InputError(
+            f"provider {requested!r} is not available in this version; use auto, kie or local", field="provider"
+        )
     if not is_configured(requested, settings):
         raise InputError(
             f"{LABELS[requested]} is not configured on this server: {SETUP_HINTS[requested]}", field="provider"

@@ -219,6 +219,8 @@ function refreshChoices() {
   fill($("#model-tier"), caps.tiers_by_mode[mode] || caps.model_tiers, { fast: "Fast", quality: "Quality", lite: "Lite" });
   fill($("#aspect-ratio"), caps.aspect_ratios, { "16:9": "16:9 landscape", "9:16": "9:16 vertical" });
   fill($("#resolution"), caps.resolutions, { "4k": "4K" });
+  fill($("#fps"), caps.frame_rates.map(String), Object.fromEntries(caps.frame_rates.map((r) => [r, `${r} fps`])));
+  $("#fps").disabled = caps.frame_rates.length < 2;
   let durations = caps.durations;
   const byResolution = caps.durations_by_resolution[$("#resolution").value];
   if (byResolution) durations = durations.filter((d) => byResolution.includes(d));
@@ -327,6 +329,7 @@ function formData(withPrompt) {
     duration_seconds: $("#duration").value,
     aspect_ratio: $("#aspect-ratio").value,
     resolution: $("#resolution").value,
+    fps: $("#fps").disabled ? "" : $("#fps").value,
     product_name: $("#product-name").value.trim(),
     extra_prompt: $("#extra-prompt").value.trim(),
   };

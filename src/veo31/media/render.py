@@ -1,0 +1,334 @@
+"""The offline renderer: 1–3 product photos → a short H.264 product video, with no network and no account.
+
+Each photo becomes a canvas once — the photo fitted whole into the frame's aspect over a blurred fill of itself,
+converted to YUV 4:2:0 (BT.709), MAX_ZOOM times the frame size. Every frame is then one sub-pixel affine warp of
+each plane of that canvas (two during a crossfade), written straight into the encoder's own pixel format: no
+per-frame colour conversion, no per-frame scaling of the full photo, so the encoder dominates the cost. A producer
+thread makes frames while the encoder works (OpenCV and PyAV both release the GIL); a short queue keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from veo31.domain import InvalidMediaError
+from veo31.media.encode import add_audio_stream, audio_bed_frames, open_mp4_writer
+from veo31.media.motion import MAX_ZOOM, Move, preset
+
+# BT.709, limited range: the rows turn RGB (0–255) into Y (16–235) and Cb, Cr (16–240).
+_BT709 = np.array([[0.2126, 0.7152, 0.0722], [-0.1146, -0.3854, 0.5], [0.5, -0.4542, -0.0458]], dtype=np.float32)
+_COLOUR_TAGS = "colorprim=bt709:transfer=bt709:colormatrix=bt709"
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    width: int
+    height: int
+    fps: int = 30
+    duration: float = 8.0
+    use_case: str = "product_video"
+    title: str | None = None
+    audio: str = "bed"  # "bed" (a quiet generated pad) or "silence"
+    crf: int = 21
+    x264_preset: str = "veryfast"
+    threads: int = 0  # 0: the encoder's own choice
+
+    @property
+    def frame_count(self) -> int:
+        return max(1, round(self.duration * self.fps))
+
+
+# -- canvases -----------------------------------------------------------------------------------------------------
+
+
+def load_photo(content: bytes) -> np.ndarray:
+    """An upright RGB array of a JPEG, PNG or WebP photo."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise InvalidMediaError(f"a reference photo could not be read: {error}") from None
+
+
+def compose_canvas(photo: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The photo whole, centred, over a blurred and dimmed fill of itself, at the frame's aspect (RGB)."""
+    canvas_w, canvas_h = even(width * MAX_ZOOM), even(height * MAX_ZOOM)
+    photo_h, photo_w = photo.shape[:2]
+    fit = min(canvas_w / photo_w, canvas_h / photo_h)
+    inner_w, inner_h = max(2, round(photo_w * fit)), max(2, round(photo_h * fit))
+    if abs(inner_w - canvas_w) <= 2 and abs(inner_h - canvas_h) <= 2:
+        return cv2.resize(photo, (canvas_w, canvas_h), interpolation=cv2.INTER_AREA)
+    cover = max(canvas_w / photo_w, canvas_h / photo_h)
+    small = cv2.resize(photo, (max(8, round(photo_w * cover / 8)), max(8, round(photo_h * cover / 8))), cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigmaX=max(small.shape[:2]) / 30)
+    fill = cv2.resize(small, (round(photo_w * cover), round(photo_h * cover)), interpolation=cv2.INTER_LINEAR)
+    top, left = (fill.shape[0] - canvas_h) // 2, (fill.shape[1] - canvas_w) // 2
+    canvas = (fill[top : top + canvas_h, left : left + canvas_w].astype(np.float32) * 0.72).astype(np.uint8)
+    inner = cv2.resize(photo, (inner_w, inner_h), interpolation=cv2.INTER_AREA)
+    y, x = (canvas_h - inner_h) // 2, (canvas_w - inner_w) // 2
+    canvas[y : y + inner_h, x : x + inner_w] = inner
+    return canvas
+
+
+def to_yuv420(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB → BT.709 limited-range planes Y (full size), Cb and Cr (half size each way)."""
+    ycc = rgb.astype(np.float32) @ _BT709.T
+    y = np.clip(16 + ycc[..., 0] * (219 / 255), 0, 255).astype(np.uint8)
+    chroma = cv2.resize(ycc[..., 1:], (rgb.shape[1] // 2, rgb.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    cb = np.clip(128 + chroma[..., 0] * (224 / 255), 0, 255).astype(np.uint8)
+    cr = np.clip(128 + chroma[..., 1] * (224 / 255), 0, 255).astype(np.uint8)
+    return y, cb, cr
+
+
+def even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+# -- frames -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shot:
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    move: Move
+    first: int  # the first frame of this photo's segment
+    end: int  # one past its last frame; neighbours overlap by the crossfade
+
+    def progress(self, index: int) -> float:
+        return (index - self.first) / max(1, self.end - self.first - 1)
+
+
+def plan_shots(canvases: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], spec: RenderSpec) -> list[Shot]:
+    """Split the clip between the photos; neighbours overlap by a crossfade of up to 0.6 s (a third of a shot)."""
+    total, count = spec.frame_count, len(canvases)
+    fade = 0 if count == 1 else min(round(0.6 * spec.fps), total // (3 * count))
+    length = (total + fade * (count - 1)) / count
+    move = preset(spec.use_case)
+    shots = []
+    for index, planes in enumerate(canvases):
+        first = round(index * (length - fade))
+        end = total if index == count - 1 else first + round(length)
+        shots.append(Shot(planes, move, first, end))
+    return shots
+
+
+def plane_views(frame: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, Cb and Cr planes inside one I420 buffer, as writable views."""
+    flat = frame.reshape(-1)
+    luma, quarter = width * height, (width // 2) * (height // 2)
+    return (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + quarter].reshape(height // 2, width // 2),
+        flat[luma + quarter : luma + 2 * quarter].reshape(height // 2, width // 2),
+    )
+
+
+def new_frame(width: int, height: int) -> np.ndarray:
+    return np.empty((height * 3 // 2, width), dtype=np.uint8)
+
+
+def warp(planes: tuple[np.ndarray, ...], move: Move, t: float, width: int, height: int) -> np.ndarray:
+    """One frame (I420) of a canvas seen by the camera at progress t: one sub-pixel warp per plane."""
+    zoom, cx, cy = move.at(t)
+    canvas_h, canvas_w = planes[0].shape
+    scale = zoom * width / canvas_w  # output pixels per canvas pixel
+    matrix = np.array(
+        [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
+        dtype=np.float64,
+    )
+    frame = new_frame(width, height)
+    targets = plane_views(frame, width, height)
+    cv2.warpAffine(planes[0], matrix, (width, height), dst=targets[0], flags=cv2.INTER_LINEAR)
+    half = matrix.copy()
+    half[:, 2] /= 2  # the same view on the half-size chroma planes
+    for source, target in zip(planes[1:], targets[1:], strict=True):
+        cv2.warpAffine(source, half, (width // 2, height // 2), dst=target, flags=cv2.INTER_LINEAR)
+    return frame
+
+
+def frame_at(shots: Sequence[Shot], index: int, spec: RenderSpec) -> np.ndarray:
+    active = [shot for shot in shots if shot.first <= index < shot.end][-2:]
+    views = [warp(shot.planes, shot.move, shot.progress(index), spec.width, spec.height) for shot in active]
+    if len(views) == 1:
+        return views[0]
+    outgoing, incoming = active
+    weight = (index - incoming.first + 1) / (outgoing.end - incoming.first + 1)
+    return cv2.addWeighted(views[0], 1 - weight, views[1], weight, 0)
+
+
+# -- title card ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Title:
+    top: int
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    alpha: np.ndarray  # float32, full size; chroma uses every other pixel
+    first: int
+
+
+def make_title(text: str, spec: RenderSpec) -> Title:
+    """A lower-third band with the product name, shown over the last 2 s (faded in and out)."""
+    band_h = even(spec.height * 0.16)
+    font_size = max(14, round(min(spec.width, spec.height) * 0.055))
+    font = _font(font_size)
+    band = Image.new("RGBA", (spec.width, band_h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(band)
+    draw.rectangle((0, 0, spec.width, band_h), fill=(12, 14, 18, 150))
+    shown = text if draw.textlength(text, font=font) <= spec.width * 0.9 else text[:40] + "…"
+    draw.text((spec.width / 2, band_h / 2), shown, font=font, fill=(255, 255, 255, 255), anchor="mm")
+    rgba = np.asarray(band)
+    alpha = rgba[..., 3].astype(np.float32) / 255
+    planes = to_yuv420(np.ascontiguousarray(rgba[..., :3]))
+    top = even(spec.height * 0.78)
+    return Title(top, planes, alpha, max(0, spec.frame_count - 2 * spec.fps))
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for name in (
+        "DejaVuSans-Bold.ttf",
+        "LiberationSans-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    ):
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def overlay_title(frame: np.ndarray, title: Title, index: int, spec: RenderSpec) -> None:
+    shown = index - title.first
+    span = spec.frame_count - title.first
+    if shown < 0 or span <= 0:
+        return
+    fade = min(1.0, (shown + 1) / (0.4 * spec.fps), (span - shown) / (0.25 * spec.fps))
+    alpha = title.alpha * max(0.0, fade)
+    band_h = alpha.shape[0]
+    luma, *chroma = plane_views(frame, spec.width, spec.height)
+    rows = luma[title.top : title.top + band_h]
+    rows[:] = (rows * (1 - alpha) + title.planes[0] * alpha).astype(np.uint8)
+    half_alpha = alpha[::2, ::2]
+    for plane, source in zip(chroma, title.planes[1:], strict=True):
+        rows = plane[title.top // 2 : title.top // 2 + band_h // 2]
+        rows[:] = (rows * (1 - half_alpha) + source * half_alpha).astype(np.uint8)
+
+
+# -- the whole clip -----------------------------------------------------------------------------------------------
+
+
+def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[np.ndarray]:
+    """Every frame of the clip, in order, as I420 arrays."""
+    if not 1 <= len(photos) <= 3:
+        raise InvalidMediaError(f"the local renderer takes 1–3 photos, not {len(photos)}")
+    canvases = []
+    for content in photos:
+        canvases.append(to_yuv420(compose_canvas(load_photo(content), spec.width, spec.height)))
+    shots = plan_shots(canvases, spec)
+    title = make_title(spec.title, spec) if spec.title else None
+    for index in range(spec.frame_count):
+        frame = frame_at(shots, index, spec)
+        if title is not None:
+            overlay_title(frame, title, index, spec)
+        yield frame
+
+
+def render_video(photos: Sequence[bytes], spec: RenderSpec, target: Path) -> Path:
+    """Render to `target` (a fast-start MP4: H.264 + AAC), written under a temporary name and moved into place."""
+    if spec.width % 2 or spec.height % 2:
+        raise InvalidMediaError(f"frame size {spec.width}×{spec.height} must be even")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, scratch = tempfile.mkstemp(prefix=".render-", suffix=".mp4", dir=target.parent)
+    os.close(handle)
+    try:
+        encode(produce(frames(photos, spec)), spec, Path(scratch))
+        os.replace(scratch, target)
+    finally:
+        if os.path.exists(scratch):
+            os.unlink(scratch)
+    return target
+
+
+def produce(source: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
+    """Run `source` in a thread, a few frames ahead of the consumer; its errors surface in the consumer."""
+    handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in source:
+                while not stop.is_set():
+                    try:
+                        handoff.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(done)
+        except Exception as error:  # noqa: BLE001 — handed to the consumer, which raises it
+            handoff.put(error)
+
+    thread = threading.Thread(target=work, name="veo31-render", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is done:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def encode(source: Iterator[np.ndarray], spec: RenderSpec, path: Path) -> None:
+    """H.264 (yuv420p, tagged BT.709) at `spec.fps` with an AAC track, audio interleaved with the video."""
+    with open_mp4_writer(path) as container:
+        video = container.add_stream("libx264", rate=spec.fps)
+        video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
+        video.time_base = Fraction(1, spec.fps)
+        video.codec_context.thread_count = spec.threads
+        video.options = {
+            "crf": str(spec.crf),
+            "preset": spec.x264_preset,
+            "profile": "high",
+            "g": str(spec.fps * 2),
+            "x264-params": _COLOUR_TAGS,
+        }
+        audio = add_audio_stream(container)
+        pending_audio = audio_bed_frames(spec.frame_count / spec.fps, quiet=spec.audio != "bed")
+        for index, planes in enumerate(source):
+            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            frame.pts = index
+            container.mux(video.encode(frame))
+            _mux_audio_until(container, audio, pending_audio, (index + 1) / spec.fps)
+        container.mux(video.encode(None))
+        _mux_audio_until(container, audio, pending_audio, float("inf"))
+        container.mux(audio.encode(None))
+
+
+def _mux_audio_until(
+    container: av.container.OutputContainer, stream: av.AudioStream, pending: list[av.AudioFrame], until: float
+) -> None:
+    """Encode the audio frames that start before `until` seconds (so the file interleaves both tracks)."""
+    while pending and (pending[0].pts or 0) / pending[0].sample_rate < until:
+        container.mux(stream.encode(pending.pop(0)))
