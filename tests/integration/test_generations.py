@@ -297,7 +297,7 @@ def test_events_follow_each_change_within_a_second(api: Api, kie: KieEmulatorHan
 def test_health_readiness_and_metrics(api: Api) -> None:
     assert api.http.get("/healthz").json() == {"status": "ok"}
     ready = api.http.get("/readyz").json()
-    assert ready["status"] == "ready" and ready["checks"]["providers"] == ["kie"]
+    assert ready["status"] == "ready" and ready["checks"]["providers"] == ["kie", "local"]
     api.wait(api.create()["id"])
     metrics = api.http.get("/metrics").text
     assert 'veo31_generations{provider="kie",status="completed"}' in metrics

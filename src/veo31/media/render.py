@@ -43,7 +43,7 @@ class RenderSpec:
     title: str | None = None
     audio: str = "bed"  # "bed" (a quiet generated pad) or "silence"
     crf: int = 21
-    x264_preset: str = "veryfast"
+    x264_preset: str = "superfast"
     threads: int = 0  # 0: the encoder's own choice
 
     @property
@@ -125,48 +125,50 @@ def plan_shots(canvases: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], sp
     return shots
 
 
-def plane_views(frame: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Y, Cb and Cr planes inside one I420 buffer, as writable views."""
-    flat = frame.reshape(-1)
-    luma, quarter = width * height, (width // 2) * (height // 2)
-    return (
-        flat[:luma].reshape(height, width),
-        flat[luma : luma + quarter].reshape(height // 2, width // 2),
-        flat[luma + quarter : luma + 2 * quarter].reshape(height // 2, width // 2),
-    )
+def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, Cb and Cr planes of a yuv420p frame as writable arrays over the frame's own memory (rows padded to
+    the codec's alignment are left out of view)."""
+    views = []
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        views.append(rows[:, : plane.width])
+    return views[0], views[1], views[2]
 
 
-def new_frame(width: int, height: int) -> np.ndarray:
-    return np.empty((height * 3 // 2, width), dtype=np.uint8)
-
-
-def warp(planes: tuple[np.ndarray, ...], move: Move, t: float, width: int, height: int) -> np.ndarray:
-    """One frame (I420) of a canvas seen by the camera at progress t: one sub-pixel warp per plane."""
+def view_matrix(move: Move, t: float, canvas_shape: tuple[int, ...], width: int, height: int) -> np.ndarray:
+    """The affine map from canvas pixels to frame pixels for the camera at progress t."""
     zoom, cx, cy = move.at(t)
-    canvas_h, canvas_w = planes[0].shape
-    scale = zoom * width / canvas_w  # output pixels per canvas pixel
-    matrix = np.array(
+    canvas_h, canvas_w = canvas_shape[:2]
+    scale = zoom * width / canvas_w  # frame pixels per canvas pixel
+    return np.array(
         [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
         dtype=np.float64,
     )
-    frame = new_frame(width, height)
-    targets = plane_views(frame, width, height)
-    cv2.warpAffine(planes[0], matrix, (width, height), dst=targets[0], flags=cv2.INTER_LINEAR)
+
+
+def warp_into(targets: Sequence[np.ndarray], shot: Shot, t: float) -> None:
+    """Draw the shot at progress t into the three planes `targets`: one sub-pixel warp per plane."""
+    luma = targets[0]
+    matrix = view_matrix(shot.move, t, shot.planes[0].shape, luma.shape[1], luma.shape[0])
+    cv2.warpAffine(shot.planes[0], matrix, (luma.shape[1], luma.shape[0]), dst=luma, flags=cv2.INTER_LINEAR)
     half = matrix.copy()
     half[:, 2] /= 2  # the same view on the half-size chroma planes
-    for source, target in zip(planes[1:], targets[1:], strict=True):
-        cv2.warpAffine(source, half, (width // 2, height // 2), dst=target, flags=cv2.INTER_LINEAR)
-    return frame
+    for source, target in zip(shot.planes[1:], targets[1:], strict=True):
+        cv2.warpAffine(source, half, (target.shape[1], target.shape[0]), dst=target, flags=cv2.INTER_LINEAR)
 
 
-def frame_at(shots: Sequence[Shot], index: int, spec: RenderSpec) -> np.ndarray:
+def draw_frame(frame: av.VideoFrame, shots: Sequence[Shot], index: int) -> None:
+    """Frame `index` into `frame`: the active shot, or the crossfade of the two overlapping there."""
     active = [shot for shot in shots if shot.first <= index < shot.end][-2:]
-    views = [warp(shot.planes, shot.move, shot.progress(index), spec.width, spec.height) for shot in active]
-    if len(views) == 1:
-        return views[0]
-    outgoing, incoming = active
-    weight = (index - incoming.first + 1) / (outgoing.end - incoming.first + 1)
-    return cv2.addWeighted(views[0], 1 - weight, views[1], weight, 0)
+    targets = plane_views(frame)
+    warp_into(targets, active[0], active[0].progress(index))
+    if len(active) == 2:
+        outgoing, incoming = active
+        weight = (index - incoming.first + 1) / (outgoing.end - incoming.first + 1)
+        scratch = [np.empty_like(target) for target in targets]
+        warp_into(scratch, incoming, incoming.progress(index))
+        for target, other in zip(targets, scratch, strict=True):
+            cv2.addWeighted(target, 1 - weight, other, weight, 0, dst=target)
 
 
 # -- title card ---------------------------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size)
 
 
-def overlay_title(frame: np.ndarray, title: Title, index: int, spec: RenderSpec) -> None:
+def overlay_title(frame: av.VideoFrame, title: Title, index: int, spec: RenderSpec) -> None:
     shown = index - title.first
     span = spec.frame_count - title.first
     if shown < 0 or span <= 0:
@@ -219,7 +221,7 @@ def overlay_title(frame: np.ndarray, title: Title, index: int, spec: RenderSpec)
     fade = min(1.0, (shown + 1) / (0.4 * spec.fps), (span - shown) / (0.25 * spec.fps))
     alpha = title.alpha * max(0.0, fade)
     band_h = alpha.shape[0]
-    luma, *chroma = plane_views(frame, spec.width, spec.height)
+    luma, *chroma = plane_views(frame)
     rows = luma[title.top : title.top + band_h]
     rows[:] = (rows * (1 - alpha) + title.planes[0] * alpha).astype(np.uint8)
     half_alpha = alpha[::2, ::2]
@@ -231,8 +233,8 @@ def overlay_title(frame: np.ndarray, title: Title, index: int, spec: RenderSpec)
 # -- the whole clip -----------------------------------------------------------------------------------------------
 
 
-def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[np.ndarray]:
-    """Every frame of the clip, in order, as I420 arrays."""
+def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[av.VideoFrame]:
+    """Every frame of the clip, in order, drawn straight into the encoder's frames (no copy)."""
     if not 1 <= len(photos) <= 3:
         raise InvalidMediaError(f"the local renderer takes 1–3 photos, not {len(photos)}")
     canvases = []
@@ -241,9 +243,11 @@ def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[np.ndarray]:
     shots = plan_shots(canvases, spec)
     title = make_title(spec.title, spec) if spec.title else None
     for index in range(spec.frame_count):
-        frame = frame_at(shots, index, spec)
+        frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
+        draw_frame(frame, shots, index)
         if title is not None:
             overlay_title(frame, title, index, spec)
+        frame.pts = index
         yield frame
 
 
@@ -264,7 +268,7 @@ def render_video(photos: Sequence[bytes], spec: RenderSpec, target: Path) -> Pat
     return target
 
 
-def produce(source: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
+def produce(source: Iterator[av.VideoFrame], depth: int = 4) -> Iterator[av.VideoFrame]:
     """Run `source` in a thread, a few frames ahead of the consumer; its errors surface in the consumer."""
     handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
     done = object()
@@ -300,8 +304,11 @@ def produce(source: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray
         thread.join(timeout=5)
 
 
-def encode(source: Iterator[np.ndarray], spec: RenderSpec, path: Path) -> None:
-    """H.264 (yuv420p, tagged BT.709) at `spec.fps` with an AAC track, audio interleaved with the video."""
+def encode(source: Iterator[av.VideoFrame], spec: RenderSpec, path: Path) -> None:
+    """H.264 (yuv420p, tagged BT.709) at `spec.fps` with an AAC track, audio interleaved with the video.
+
+    The audio is encoded in step with the video, not on a thread of its own: with the encoder and the frame
+    producer already using both cores, a third busy thread only made the whole slower (measured)."""
     with open_mp4_writer(path) as container:
         video = container.add_stream("libx264", rate=spec.fps)
         video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
@@ -316,8 +323,7 @@ def encode(source: Iterator[np.ndarray], spec: RenderSpec, path: Path) -> None:
         }
         audio = add_audio_stream(container)
         pending_audio = audio_bed_frames(spec.frame_count / spec.fps, quiet=spec.audio != "bed")
-        for index, planes in enumerate(source):
-            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+        for index, frame in enumerate(source):
             frame.pts = index
             container.mux(video.encode(frame))
             _mux_audio_until(container, audio, pending_audio, (index + 1) / spec.fps)

@@ -44,7 +44,7 @@ LOCAL_CAPABILITIES = Capabilities(
 )
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 # The tier picks the encoder's effort: the picture (the photos' motion) is the same.
-ENCODER = {"lite": ("superfast", 24), "fast": ("veryfast", 21), "quality": ("medium", 18)}
+ENCODER = {"lite": ("ultrafast", 24), "fast": ("superfast", 21), "quality": ("medium", 18)}
 PREFIX = "local_"
 
 
