@@ -25,20 +25,26 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import cv2
 import numpy as np
 
+if TYPE_CHECKING:
+    from veo31.media.render import RenderSpec
+
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = [ROOT / "tests" / "fixtures" / name for name in ("product-in-scene.jpg", "product-on-white.jpg", "tall-photo.jpg")]
+PHOTOS = [
+    ROOT / "tests" / "fixtures" / name for name in ("product-in-scene.jpg", "product-on-white.jpg", "tall-photo.jpg")
+]
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 FPS, SECONDS = 30, 8
 FADE = 0.6
 WAYS = ("ours", "floor", "zoompan+", "zoompan")
 
 
-def spec_for(size: str):  # noqa: ANN201 — imported lazily so the parent process stays small
+def spec_for(size: str) -> RenderSpec:
     from veo31.media.render import RenderSpec
     from veo31.providers.local import ENCODER
 
