@@ -113,3 +113,16 @@ def test_providers_list_what_each_can_make(api: Api) -> None:
     assert by_name["kie"]["available"] and kie_caps["aspect_ratios"] == ["16:9", "9:16"]
     assert kie_caps["durations"] == [8] and [u["resolution"] for u in kie_caps["upgrades"]] == ["1080p", "4k"]
     assert not by_name["gemini"]["available"] and by_name["gemini"]["reason"]
+
+
+def test_the_emulator_renders_its_results_from_the_reference_photos(api: Api, tmp_path) -> None:
+    import av
+    import numpy as np
+
+    done = finished(api)  # a red square photo (png_bytes)
+    target = tmp_path / "v.mp4"
+    target.write_bytes(httpx.get(done["video_url"]).content)
+    with av.open(str(target)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    red = (first[..., 0] > 150) & (first[..., 1] < 90) & (first[..., 2] < 90)
+    assert red.mean() > 0.2, "the video shows the photo, not a test pattern"

@@ -328,12 +328,12 @@ class KieEmulator:
         prefix = {"generate": "v", "extend": "v", "4k": "k"}[task.kind]
         key = f"results/{task.task_id}.mp4"
         self.world.store(
-            key, await self.world.render(task.width, task.height, task.seconds), "video/mp4", keep_for=keep
+            key, await self.world.render_task(task, task.width, task.height, task.seconds), "video/mp4", keep_for=keep
         )
         task.result_paths = [self.world.mint_link(key, prefix, ttl=ttl)]
         if task.kind == "extend":
             full_key = f"results/{task.task_id}-full.mp4"
-            content = await self.world.render(task.width, task.height, task.seconds * 2)
+            content = await self.world.render_task(task, task.width, task.height, task.seconds * 2)
             self.world.store(full_key, content, "video/mp4", keep_for=keep)
             task.full_result_paths = [self.world.mint_link(full_key, prefix, ttl=ttl)]
         if task.kind == "4k":
@@ -483,7 +483,7 @@ class KieEmulator:
             key = f"results/{task.task_id}-1080p.mp4"
             self.world.store(
                 key,
-                await self.world.render(width, height, task.seconds),
+                await self.world.render_task(task, width, height, task.seconds),
                 "video/mp4",
                 keep_for=self.config.retention_seconds,
             )

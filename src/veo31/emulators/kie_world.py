@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
+from veo31.domain import InvalidMediaError
 from veo31.emulators.faults import Fault, FaultBook
+from veo31.media.render import RenderSpec, render_video
 from veo31.media.testpattern import render_test_pattern, test_pattern_frame
 
 CHINA = timezone(timedelta(hours=8))
@@ -46,6 +49,7 @@ class KieEmulatorConfig(BaseModel):
     )
     clip_seconds: float = Field(default=8.0, gt=0, le=60, description="length of the result videos")
     fps: int = Field(default=24, ge=1, le=60)
+    render_photos: bool = Field(default=True, description="render results from the task's images (else a test pattern)")
     upgrade_1080p_seconds: float = Field(default=60.0, ge=0)
     upgrade_4k_seconds: float = Field(default=300.0, ge=0)
     link_ttl_seconds: float = Field(default=14 * DAY, ge=0, description="how long a result link works")
@@ -194,6 +198,24 @@ class KieWorld:
 
     # -- rendering ------------------------------------------------------------------------------------------
 
+    async def render_task(self, task: Task, width: int, height: int, seconds: float) -> bytes:
+        """The task's result: rendered by veo31's local renderer from the reference images the task was given
+        (those on this emulator's own upload host), or the test pattern when it has none."""
+        photos = self.photos_of(task)
+        if not photos or not self.config.render_photos:
+            return await self.render(width, height, seconds)
+        content = await asyncio.to_thread(_render_photos, photos, width, height, seconds, self.config.fps)
+        return pad_mp4(content, self.config.result_min_bytes)
+
+    def photos_of(self, task: Task) -> list[bytes]:
+        source = self.tasks.get(task.parent_id or "", task) if task.kind == "4k" else task
+        photos = []
+        for url in (source.params.get("imageUrls") or [])[:3]:
+            stored = self.resolve(urlsplit(str(url)).path.lstrip("/"))
+            if isinstance(stored, StoredFile):
+                photos.append(stored.content)
+        return photos
+
     async def render(self, width: int, height: int, seconds: float) -> bytes:
         """A real H.264 MP4 of the asked size, rendered off the event loop and reused for equal requests."""
         key = (width, height, round(seconds, 3), self.config.fps)
@@ -233,6 +255,17 @@ def _render_bytes(width: int, height: int, seconds: float, fps: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="veo31-kie-emulator-") as folder:
         path = render_test_pattern(Path(folder) / "clip.mp4", width=width, height=height, seconds=seconds, fps=fps)
         return path.read_bytes()
+
+
+def _render_photos(photos: list[bytes], width: int, height: int, seconds: float, fps: int) -> bytes:
+    spec = RenderSpec(width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="silence")
+    with tempfile.TemporaryDirectory(prefix="veo31-kie-emulator-") as folder:
+        try:
+            return render_video(photos, spec, Path(folder) / "clip.mp4").read_bytes()
+        except InvalidMediaError:  # an upload that is not a photo: Kie would still make something
+            return render_test_pattern(
+                Path(folder) / "clip.mp4", width=width, height=height, seconds=seconds, fps=fps
+            ).read_bytes()
 
 
 def _thumbnail_bytes(width: int, height: int) -> bytes:
