@@ -125,4 +125,7 @@ def test_the_emulator_renders_its_results_from_the_reference_photos(api: Api, tm
     with av.open(str(target)) as container:
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
     red = (first[..., 0] > 150) & (first[..., 1] < 90) & (first[..., 2] < 90)
-    assert red.mean() > 0.2, "the video shows the photo, not a test pattern"
+    rows, columns = np.nonzero(red)
+    assert red[360, 640], "the red square is in the middle"
+    assert rows.min() > 100 and rows.max() < 620, "it is a square, not a full-height test-pattern bar"
+    assert 400 < columns.min() and columns.max() < 880
