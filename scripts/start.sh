@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the embedded defaults, no account needed: `veo31 serve` (API + worker) with SQLite and the data
-# folder, and — unless KIE_API_KEY is set — the built-in Kie.ai emulator standing in for Kie.ai.
+# The main job on the embedded defaults, no account needed: `veo31 serve` (the page, the API and the worker) with
+# SQLite and the data folder. With no provider key set, videos are made by the built-in local renderer; add
+# `--emulate` to use the built-in Kie.ai emulator instead, or set KIE_API_KEY for Kie.ai itself.
 source "$(dirname "$0")/_env.sh"
 ensure_venv ""
 cd "$ROOT"
-if [ -n "${KIE_API_KEY:-}" ]; then
-  exec "$VENV/bin/veo31" serve "$@"
-fi
-exec "$VENV/bin/veo31" serve --emulate "$@"
+exec "$VENV/bin/veo31" serve "$@"

@@ -93,6 +93,12 @@ def serve(
     out.print(f"veo31 on [bold]http://{shown}:{settings.port}[/] — API docs at /docs, data in {settings.data_dir}")
     if emulator is not None:
         out.print(f"Kie.ai emulator on {emulator.url} ({generation_seconds:g} s per video); no account needed")
+    else:
+        from veo31.providers.registry import LABELS, configured_providers
+
+        names = configured_providers(settings)
+        auto = LABELS[names[0]] if names else "none (set KIE_API_KEY)"
+        out.print(f"Videos are made by: {auto} (provider auto); configured: {', '.join(names) or 'none'}")
     try:
         serve_forever(create_app(settings), host=settings.host, port=settings.port)
     finally:

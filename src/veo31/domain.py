@@ -408,7 +408,12 @@ class GenerationSpec(BaseModel):
     resolution: Resolution = "720p"
     seed: int | None = Field(default=None, ge=0, le=4_294_967_295)
     mode: Mode = "auto"
-    fps: Literal[24, 30] | None = Field(default=None, description="frames per second; the provider's own if unset")
+    fps: int | None = Field(
+        default=None,
+        ge=1,
+        le=60,
+        description="frames per second (the provider's capabilities list which); its own if unset",
+    )
 
 
 @dataclass(frozen=True)
@@ -438,6 +443,11 @@ def resolve_mode(requested: str, image_count: int, tier: str, caps: Capabilities
 def check_capabilities(spec: GenerationSpec, image_count: int, caps: Capabilities, provider: str) -> str:
     """Refuse, before any call, what `caps` cannot make; returns the resolved mode."""
     mode = resolve_mode(spec.mode, image_count, spec.model_tier, caps)
+    if mode == "text" and "text" not in caps.images:
+        most = max(high for _, high in caps.images.values())
+        raise CapabilityError(
+            f"{provider} cannot make a video from text alone: send 1–{most} reference images", field="images"
+        )
     _require(mode, tuple(caps.images), "mode", provider)
     low, high = caps.images[mode]
     if not low <= image_count <= high:
