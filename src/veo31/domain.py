@@ -469,7 +469,15 @@ def check_capabilities(spec: GenerationSpec, image_count: int, caps: Capabilitie
 def _require(value: Any, allowed: tuple[Any, ...], name: str, provider: str, mode: str | None = None) -> None:
     if value not in allowed:
         where = f" in {mode} mode" if mode else ""
-        listed = ", ".join(str(item) for item in allowed) or "none"
+        listed = spoken(allowed)
         raise CapabilityError(
             f"{provider} cannot do {name}={value}{where}; allowed: {listed}", field=name, allowed=list(allowed)
         )
+
+
+def spoken(allowed: tuple[Any, ...]) -> str:
+    """Allowed values as a person reads them: a run of whole numbers as "2–30", the rest listed."""
+    numbers = all(isinstance(item, int) and not isinstance(item, bool) for item in allowed)
+    if numbers and len(allowed) > 3 and list(allowed) == list(range(allowed[0], allowed[0] + len(allowed))):
+        return f"{allowed[0]}–{allowed[-1]}"
+    return ", ".join(str(item) for item in allowed) or "none"

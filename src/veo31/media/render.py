@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from veo31.domain import InvalidMediaError
 from veo31.media.encode import add_audio_stream, audio_bed_frames, open_mp4_writer
 from veo31.media.motion import MAX_ZOOM, Move, preset
+from veo31.media.probe import probe_video
 
 # BT.709, limited range: the rows turn RGB (0–255) into Y (16–235) and Cb, Cr (16–240).
 _BT709 = np.array([[0.2126, 0.7152, 0.0722], [-0.1146, -0.3854, 0.5], [0.5, -0.4542, -0.0458]], dtype=np.float32)
@@ -338,3 +339,16 @@ def _mux_audio_until(
     """Encode the audio frames that start before `until` seconds (so the file interleaves both tracks)."""
     while pending and (pending[0].pts or 0) / pending[0].sample_rate < until:
         container.mux(stream.encode(pending.pop(0)))
+
+
+def encoder_problem() -> str | None:
+    """None when this machine can render and encode (a tiny clip, end to end); otherwise why not."""
+    with tempfile.TemporaryDirectory(prefix="veo31-encoder-check-") as folder:
+        photo = io.BytesIO()
+        Image.new("RGB", (64, 48), (200, 40, 40)).save(photo, format="PNG")
+        try:
+            clip = render_video([photo.getvalue()], RenderSpec(64, 48, fps=24, duration=0.5), Path(folder) / "c.mp4")
+            probe_video(clip)
+        except (av.FFmpegError, InvalidMediaError, OSError) as error:
+            return str(error)
+    return None

@@ -30,6 +30,7 @@ from veo31.domain import (
     GenerationSpec,
     InputError,
     NotFoundError,
+    ProviderState,
     ProviderStatus,
     ReferenceImage,
     Status,
@@ -37,6 +38,7 @@ from veo31.domain import (
     resolve_mode,
 )
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image
+from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current, queue_name
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, existing_upgrade, source_of
 from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow, upgrade_workflow
@@ -51,7 +53,7 @@ from veo31.providers.registry import (
     provider_overview,
 )
 from veo31.store import generations as store
-from veo31.store.db import database_problem
+from veo31.store.db import create_db_engine, database_problem
 
 log = logging.getLogger("veo31.service")
 
@@ -256,6 +258,17 @@ class GenerationService:
     def providers(self) -> list[ProviderInfo]:
         return provider_overview(self.runtime.settings)
 
+    async def download_task(self, provider: str, task_id: str, target: Path) -> dict[str, Any]:
+        """Download and verify the video of a provider task veo31 does not track (`veo31 fetch <Kie task id>`)."""
+        status = await self.provider_status(provider, task_id)
+        if status.state is not ProviderState.SUCCEEDED or not status.video_url:
+            label = LABELS.get(provider, provider)
+            raise ConflictError(f"{label} task {task_id} is {status.state.value}; there is no video yet")
+        client = self.runtime.providers[provider]
+        size = await client.download(status.video_url, target, max_bytes=1024 * 1024 * 1024)
+        info = await asyncio.to_thread(probe_video, target)
+        return {"width": info.width, "height": info.height, "duration": info.duration, "bytes": size}
+
     async def readiness(self) -> dict[str, Any]:
         """What /readyz reports: the database answers, and at least one provider is configured."""
         runtime = self.runtime
@@ -401,6 +414,15 @@ class GenerationService:
             )
         await start_fetch(runtime, generation)
         return await self.get(generation_id)
+
+
+def database_check(settings: Settings) -> str | None:
+    """None when the configured database answers; otherwise what went wrong (for `veo31 doctor`)."""
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        return database_problem(engine)
+    finally:
+        engine.dispose()
 
 
 async def analyse_files(

@@ -289,8 +289,24 @@ def doctor() -> None:
 
 
 def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    from veo31.media.render import encoder_problem
+    from veo31.pipeline.service import database_check
+    from veo31.providers.registry import LABELS, configured_providers
+
     results = [("settings", True, f"loaded (host {settings.host}:{settings.port})")]
     results.append(_check_data_dir(settings.data_dir))
+    problem = database_check(settings)
+    where = settings.resolved_database_url.split("@")[-1]  # never the password of a postgresql://user:pass@host URL
+    results.append(("database", problem is None, problem or f"answers ({where})"))
+    problem = encoder_problem()
+    results.append(("encoder", problem is None, problem or "H.264 + AAC encode and decode work"))
+    configured = configured_providers(settings)
+    if not configured:
+        results.append(("providers", False, "none configured: set KIE_API_KEY, or unset VEO31_LOCAL_DISABLED"))
+    else:
+        results.append(("providers", True, f"auto uses {LABELS[configured[0]]}; configured: {', '.join(configured)}"))
+    if "local" in configured:
+        results.append(("Local renderer", problem is None, "ready (no network needed)" if not problem else problem))
     if settings.kie_api_key is None:
         results.append(("Kie.ai", True, "not configured — set KIE_API_KEY to use Kie.ai"))
     else:
@@ -327,3 +343,10 @@ def main() -> None:
     except Veo31Error as exc:
         err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
+
+
+# The commands that live in their own modules register themselves on `app` when imported.
+from veo31.cli import batch as _batch  # noqa: E402
+from veo31.cli import generations as _generations  # noqa: E402
+
+__all__ = ["_batch", "_generations", "app", "main"]

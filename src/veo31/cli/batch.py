@@ -1,0 +1,202 @@
+"""`veo31 batch FILE.csv`: one product per row, a few at a time, resumable.
+
+Columns: `images` (paths relative to the CSV, or URLs; several separated by `;`), `product_name`, `use_case`, and
+optional overrides `provider`, `model`, `duration`, `aspect`, `resolution`, `fps`, `prompt`, `extra`, `out` (the
+video's file name). Results go to `<FILE>.results.csv` (row, product, status, id, path, url, error, attempts) and
+the videos to `--out-dir`. A rerun skips the rows whose video is already there; a row whose generation is still
+running is picked up again (its idempotency key finds it, so nothing is submitted twice); a failed row is tried
+anew. A bad row (unreadable photo, unknown use case, …) fails alone with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from veo31.cli import _first_error, app, fail, out
+from veo31.cli.client import TERMINAL, Client
+from veo31.cli.generations import ServerOption, TokenOption, connect, run
+from veo31.domain import GenerationSpec, Veo31Error
+
+RESULT_COLUMNS = ["row", "product_name", "status", "id", "path", "url", "error", "attempts"]
+OVERRIDES = {
+    "provider": "provider",
+    "model": "model_tier",
+    "duration": "duration_seconds",
+    "aspect": "aspect_ratio",
+    "resolution": "resolution",
+    "fps": "fps",
+    "prompt": "prompt",
+    "extra": "extra_prompt",
+}
+
+
+@dataclass
+class Row:
+    number: int
+    fields: dict[str, str]
+    result: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def product(self) -> str:
+        return self.fields.get("product_name", "").strip()
+
+
+@app.command()
+def batch(
+    file: Annotated[Path, typer.Argument(help="A CSV file: images, product_name, use_case, optional overrides.")],
+    out_dir: Annotated[Path | None, typer.Option(help="Where the videos go (default: videos/ beside the CSV).")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=50, help="Generations at once.")] = 4,
+    results: Annotated[Path | None, typer.Option(help="The results CSV (default: FILE.results.csv).")] = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Make one video per CSV row, a few at a time; rerun to pick up where it stopped."""
+    file = file.resolve()
+    rows = read_rows(file)
+    results_path = results or file.with_suffix(".results.csv")
+    videos = (out_dir or file.parent / "videos").resolve()
+    videos.mkdir(parents=True, exist_ok=True)
+    previous = read_results(results_path)
+    for row in rows:
+        row.result = previous.get(str(row.number), {})
+    todo = [row for row in rows if not finished(row)]
+    skipped = len(rows) - len(todo)
+
+    async def work() -> None:
+        async with connect(server, token) as client:
+            slots = asyncio.Semaphore(concurrency)
+            with Progress(
+                TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out
+            ) as progress:
+                bar = progress.add_task("batch", total=len(rows), completed=skipped)
+
+                async def one(row: Row) -> None:
+                    async with slots:
+                        await make(client, file, videos, row)
+                    write_results(results_path, rows)
+                    progress.advance(bar)
+
+                await asyncio.gather(*(one(row) for row in todo))
+
+    run(work)
+    write_results(results_path, rows)
+    summary(rows, skipped, results_path)
+
+
+def read_rows(file: Path) -> list[Row]:
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "images" not in reader.fieldnames:
+                raise fail(f"{file} needs a header row with at least an `images` column", 2)
+            return [
+                Row(number, {key.strip(): (value or "").strip() for key, value in raw.items() if key})
+                for number, raw in enumerate(reader, start=1)
+            ]
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}", 2) from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise fail(f"{file} is not a readable CSV file: {exc}", 2) from None
+
+
+def read_results(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {row["row"]: row for row in csv.DictReader(handle)}
+
+
+def finished(row: Row) -> bool:
+    return row.result.get("status") == "completed" and Path(row.result.get("path", "")).is_file()
+
+
+def write_results(path: Path, rows: list[Row]) -> None:
+    """Rewrite the results file whole (temporary name, then a move), so a crash never leaves half a file."""
+    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".veo31-results-", suffix=".csv")
+    with os.fdopen(handle, "w", newline="", encoding="utf-8") as sink:
+        writer = csv.DictWriter(sink, fieldnames=RESULT_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"row": row.number, "product_name": row.product, **row.result})
+    os.replace(scratch, path)
+
+
+async def make(client: Client, file: Path, videos: Path, row: Row) -> None:
+    attempts = int(row.result.get("attempts") or 0) + (1 if row.result.get("status") in ("failed", "canceled") else 0)
+    row.result = {"status": "running", "attempts": str(attempts), "id": row.result.get("id", "")}
+    try:
+        spec, photos, urls = prepare(file, row)
+        key = hashlib.sha256(f"{file}|{row.number}|{sorted(row.fields.items())}|{attempts}".encode())
+        created = await client.create(spec, photos, urls, key.hexdigest())
+        row.result["id"] = created["id"]
+        generation = created
+        async for generation in client.watch(created["id"]):
+            if generation["status"] in TERMINAL:
+                break
+        if generation["status"] != "completed":
+            error = generation.get("error") or {}
+            raise Veo31Error(error.get("message") or generation["status"])
+        target = videos / video_name(row)
+        await client.save_video(generation, target)
+        row.result.update(status="completed", path=str(target), url=generation.get("video_url") or "", error="")
+    except Veo31Error as exc:
+        row.result.update(status="failed", error=exc.message)
+
+
+def prepare(file: Path, row: Row) -> tuple[GenerationSpec, list[tuple[str, bytes]], list[str]]:
+    fields: dict[str, Any] = {"use_case": row.fields.get("use_case") or "product_video"}
+    if row.product:
+        fields["product_name"] = row.product
+    for column, name in OVERRIDES.items():
+        if row.fields.get(column):
+            fields[name] = row.fields[column]
+    try:
+        spec = GenerationSpec(**fields)
+    except ValidationError as exc:
+        raise Veo31Error(_first_error(exc)) from None
+    photos, urls = [], []
+    for item in filter(None, (part.strip() for part in row.fields.get("images", "").split(";"))):
+        if re.match(r"^https?://", item, re.IGNORECASE):
+            urls.append(item)
+            continue
+        path = (file.parent / item).resolve()
+        try:
+            photos.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise Veo31Error(f"cannot read {item}: {exc.strerror}") from None
+    return spec, photos, urls
+
+
+def video_name(row: Row) -> str:
+    if row.fields.get("out"):
+        return Path(row.fields["out"]).name
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", row.product).strip("-").lower()[:60] or "video"
+    return f"{row.number:03d}-{slug}.mp4"
+
+
+def summary(rows: list[Row], skipped: int, results_path: Path) -> None:
+    done = [row for row in rows if row.result.get("status") == "completed"]
+    failed = [row for row in rows if row.result.get("status") != "completed"]
+    table = Table(title=f"{len(done)} of {len(rows)} done ({skipped} already done before) — {results_path}")
+    for column in ("row", "product", "status", "video or reason"):
+        table.add_column(column)
+    for row in rows:
+        status = row.result.get("status", "")
+        detail = row.result.get("path") if status == "completed" else row.result.get("error", "")
+        table.add_row(str(row.number), row.product, status, detail or "")
+    out.print(table)
+    if failed:
+        raise fail(f"{len(failed)} row(s) failed; fix them and run the same command again", 1)
