@@ -8,10 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import ServeProcess
 from tests.integration.conftest import Api, free_port
-from veo31.api.app import create_app
-from veo31.config import load_settings
-from veo31.emulators.serve import ServerThread
 from veo31.media.probe import probe_video
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -19,13 +17,15 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 @pytest.fixture(scope="module")
 def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """`veo31 serve` with no provider key, in a process of its own (one pipeline per process: the session's
+    in-process server has this one's)."""
     data_dir = tmp_path_factory.mktemp("veo31-local")
-    port = free_port()
-    settings = load_settings(
-        kie_api_key=None, data_dir=data_dir, port=port, wake_interval_seconds=0.05, sweep_interval_seconds=3600
-    )
-    with ServerThread(create_app(settings), port=port) as server:
+    server = ServeProcess({"VEO31_WAKE_INTERVAL_SECONDS": "0.05"}, free_port(), str(data_dir))
+    server.start()
+    try:
         yield Api(server.url, data_dir)
+    finally:
+        server.stop()
 
 
 def photo(name: str = "product-in-scene.jpg") -> bytes:
@@ -80,8 +80,6 @@ def test_what_it_cannot_do_is_refused_before_anything_starts(
 
 
 def test_a_render_cut_short_by_a_crash_is_made_again_after_the_restart(tmp_path: Path) -> None:
-    from tests.conftest import ServeProcess
-
     server = ServeProcess({"VEO31_LOCAL_DISABLED": "false"}, free_port(), str(tmp_path / "data"))
     server.start()
     try:

@@ -418,7 +418,10 @@ class GenerationService:
 
 def database_check(settings: Settings) -> str | None:
     """None when the configured database answers; otherwise what went wrong (for `veo31 doctor`)."""
-    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        engine = create_db_engine(settings.resolved_database_url)
+    except OSError as exc:
+        return f"cannot open it ({exc.strerror})"
     try:
         return database_problem(engine)
     finally:
