@@ -113,6 +113,27 @@ def normalised_sha(path: Path) -> str:
     return normalise_image(path.read_bytes()).sha256
 
 
+def test_the_local_renderer_from_the_page(page: Page, site: Site) -> None:
+    page.goto("/veo31")
+    page.set_input_files("#file-input", [WHITE])
+    page.get_by_label("Provider").select_option("local")
+    expect(page.locator("#duration option")).to_have_count(29)  # 2–30 s, from the local renderer's capabilities
+    page.get_by_label("Duration").select_option("3")
+    page.get_by_label("Frame rate").select_option("24")
+    page.get_by_label("Product name").fill("Local Lamp")
+    page.get_by_role("button", name="Generate video").click()
+    expect(page.locator("#prompt")).not_to_have_value("", timeout=WAIT_MS)
+    page.get_by_role("button", name="Generate video").click()
+    expect(page).to_have_url(re.compile(r"#g=[0-9a-f]{32}$"), timeout=WAIT_MS)
+    generation_id = page.url.rsplit("=", 1)[1]
+    assert statuses_until(page, {"completed", "failed"})[-1] == "completed"
+    assert_plays(page.locator("#renditions video").first)
+    generation = site.generation(generation_id)
+    assert generation["provider"] == "local" and generation["video"]["fps"] == 24.0
+    assert generation["video"]["duration"] == 3.0
+    expect(page.get_by_role("button", name=re.compile("Make a .* version"))).to_have_count(0)
+
+
 def test_copy_link_and_download(page: Page, site: Site, tmp_path: Path) -> None:
     generation_id = create_via_api(site, product_name="Blue Mug")
     open_generation(page, generation_id)
