@@ -47,6 +47,21 @@ class Settings(BaseSettings):
         default="https://kieai.redpandaai.co", validation_alias=AliasChoices("KIE_UPLOAD_BASE_URL")
     )
     gemini_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("GEMINI_API_KEY"))
+    gemini_base_url: str = Field(
+        default="https://generativelanguage.googleapis.com", validation_alias=AliasChoices("GEMINI_BASE_URL")
+    )
+    # Vertex AI through google-genai: the SDK's own switch and names, so one environment serves both.
+    google_genai_use_vertexai: bool = Field(default=False, validation_alias=AliasChoices("GOOGLE_GENAI_USE_VERTEXAI"))
+    google_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("GOOGLE_API_KEY"))
+    google_cloud_project: str | None = Field(default=None, validation_alias=AliasChoices("GOOGLE_CLOUD_PROJECT"))
+    google_cloud_location: str = Field(default="us-central1", validation_alias=AliasChoices("GOOGLE_CLOUD_LOCATION"))
+    vertex_base_url: str | None = Field(default=None, description="default: the google-genai SDK's own endpoint")
+    gemini_model: str | None = Field(default=None, description="Veo model for the fast tier; default per surface")
+    gemini_quality_model: str | None = None
+    gemini_lite_model: str | None = None
+    gemini_concurrency: int = Field(default=10, ge=1, description="Google generations at once on this worker")
+    gemini_rate_limit: int = Field(default=10, ge=1, description="new Google submissions per gemini_rate_period")
+    gemini_rate_period: float = Field(default=60.0, gt=0)
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
@@ -59,6 +74,31 @@ class Settings(BaseSettings):
         default_factory=list, description="CIDRs image URLs may point into though private (an internal image host)"
     )
     default_provider: ProviderName = "auto"
+    provider_order: Annotated[list[Literal["kie", "gemini", "local"]], NoDecode] = Field(
+        default_factory=lambda: ["kie", "gemini", "local"], description="which configured provider auto takes first"
+    )
+    fallback: bool = Field(
+        default=False, description="move an auto generation to the next provider when one refuses before any task"
+    )
+
+    # Cost: prices are configuration (they change); the defaults are the specs' figures.
+    gemini_prices: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "quality": {"720p": 0.40, "1080p": 0.40, "4k": 0.60},
+            "fast": {"720p": 0.10, "1080p": 0.12, "4k": 0.30},
+            "lite": {"720p": 0.05, "1080p": 0.08},
+        },
+        description="USD per second of output, by tier and resolution",
+    )
+    kie_credits: dict[str, float] = Field(
+        default_factory=lambda: {"quality": 250.0, "fast": 168.0, "lite": 30.0},
+        description="Kie.ai credits per 8 s clip, by tier",
+    )
+    kie_upgrade_credits: dict[str, float] = Field(
+        default_factory=lambda: {"1080p": 5.0, "4k": 120.0}, description="Kie.ai credits for the 1080p / 4k step"
+    )
+    kie_credit_usd: float = Field(default=0.005, ge=0, description="US$ per Kie.ai credit")
+    budget_limit: float | None = Field(default=None, ge=0, description="US$: new submits are refused past this spend")
 
     http_timeout: float = Field(default=30.0, gt=0, description="Seconds allowed for one provider call.")
 
@@ -99,6 +139,15 @@ class Settings(BaseSettings):
             return [token.strip() for token in value.split(",") if token.strip()]
         return value
 
+    @field_validator("provider_order", mode="before")
+    @classmethod
+    def _split_order(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise ValueError("names a provider twice")
+        return value
+
     @field_validator("allowed_private_networks", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
@@ -111,14 +160,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not a network such as 10.0.0.0/8") from None
         return value
 
-    @field_validator("kie_api_key", "gemini_api_key", mode="before")
+    @field_validator("kie_api_key", "gemini_api_key", "google_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("kie_base_url", "kie_upload_base_url", "public_url", "llm_base_url")
+    @field_validator(
+        "kie_base_url", "kie_upload_base_url", "public_url", "llm_base_url", "gemini_base_url", "vertex_base_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -147,6 +198,13 @@ class Settings(BaseSettings):
             base, _, name = self.database_url.rpartition("/")
             return f"{base}/{name.split('?')[0]}_dbos_sys"
         return f"sqlite:///{(self.data_dir / 'veo31-dbos.db').resolve()}"
+
+    @property
+    def google_surface(self) -> Literal["vertex", "gemini-api"] | None:
+        """Which Google surface is configured: Vertex AI when the SDK's switch is on, else the Gemini API."""
+        if self.google_genai_use_vertexai:
+            return "vertex" if (self.google_api_key or self.google_cloud_project) else None
+        return "gemini-api" if self.gemini_api_key else None
 
     @property
     def bound_locally(self) -> bool:

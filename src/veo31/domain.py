@@ -9,7 +9,8 @@ and every message says what to do next — never a key, token or secret.
     │   ├── InvalidMediaError               a file is not the image or video it claims to be
     │   ├── UnsafeUrlError                  a URL points somewhere we will not fetch from
     │   ├── ImageFetchError                 a reference URL could not be fetched
-    │   └── CapabilityError                 the provider cannot serve this combination; .allowed
+    │   ├── CapabilityError                 the provider cannot serve this combination; .allowed
+    │   └── BudgetExceededError             the spend cap (VEO31_BUDGET_LIMIT) would be passed
     ├── NotFoundError                   no such generation (→ 404)
     ├── ConflictError                   the generation is in a state that forbids this (→ 409)
     └── ProviderError                   a provider refused or failed; .provider, .code, .retryable
@@ -25,6 +26,7 @@ and every message says what to do next — never a key, token or secret.
         ├── TimedOutError                   the provider produced nothing in time
         ├── SubmissionUncertainError        a paid request was sent but its outcome is unknown
         ├── ResultExpiredError              the finished video is no longer at the provider
+        ├── ModelUnavailableError           the configured model is retired or unknown (a setting to fix)
         └── ProviderConnectionError         the provider could not be reached or answered garbage
 """
 
@@ -84,6 +86,10 @@ class CapabilityError(InputError):
     def __init__(self, message: str, *, field: str | None = None, allowed: list[Any] | None = None) -> None:
         super().__init__(message, field=field)
         self.allowed = allowed or []
+
+
+class BudgetExceededError(InputError):
+    """Submitting this would pass the spend cap; the message names the cap, what is spent, and this one's cost."""
 
 
 class NotFoundError(Veo31Error):
@@ -192,6 +198,13 @@ class ResultExpiredError(ProviderError):
     kind = "result_expired"
 
 
+class ModelUnavailableError(ProviderError):
+    """The provider does not serve the configured model (retired, or never existed): a setting to fix, not a
+    transient failure."""
+
+    kind = "model_unavailable"
+
+
 class ProviderConnectionError(ProviderError):
     kind = "connection"
     retryable = True
@@ -213,6 +226,9 @@ ADVICE = {
     "timed_out": "{provider} has not finished yet — veo31 keeps the task and looks again later; nothing is lost.",
     "submission_uncertain": "Check {provider}'s task log before retrying, so you do not pay twice.",
     "result_expired": "{provider} no longer has the video — generate it again.",
+    "model_unavailable": "{provider} no longer serves the configured model — set VEO31_GEMINI_MODEL to one it serves "
+    "(on Vertex AI: veo-3.1-fast-generate-001), or choose another provider.",
+    "budget_exceeded": "The spend cap (VEO31_BUDGET_LIMIT) is reached — raise it, or choose the local renderer.",
     "task_not_found": "{provider} does not know this task — generate it again.",
     "invalid_media": "Use a different photo (JPEG, PNG or WebP), then retry.",
     "image_fetch": "Check that the image URL opens in a browser, or upload the file instead.",
@@ -267,6 +283,7 @@ class Capabilities:
     durations_by_mode: dict[str, tuple[int, ...]] = field(default_factory=dict)
     durations_by_resolution: dict[str, tuple[int, ...]] = field(default_factory=dict)
     tiers_by_mode: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    resolutions_by_tier: dict[str, tuple[str, ...]] = field(default_factory=dict)
     upgrades: tuple[str, ...] = ()
     frame_rates: tuple[int, ...] = (24,)
     upgrade_costs: dict[str, str] = field(default_factory=dict)  # what each upgrade costs, in the provider's words
@@ -293,6 +310,8 @@ class ProviderTask:
 
     provider: str
     task_id: str
+    cost_usd: float | None = None  # what the provider's own figures say the submission cost, when it tells
+    cost_basis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -361,6 +380,9 @@ class Generation:
     fetch_attempts: int = 0
     analysis: dict[str, Any] | None = None
     reference_video: dict[str, Any] | None = None  # {"notes": VideoNotes as JSON, "stills": [blob keys]}
+    cost_estimate_usd: float | None = None  # before submitting, from the price settings
+    cost_usd: float | None = None  # what it cost, as reported (or known: 0 when the provider charged nothing)
+    cost_basis: str | None = None
 
     @property
     def workflow_id(self) -> str:
@@ -459,7 +481,7 @@ def check_capabilities(spec: GenerationSpec, image_count: int, caps: Capabilitie
         )
     _require(spec.model_tier, caps.tiers_by_mode.get(mode, caps.model_tiers), "model_tier", provider, mode)
     _require(spec.aspect_ratio, caps.aspect_ratios, "aspect_ratio", provider)
-    _require(spec.resolution, caps.resolutions, "resolution", provider)
+    _require(spec.resolution, caps.resolutions_by_tier.get(spec.model_tier, caps.resolutions), "resolution", provider)
     _require(spec.duration_seconds, caps.allowed_durations(mode, spec.resolution), "duration_seconds", provider, mode)
     if spec.fps is not None:
         _require(spec.fps, caps.frame_rates, "fps", provider)

@@ -25,6 +25,7 @@ from veo31.api.routes import analyses, callbacks, compat, events, generations, h
 from veo31.config import Settings
 from veo31.domain import (
     AuthenticationError,
+    BudgetExceededError,
     CapabilityError,
     ConfigurationError,
     ConflictError,
@@ -103,6 +104,8 @@ def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
 
 
 def status_of(error: Veo31Error) -> int:
+    if isinstance(error, BudgetExceededError):
+        return 402
     if isinstance(error, CapabilityError | InputError):
         return 422
     if isinstance(error, NotFoundError | TaskNotFoundError):

@@ -94,6 +94,12 @@ def upgrade_options(generation: Generation) -> list[UpgradeOption]:
     ]
 
 
+class CostPublic(BaseModel):
+    estimate_usd: float | None = Field(description="before submitting, from the price settings")
+    reported_usd: float | None = Field(description="what it cost, as the provider reported (or 0 when not charged)")
+    basis: str | None = Field(description="how the figure was reached")
+
+
 class GenerationPublic(BaseModel):
     id: str
     status: str
@@ -118,6 +124,7 @@ class GenerationPublic(BaseModel):
     parent_id: str | None = Field(description="the failed or canceled generation this one retried")
     upgrade_of: str | None = Field(description="the generation this one is a 1080p / 4K rendition of")
     renditions: list[RenditionPublic] = Field(description="this generation's 1080p / 4K upgrades")
+    cost: CostPublic
     upgrade_options: list[UpgradeOption] = Field(description="upgrades its provider still offers")
     created_at: datetime
     updated_at: datetime
@@ -159,6 +166,9 @@ class GenerationPublic(BaseModel):
             parent_id=generation.parent_id,
             upgrade_of=generation.upgrade_of,
             renditions=renditions or [],
+            cost=CostPublic(
+                estimate_usd=generation.cost_estimate_usd, reported_usd=generation.cost_usd, basis=generation.cost_basis
+            ),
             upgrade_options=upgrade_options(generation),
             created_at=generation.created_at,
             updated_at=generation.updated_at,
@@ -189,6 +199,7 @@ class CapabilitiesPublic(BaseModel):
     tiers_by_mode: dict[str, list[str]]
     durations_by_mode: dict[str, list[int]]
     durations_by_resolution: dict[str, list[int]]
+    resolutions_by_tier: dict[str, list[str]]
     callbacks: bool
     frame_rates: list[int]
     upgrades: list[UpgradeOption]
@@ -204,6 +215,7 @@ class CapabilitiesPublic(BaseModel):
             tiers_by_mode={mode: list(tiers) for mode, tiers in caps.tiers_by_mode.items()},
             durations_by_mode={mode: list(items) for mode, items in caps.durations_by_mode.items()},
             durations_by_resolution={res: list(items) for res, items in caps.durations_by_resolution.items()},
+            resolutions_by_tier={tier: list(items) for tier, items in caps.resolutions_by_tier.items()},
             callbacks=caps.callbacks,
             frame_rates=list(caps.frame_rates),
             upgrades=[UpgradeOption(resolution=r, cost=caps.upgrade_costs.get(r)) for r in caps.upgrades],
@@ -236,6 +248,17 @@ class ProviderList(BaseModel):
 class GenerationList(BaseModel):
     items: list[GenerationPublic]
     next_cursor: str | None
+    cost_total_usd: float = Field(description="what every generation matching the filter cost (or may still cost)")
+
+
+class EstimatePublic(BaseModel):
+    provider: str
+    provider_label: str
+    mode: str
+    estimate_usd: float
+    basis: str
+    budget_left_usd: float | None = Field(description="what is left under VEO31_BUDGET_LIMIT; null when none is set")
+    notes: list[str] = Field(description="why providers before this one were passed over")
 
 
 class ProblemPublic(BaseModel):

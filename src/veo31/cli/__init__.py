@@ -94,10 +94,10 @@ def serve(
     if emulator is not None:
         out.print(f"Kie.ai emulator on {emulator.url} ({generation_seconds:g} s per video); no account needed")
     else:
-        from veo31.providers.registry import LABELS, configured_providers
+        from veo31.providers.registry import LABELS, auto_order, configured_providers
 
-        names = configured_providers(settings)
-        auto = LABELS[names[0]] if names else "none (set KIE_API_KEY)"
+        names, order = configured_providers(settings), auto_order(settings)
+        auto = LABELS[order[0]] if order else "none (set KIE_API_KEY)"
         out.print(f"Videos are made by: {auto} (provider auto); configured: {', '.join(names) or 'none'}")
     try:
         serve_forever(create_app(settings), host=settings.host, port=settings.port)
@@ -166,6 +166,56 @@ def emulate_kie(
     out.print(f"Kie.ai emulator on [bold]{base}[/] (generation {generation_seconds:g} s). Point veo31 at it with:")
     out.print(
         f"  export KIE_BASE_URL={base} KIE_UPLOAD_BASE_URL={base} KIE_API_KEY=any-key", highlight=False, soft_wrap=True
+    )
+    out.print(f"State and call counts: {base}/_emulator/state", highlight=False)
+    serve_forever(emulator_app, host=host, port=port)
+
+
+@emulate_app.command("gemini")
+def emulate_gemini(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
+    generation_seconds: Annotated[float, typer.Option(help="Simulated time from submit to a finished video.")] = 20.0,
+    clip_seconds: Annotated[
+        float | None, typer.Option(help="Length of the result videos; default as asked (4, 6 or 8 s).")
+    ] = None,
+    key: Annotated[list[str] | None, typer.Option(help="Accept only this API key (repeatable); default any.")] = None,
+    retired: Annotated[
+        list[str] | None, typer.Option(help="Answer 404 'no longer available' for this model (repeatable).")
+    ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Fault for the whole run, KIND[:ENDPOINT] (repeatable), e.g. rai_audio or rate_limit:predict."
+        ),
+    ] = None,
+) -> None:
+    """Serve a Google Veo 3.1 emulator: Vertex AI and the Gemini API, real MP4 results, filters and faults."""
+    from pydantic import ValidationError
+
+    from veo31.emulators.gemini import GeminiEmulatorConfig, create_gemini_emulator
+    from veo31.emulators.serve import serve_forever
+
+    try:
+        config = GeminiEmulatorConfig(
+            api_keys=key or None,
+            generation_seconds=generation_seconds,
+            clip_seconds=clip_seconds,
+            retired_models=retired or [],
+        )
+        faults = [_parse_fault(text) for text in fault or []]
+    except (ValidationError, ValueError) as exc:
+        raise fail(f"bad emulator option: {_first_error(exc)}", 2) from None
+    emulator_app = create_gemini_emulator(config)
+    for item in faults:
+        emulator_app.state.emulator.faults.add(item)
+    base = f"http://{host}:{port}"
+    out.print(f"Google Veo emulator on [bold]{base}[/] (generation {generation_seconds:g} s). Point veo31 at it:")
+    out.print(f"  Gemini API: export GEMINI_BASE_URL={base} GEMINI_API_KEY=any-key", highlight=False, soft_wrap=True)
+    out.print(
+        f"  Vertex AI:  export VEO31_VERTEX_BASE_URL={base} GOOGLE_GENAI_USE_VERTEXAI=true GOOGLE_API_KEY=any-key",
+        highlight=False,
+        soft_wrap=True,
     )
     out.print(f"State and call counts: {base}/_emulator/state", highlight=False)
     serve_forever(emulator_app, host=host, port=port)
@@ -291,7 +341,7 @@ def doctor() -> None:
 def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
     from veo31.media.render import encoder_problem
     from veo31.pipeline.service import database_check
-    from veo31.providers.registry import LABELS, configured_providers
+    from veo31.providers.registry import LABELS, SETUP_HINTS, auto_order, configured_providers
 
     results = [("settings", True, f"loaded (host {settings.host}:{settings.port})")]
     results.append(_check_data_dir(settings.data_dir))
@@ -300,17 +350,28 @@ def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
     results.append(("database", problem is None, problem or f"answers ({where})"))
     problem = encoder_problem()
     results.append(("encoder", problem is None, problem or "H.264 + AAC encode and decode work"))
-    configured = configured_providers(settings)
+    configured, auto = configured_providers(settings), auto_order(settings)
     if not configured:
         results.append(("providers", False, "none configured: set KIE_API_KEY, or unset VEO31_LOCAL_DISABLED"))
+    elif not auto:
+        results.append(("providers", False, "auto has nothing to choose: VEO31_PROVIDER_ORDER names none configured"))
     else:
-        results.append(("providers", True, f"auto uses {LABELS[configured[0]]}; configured: {', '.join(configured)}"))
+        fallback = "; fallback on" if settings.fallback else ""
+        results.append(
+            ("providers", True, f"auto uses {LABELS[auto[0]]}; configured: {', '.join(configured)}{fallback}")
+        )
     if "local" in configured:
         results.append(("Local renderer", problem is None, "ready (no network needed)" if not problem else problem))
     if settings.kie_api_key is None:
         results.append(("Kie.ai", True, "not configured — set KIE_API_KEY to use Kie.ai"))
     else:
         results.append(asyncio.run(_check_kie(settings)))
+    if settings.google_surface is None:
+        results.append(("Google", True, f"not configured — {SETUP_HINTS['gemini']} to use Google"))
+    else:
+        results.append(asyncio.run(_check_google(settings)))
+    if settings.budget_limit is not None:
+        results.append(("budget", True, f"new submits stop at ${settings.budget_limit:.2f} (VEO31_BUDGET_LIMIT)"))
     return results
 
 
@@ -334,6 +395,23 @@ async def _check_kie(settings: Settings) -> tuple[str, bool, str]:
     except (ProviderError, ConfigurationError) as exc:
         return ("Kie.ai", False, f"{exc.message} (KIE_BASE_URL={settings.kie_base_url})")
     return ("Kie.ai", True, f"reachable at {settings.kie_base_url}, {balance:g} credits left")
+
+
+async def _check_google(settings: Settings) -> tuple[str, bool, str]:
+    from veo31.providers.gemini import SURFACE_LABELS, GeminiProvider
+
+    try:
+        provider = GeminiProvider.from_settings(settings)
+    except ConfigurationError as exc:
+        return ("Google", False, exc.message)
+    try:
+        problem = await provider.check()
+    finally:
+        await provider.aclose()
+    where = SURFACE_LABELS[provider.surface]
+    if problem:
+        return ("Google", False, f"{problem}")
+    return ("Google", True, f"{where} serves {', '.join(sorted(set(provider.models.values())))}")
 
 
 def main() -> None:

@@ -14,9 +14,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-RequestFaultKind = Literal["rate_limit", "server_error", "maintenance", "error", "slow", "drop", "malformed"]
+RequestFaultKind = Literal["rate_limit", "quota", "server_error", "maintenance", "error", "slow", "drop", "malformed"]
+# Kie: fail … gone. Google: rai / rai_audio (done, no video, filter reasons), op_error (done with an error).
 TaskFaultKind = Literal[
-    "fail", "string_urls", "callback_duplicate", "callback_late", "callback_lost", "expired_link", "gone"
+    "fail",
+    "string_urls",
+    "callback_duplicate",
+    "callback_late",
+    "callback_lost",
+    "expired_link",
+    "gone",
+    "rai",
+    "rai_audio",
+    "op_error",
 ]
 REQUEST_FAULTS: frozenset[str] = frozenset(RequestFaultKind.__args__)  # type: ignore[attr-defined]
 TASK_FAULTS: frozenset[str] = frozenset(TaskFaultKind.__args__)  # type: ignore[attr-defined]
@@ -33,7 +43,7 @@ class Fault(BaseModel):
     count: int | None = Field(default=1, ge=1, description="how many matching requests; null for the whole run")
     retry_after: float = Field(default=1.0, ge=0, description="rate_limit: the Retry-After header, seconds")
     seconds: float = Field(default=5.0, ge=0, description="slow: added delay; callback_late: callback delay")
-    code: int = Field(default=500, description="error: the envelope code to answer with")
+    code: int = Field(default=500, description="error: Kie envelope code or Google HTTP status; op_error: rpc code")
     msg: str | None = Field(default=None, description="error / fail: the message to answer with")
     flag: Literal[2, 3] = Field(default=3, description="fail: the successFlag the task ends with")
     error_code: int = Field(default=501, description="fail: the task's errorCode")
@@ -41,7 +51,7 @@ class Fault(BaseModel):
 
     def matches(self, endpoint: str) -> bool:
         if self.kind in TASK_FAULTS and self.endpoint == "*":
-            return endpoint in ("generate", "extend")
+            return endpoint in ("generate", "extend", "predict")
         return self.endpoint in ("*", endpoint)
 
 

@@ -9,22 +9,19 @@ from __future__ import annotations
 import asyncio
 import io
 import secrets
-import tempfile
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from veo31.domain import InvalidMediaError
+from veo31.emulators.clips import pad_mp4, render_pattern_clip, render_photo_clip
 from veo31.emulators.faults import Fault, FaultBook
-from veo31.media.render import RenderSpec, render_video
-from veo31.media.testpattern import render_test_pattern, test_pattern_frame
+from veo31.media.testpattern import test_pattern_frame
 
 CHINA = timezone(timedelta(hours=8))
 DAY = 86_400.0
@@ -204,7 +201,7 @@ class KieWorld:
         photos = self.photos_of(task)
         if not photos or not self.config.render_photos:
             return await self.render(width, height, seconds)
-        content = await asyncio.to_thread(_render_photos, photos, width, height, seconds, self.config.fps)
+        content = await asyncio.to_thread(render_photo_clip, photos, width, height, seconds, self.config.fps)
         return pad_mp4(content, self.config.result_min_bytes)
 
     def photos_of(self, task: Task) -> list[bytes]:
@@ -222,7 +219,7 @@ class KieWorld:
         lock = self._render_locks.setdefault(key, asyncio.Lock())
         async with lock:
             if key not in self._render_cache:
-                self._render_cache[key] = await asyncio.to_thread(_render_bytes, *key)
+                self._render_cache[key] = await asyncio.to_thread(render_pattern_clip, *key)
         return pad_mp4(self._render_cache[key], self.config.result_min_bytes)
 
     async def thumbnail(self, width: int, height: int) -> bytes:
@@ -240,32 +237,6 @@ class KieWorld:
         for job in list(self.background):
             job.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
-
-
-def pad_mp4(content: bytes, size: int) -> bytes:
-    """Grow an MP4 to `size` bytes with a top-level 'free' box, which every player and demuxer skips."""
-    missing = size - len(content)
-    if missing <= 0:
-        return content
-    missing = max(missing, 8)
-    return content + missing.to_bytes(4, "big") + b"free" + bytes(missing - 8)
-
-
-def _render_bytes(width: int, height: int, seconds: float, fps: int) -> bytes:
-    with tempfile.TemporaryDirectory(prefix="veo31-kie-emulator-") as folder:
-        path = render_test_pattern(Path(folder) / "clip.mp4", width=width, height=height, seconds=seconds, fps=fps)
-        return path.read_bytes()
-
-
-def _render_photos(photos: list[bytes], width: int, height: int, seconds: float, fps: int) -> bytes:
-    spec = RenderSpec(width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="silence")
-    with tempfile.TemporaryDirectory(prefix="veo31-kie-emulator-") as folder:
-        try:
-            return render_video(photos, spec, Path(folder) / "clip.mp4").read_bytes()
-        except InvalidMediaError:  # an upload that is not a photo: Kie would still make something
-            return render_test_pattern(
-                Path(folder) / "clip.mp4", width=width, height=height, seconds=seconds, fps=fps
-            ).read_bytes()
 
 
 def _thumbnail_bytes(width: int, height: int) -> bytes:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from veo31 import __version__
 from veo31.analysis.choose import Analyser, build_analyser
 from veo31.config import Settings
-from veo31.domain import Status
+from veo31.domain import Status, Veo31Error
 from veo31.pipeline.events import StatusEvents
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.providers.base import Provider
@@ -36,6 +36,7 @@ class Runtime:
     writer: PromptWriter
     events: StatusEvents = field(default_factory=StatusEvents)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    problems: dict[str, str] = field(default_factory=dict)  # provider → what to fix (a retired model, …)
 
     def provider(self, name: str) -> Provider:
         try:
@@ -102,18 +103,46 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     DBOS(config=config)
     DBOS.launch()
     for name in PROVIDERS:
+        concurrency, limit, period = queue_limits(settings, name)
         await DBOS.register_queue_async(
             queue_name(name),
-            worker_concurrency=settings.kie_concurrency,
-            limiter={"limit": settings.kie_rate_limit, "period": settings.kie_rate_period},
+            worker_concurrency=concurrency,
+            limiter={"limit": limit, "period": period},
             polling_interval_sec=0.2,
         )
+    runtime.problems = await check_providers(runtime.providers)
     if worker:
         from veo31.pipeline.sweeper import sweep_forever
 
         job = asyncio.get_running_loop().create_task(sweep_forever(runtime), name="veo31-sweeper")
         runtime.background.add(job)
     return runtime
+
+
+def queue_limits(settings: Settings, provider: str) -> tuple[int, int, float]:
+    """(generations at once on this worker, new submissions, per seconds) for a provider's queue."""
+    if provider == "gemini":
+        return settings.gemini_concurrency, settings.gemini_rate_limit, settings.gemini_rate_period
+    return settings.kie_concurrency, settings.kie_rate_limit, settings.kie_rate_period
+
+
+async def check_providers(providers: dict[str, Provider], time_limit: float = 15.0) -> dict[str, str]:
+    """Ask each provider, at start-up, whether it can work as configured (Google: is each model served?)."""
+
+    async def one(name: str, provider: Provider) -> tuple[str, str | None]:
+        try:
+            async with asyncio.timeout(time_limit):
+                return name, await provider.check()
+        except TimeoutError:
+            return name, f"{provider.label} did not answer the start-up check within {time_limit:g} s"
+        except Veo31Error as error:
+            return name, error.message
+
+    answers = await asyncio.gather(*(one(name, provider) for name, provider in providers.items()))
+    for name, problem in answers:
+        if problem:
+            log.warning("provider %s: %s", name, problem)
+    return {name: problem for name, problem in answers if problem}
 
 
 async def stop() -> None:

@@ -34,23 +34,26 @@ from veo31.domain import (
     ProviderStatus,
     ReferenceImage,
     Status,
-    check_capabilities,
     resolve_mode,
 )
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current, queue_name
+from veo31.pipeline.steps import budget_problem
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, existing_upgrade, source_of
 from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow, upgrade_workflow
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
+from veo31.providers.pricing import Cost, estimate
 from veo31.providers.registry import (
     CAPABILITIES,
     LABELS,
     ProviderInfo,
+    Route,
     choose_provider,
     configured_providers,
     provider_overview,
+    route,
 )
 from veo31.store import generations as store
 from veo31.store.db import create_db_engine, database_problem
@@ -110,12 +113,15 @@ class GenerationService:
             if existing is not None:
                 return Created(existing, False)
         count = check_image_count(len(uploads) + len(image_urls))
-        provider = choose_provider(spec.provider, runtime.settings)
-        caps = CAPABILITIES[provider]
         warnings: list[str] = []
         if lenient:
-            spec, warnings = adapt_to(spec, caps, count, LABELS[provider])
-        mode = check_capabilities(spec, count, caps, LABELS[provider])
+            provider = choose_provider(spec.provider, runtime.settings)
+            spec, warnings = adapt_to(spec, CAPABILITIES[provider], count, LABELS[provider])
+        chosen = route(spec, count, runtime.settings)
+        cost = self.estimate(chosen.provider, spec)
+        over = await asyncio.to_thread(budget_problem, runtime, cost.usd)
+        if over is not None:
+            raise over
         images = await self._normalised(uploads, image_urls)
         motion = await self._video_notes(video)  # read before anything is stored: a bad video leaves nothing
         references = [await asyncio.to_thread(self._keep, image, url) for image, url in images]
@@ -128,16 +134,38 @@ class GenerationService:
             runtime.engine,
             spec=spec,
             references=references,
-            provider=provider,
-            mode=mode,
+            provider=chosen.provider,
+            mode=chosen.mode,
             idempotency_key=idempotency_key,
             parent_id=parent_id,
             warnings=warnings,
             reference_video=reference_video,
+            cost_estimate_usd=cost.usd,
+            cost_basis=cost.basis,
+            notes=chosen.notes,
         )
         if is_new:
             await enqueue(runtime, generation)
         return Created(generation, is_new)
+
+    def estimate(self, provider: str, spec: GenerationSpec) -> Cost:
+        return estimate(
+            provider,
+            model_tier=spec.model_tier,
+            duration_seconds=spec.duration_seconds,
+            resolution=spec.resolution,
+            settings=self.runtime.settings,
+        )
+
+    async def quote(self, spec: GenerationSpec, image_count: int) -> tuple[Route, Cost, float | None]:
+        """Where a generation like this would go, what it would cost, and what is left of the budget."""
+        chosen = route(spec, check_image_count(image_count), self.runtime.settings)
+        limit = self.runtime.settings.budget_limit
+        left = None if limit is None else round(limit - await self.total_cost(), 4)
+        return chosen, self.estimate(chosen.provider, spec), left
+
+    async def total_cost(self, status: Status | None = None) -> float:
+        return await asyncio.to_thread(store.spend_usd, self.runtime.engine, status)
 
     async def analyse(
         self,
@@ -274,11 +302,15 @@ class GenerationService:
         runtime = self.runtime
         problem = await asyncio.to_thread(database_problem, runtime.engine)
         providers = configured_providers(runtime.settings)
-        return {
-            "ready": problem is None and bool(providers),
+        usable = [name for name in providers if name not in runtime.problems]
+        answer: dict[str, Any] = {
+            "ready": problem is None and bool(usable),
             "database": problem or "ok",
             "providers": providers or "none configured: set KIE_API_KEY (or run veo31 serve --emulate)",
         }
+        if runtime.problems:
+            answer["provider_problems"] = dict(runtime.problems)
+        return answer
 
     def counts(self) -> list[tuple[str, str, int]]:
         return store.count_by_status(self.runtime.engine)
@@ -355,18 +387,24 @@ class GenerationService:
         if original.upgrade_of:
             return (await self.upgrade(original.upgrade_of, original.spec.resolution)).generation
         runtime = self.runtime
-        provider = choose_provider(original.spec.provider, runtime.settings)
-        mode = check_capabilities(original.spec, len(original.references), CAPABILITIES[provider], LABELS[provider])
+        chosen = route(original.spec, len(original.references), runtime.settings)
+        cost = self.estimate(chosen.provider, original.spec)
+        over = await asyncio.to_thread(budget_problem, runtime, cost.usd)
+        if over is not None:
+            raise over
         generation, _ = await asyncio.to_thread(
             store.create_generation,
             runtime.engine,
             spec=original.spec,
             references=original.references,
-            provider=provider,
-            mode=mode,
+            provider=chosen.provider,
+            mode=chosen.mode,
             parent_id=original.id,
             warnings=original.warnings,
             reference_video=original.reference_video,
+            cost_estimate_usd=cost.usd,
+            cost_basis=cost.basis,
+            notes=chosen.notes,
         )
         await enqueue(runtime, generation)
         return generation

@@ -20,11 +20,13 @@ from dbos import DBOS
 
 from veo31.analysis.result import Analysis, VideoNotes
 from veo31.domain import (
+    BudgetExceededError,
     Generation,
     InvalidMediaError,
     ProviderConnectionError,
     ProviderError,
     ProviderState,
+    ProviderTask,
     ResultExpiredError,
     Status,
     SubmissionUncertainError,
@@ -34,7 +36,8 @@ from veo31.media.poster import write_poster
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current
 from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.registry import LABELS
+from veo31.providers.pricing import credits_to_usd, estimate
+from veo31.providers.registry import LABELS, moves_on, next_provider
 from veo31.store import generations as store
 from veo31.store.tables import utcnow
 
@@ -94,6 +97,10 @@ async def analyse_references(runtime: Runtime, generation: Generation) -> Analys
 
 
 UNCERTAIN = "?uncertain"
+PROVIDER_LOGS = {
+    "kie": "the Kie.ai logs (https://kie.ai/logs)",
+    "gemini": "Google's usage for the project (Cloud console, or AI Studio for the Gemini API)",
+}
 
 
 @DBOS.step()
@@ -104,6 +111,9 @@ async def submit(generation_id: str) -> str | None:
     exist but its id is unknown — a request that was sent and never answered, or a process that died while
     submitting (the marker written before sending says so). Then nothing is sent again: the workflow waits for
     the task's callback to name it, or fails saying what to check.
+
+    With fallback, an `auto` generation that a provider refused before any task could exist moves to the next
+    provider (the history says which was left and why) and is submitted there, in this same step.
     """
     runtime = current()
     generation = await load(runtime, generation_id)
@@ -113,20 +123,76 @@ async def submit(generation_id: str) -> str | None:
         return generation.provider_task_id  # recorded before a crash that came before this step's checkpoint
     if generation.submit_started_at is not None:
         return UNCERTAIN
-    provider = runtime.provider(generation.provider)
-    request = dataclasses.replace(
-        await submit_request(runtime, generation), before_send=lambda: mark_submitting(runtime, generation_id)
-    )
-    try:
-        task = await provider.submit(request)
-    except SubmissionUncertainError as error:
-        await runtime.note(generation_id, error.message)
-        return UNCERTAIN
-    except Veo31Error as error:
-        await fail(runtime, generation_id, error, stage=f"{provider.label} refused the submission")
+    while True:
+        provider = runtime.provider(generation.provider or "")
+        over = await asyncio.to_thread(budget_problem, runtime, None)
+        if over is not None:
+            await fail(runtime, generation_id, over, stage="budget")
+            return None
+        request = dataclasses.replace(
+            await submit_request(runtime, generation), before_send=lambda: mark_submitting(runtime, generation_id)
+        )
+        try:
+            task = await provider.submit(request)
+        except SubmissionUncertainError as error:
+            await runtime.note(generation_id, error.message)
+            return UNCERTAIN
+        except Veo31Error as error:
+            moved = await move_on(runtime, generation, error)
+            if moved is None:
+                await fail(runtime, generation_id, error, stage=f"{provider.label} refused the submission")
+                return None
+            generation = moved
+            continue
+        await record_task(runtime, generation_id, provider.name, provider.label, task.task_id, cost=task)
+        return task.task_id
+
+
+async def move_on(runtime: Runtime, generation: Generation, error: Veo31Error) -> Generation | None:
+    """The generation moved to the next provider after this refusal, or None when it stays (and fails)."""
+    settings = runtime.settings
+    if generation.spec.provider != "auto" or not settings.fallback or not moves_on(error):
         return None
-    await record_task(runtime, generation_id, provider.name, provider.label, task.task_id)
-    return task.task_id
+    spec, count = generation.spec, len(generation.references)
+    nxt = next_provider(spec, count, generation.provider or "", settings)
+    if nxt is None or nxt.provider not in runtime.providers:
+        return None
+    left, label = LABELS.get(generation.provider or "", "the provider"), LABELS[nxt.provider]
+    cost = estimate(
+        nxt.provider,
+        model_tier=spec.model_tier,
+        duration_seconds=spec.duration_seconds,
+        resolution=spec.resolution,
+        settings=settings,
+    )
+    # No task exists at the provider that refused, so its "maybe sent" marker is cleared with the move.
+    await runtime.update(
+        generation.id,
+        provider=nxt.provider,
+        mode=nxt.mode,
+        submit_started_at=None,
+        cost_estimate_usd=cost.usd,
+        cost_basis=cost.basis,
+    )
+    await runtime.note(generation.id, f"{left} left before any task ({error.kind}: {error.message}); trying {label}")
+    return await load(runtime, generation.id)
+
+
+def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededError | None:
+    """The refusal when spending (with `extra_usd` more) would pass VEO31_BUDGET_LIMIT; None when within it."""
+    limit = runtime.settings.budget_limit
+    if limit is None:
+        return None
+    spent = store.spend_usd(runtime.engine)
+    total = spent + (extra_usd or 0.0)
+    if total <= limit + 1e-9:
+        return None
+    more = f" and this one would cost ${extra_usd:.2f}" if extra_usd else ""
+    return BudgetExceededError(
+        f"the spend cap VEO31_BUDGET_LIMIT=${limit:.2f} is reached: ${spent:.2f} is spent or committed{more}; "
+        "raise the cap, or use the local renderer (free)",
+        field="provider",
+    )
 
 
 def mark_submitting(runtime: Runtime, generation_id: str) -> None:
@@ -158,15 +224,26 @@ async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequ
 
 
 async def record_task(
-    runtime: Runtime, generation_id: str, provider: str, label: str, task_id: str, detail: str | None = None
+    runtime: Runtime,
+    generation_id: str,
+    provider: str,
+    label: str,
+    task_id: str,
+    detail: str | None = None,
+    *,
+    cost: ProviderTask | None = None,
 ) -> None:
     deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
+    reported: dict[str, Any] = {}
+    if cost is not None and cost.cost_usd is not None:
+        reported = {"cost_usd": cost.cost_usd, "cost_basis": cost.cost_basis}
     await runtime.set_status(
         generation_id,
         Status.SUBMITTED,
         detail or f"{label} task {task_id}",
         provider_task_id=task_id,
         deadline_at=deadline,
+        **reported,
     )
     await asyncio.to_thread(store.add_provider_task, runtime.engine, generation_id, provider, task_id)
 
@@ -204,7 +281,8 @@ async def can_adopt(generation_id: str) -> bool:
     generation = await load(runtime, generation_id)
     if generation.status.terminal:
         return False
-    if callback_url(runtime, generation) is None:
+    provider = runtime.provider(generation.provider or "")
+    if callback_url(runtime, generation) is None or not provider.capabilities.callbacks:
         await fail_uncertain(runtime, generation)
         return False
     await runtime.note(
@@ -252,12 +330,13 @@ async def give_up_adopting(generation_id: str) -> None:
 async def fail_uncertain(runtime: Runtime, generation: Generation) -> None:
     label = LABELS.get(generation.provider or "", "the provider")
     since = generation.submit_started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if generation.submit_started_at else "?"
+    where = PROVIDER_LOGS.get(generation.provider or "", "the provider's logs")
     await fail(
         runtime,
         generation.id,
         SubmissionUncertainError(
             f"{label} may have created (and charged) a task for this generation, submitted at {since}, but never named "
-            "it; veo31 did not send it again. Check the provider's logs (Kie.ai: https://kie.ai/logs) before retrying",
+            f"it; veo31 did not send it again. Check {where} before retrying",
             provider=generation.provider or "",
         ),
         stage="submission",
@@ -289,8 +368,10 @@ async def start_waiting(generation_id: str) -> list[float] | None:
 
 
 @DBOS.step()
-async def check(generation_id: str, task_id: str, mind_deadline: bool = True) -> str:
-    """Ask the provider where the task stands: 'generating', 'succeeded', 'failed', 'stopped' or 'overdue'."""
+async def check(generation_id: str, task_id: str, mind_deadline: bool = True, may_resubmit: bool = False) -> str:
+    """Ask the provider where the task stands: 'generating', 'succeeded', 'failed', 'stopped', 'overdue', or
+    'resubmit' — a filter that often passes on a second try (Google's audio filter) blocked it, uncharged, and
+    `may_resubmit` allows one more submission."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status.terminal:
@@ -308,6 +389,13 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True) ->
         await runtime.update(generation_id, provider_video_url=status.video_url)
         return "succeeded"
     if status.state is ProviderState.FAILED and status.error is not None:
+        uncharged = status.extra.get("charged") is False
+        if uncharged:
+            await runtime.update(generation_id, cost_usd=0.0, cost_basis=f"not charged: {provider.label} made no video")
+        if may_resubmit and uncharged and status.extra.get("retry_same"):
+            await runtime.note(generation_id, f"{status.error.message}; trying once more with the same prompt")
+            await runtime.update(generation_id, provider_task_id=None, submit_started_at=None)
+            return "resubmit"
         await fail(runtime, generation_id, status.error, stage=f"{provider.label} generation")
         return "failed"
     return _still_waiting_or_overdue(generation, mind_deadline)
@@ -394,8 +482,25 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         poster_key=f"videos/{generation_id}.jpg",
         video_info=video_info,
         provider_video_url=url,
+        **final_cost(runtime, generation, status),
     )
     return True
+
+
+def final_cost(runtime: Runtime, generation: Generation, status: Any) -> dict[str, Any]:
+    """The cost of a finished video: what the provider reported at the end (Kie's creditsConsumed), else what was
+    measured at submission, else the estimate at list price (Google reports no cost; it bills the list price)."""
+    consumed = status.extra.get("credits_consumed") if status is not None else None
+    if consumed is not None:
+        return {
+            "cost_usd": credits_to_usd(consumed, runtime.settings),
+            "cost_basis": f"Kie.ai reported {consumed:g} credits",
+        }
+    if generation.cost_usd is not None:
+        return {}
+    if generation.cost_estimate_usd is None:
+        return {}
+    return {"cost_usd": generation.cost_estimate_usd, "cost_basis": f"at list price: {generation.cost_basis}"}
 
 
 async def _download(runtime: Runtime, provider: Any, generation_id: str, url: str, target: Any) -> int:

@@ -24,6 +24,15 @@ async def generation_workflow(generation_id: str) -> str:
         task_id = await adopt_from_callback(generation_id)
     if task_id is None:
         return "failed"
+    state = await follow_task(generation_id, task_id, may_resubmit=True)
+    if state != "resubmit":
+        return state
+    # Blocked by a filter that often passes on a second try (nothing was charged): one more submission.
+    task_id = await steps.submit(generation_id)
+    if task_id == steps.UNCERTAIN:
+        task_id = await adopt_from_callback(generation_id)
+    if task_id is None:
+        return "failed"
     return await follow_task(generation_id, task_id)
 
 
@@ -66,7 +75,7 @@ async def fetch_workflow(generation_id: str, task_id: str) -> str:
     return state
 
 
-async def follow_task(generation_id: str, task_id: str) -> str:
+async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> str:
     schedule = await steps.start_waiting(generation_id)
     if not schedule:
         return "stopped"
@@ -76,10 +85,10 @@ async def follow_task(generation_id: str, task_id: str) -> str:
     delay, longest = schedule
     while True:
         await DBOS.recv_async(WAKE, timeout_seconds=delay)
-        state = await steps.check(generation_id, task_id)
+        state = await steps.check(generation_id, task_id, may_resubmit=may_resubmit)
         if state == "succeeded":
             return "completed" if await steps.retrieve(generation_id, task_id) else "failed"
-        if state in ("failed", "stopped"):
+        if state in ("failed", "stopped", "resubmit"):
             return state
         if state == "overdue":
             await steps.give_up_waiting(generation_id, task_id)

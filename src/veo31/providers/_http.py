@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -163,30 +164,49 @@ async def stream_to_file(
     provider: str,
     max_bytes: int,
     headers: dict[str, str] | None = None,
+    headers_origin: str | None = None,
 ) -> int:
-    """Stream `url` into `target` (created or replaced); returns its size. A dead link is `ResultExpiredError`."""
+    """Stream `url` into `target` (created or replaced); returns its size. A dead link is `ResultExpiredError`.
+
+    With `headers_origin`, redirects are followed here and `headers` (a key) go only to URLs of that origin, so
+    a redirect to a storage host never carries the key along."""
     label = _PROVIDER_LABELS.get(provider, provider)
-    size = 0
     try:
-        async with client.stream("GET", url, headers=headers) as response:
-            if response.status_code in (403, 404, 410):
-                raise ResultExpiredError(
-                    f"{label}'s link to the video no longer works (HTTP {response.status_code})", provider=provider
-                )
-            if response.status_code != 200:
-                raise ProviderConnectionError(
-                    f"{label} answered HTTP {response.status_code} for the video download", provider=provider
-                )
-            with target.open("wb") as sink:
-                async for chunk in response.aiter_bytes(1024 * 1024):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise ProviderConnectionError(
-                            f"{label}'s video is larger than {max_bytes // (1024 * 1024)} MB",
-                            provider=provider,
-                            retryable=False,
-                        )
-                    sink.write(chunk)
+        for _ in range(6):
+            sent = headers if headers_origin is None or same_origin(url, headers_origin) else None
+            async with client.stream("GET", url, headers=sent, follow_redirects=headers_origin is None) as response:
+                if response.is_redirect and "location" in response.headers:
+                    url = str(response.url.join(response.headers["location"]))
+                    continue
+                return await _save(response, target, label=label, provider=provider, max_bytes=max_bytes)
     except httpx.HTTPError as exc:
         raise translate_transport_error(exc, provider=provider, action="download the video", paid=False) from None
+    raise ProviderConnectionError(f"{label}'s video link redirected too many times", provider=provider)
+
+
+async def _save(response: httpx.Response, target: Path, *, label: str, provider: str, max_bytes: int) -> int:
+    if response.status_code in (403, 404, 410):
+        raise ResultExpiredError(
+            f"{label}'s link to the video no longer works (HTTP {response.status_code})", provider=provider
+        )
+    if response.status_code != 200:
+        raise ProviderConnectionError(
+            f"{label} answered HTTP {response.status_code} for the video download", provider=provider
+        )
+    size = 0
+    with target.open("wb") as sink:
+        async for chunk in response.aiter_bytes(1024 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise ProviderConnectionError(
+                    f"{label}'s video is larger than {max_bytes // (1024 * 1024)} MB",
+                    provider=provider,
+                    retryable=False,
+                )
+            sink.write(chunk)
     return size
+
+
+def same_origin(url: str, base: str) -> bool:
+    one, two = urlsplit(url), urlsplit(base)
+    return (one.scheme, one.netloc.lower()) == (two.scheme, two.netloc.lower())

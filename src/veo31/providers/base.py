@@ -4,6 +4,9 @@
 callback as a hint only; `download` streams a finished video to a local file; `fresh_url` asks for a new link
 when the old one expired (None where the provider has no such thing).
 
+`check` is asked once at start-up: a configuration the provider cannot serve (Google: a retired model) is named
+by `/readyz` and `veo31 doctor` instead of failing generations one by one.
+
 `upgrade` (only where `capabilities.upgrades` lists resolutions) starts a higher-resolution rendition of a
 finished task and returns the task to follow with `status`. It must be safe to call twice for the same task and
 resolution — the provider, not our bookkeeping, refuses to make (and charge) a second one — because a crash
@@ -67,5 +70,9 @@ class Provider(Protocol):
     async def fresh_url(self, url: str) -> str | None: ...
 
     async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask: ...
+
+    async def check(self) -> str | None:
+        """At start-up: None when the provider can work as configured, else what to fix (free calls only)."""
+        ...
 
     async def aclose(self) -> None: ...

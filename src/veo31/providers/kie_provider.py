@@ -8,6 +8,7 @@ the upgrade endpoint again; a 4K upgrade whose own task id is known is followed 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from veo31.config import Settings
 from veo31.domain import (
     Capabilities,
     CapabilityError,
+    ProviderError,
     ProviderState,
     ProviderStatus,
     ProviderTask,
@@ -55,15 +57,42 @@ class KieProvider:
     capabilities = KIE_CAPABILITIES
     poll_seconds = None
 
-    def __init__(self, client: KieClient) -> None:
+    def __init__(self, client: KieClient, *, credit_usd: float = 0.005) -> None:
         self.client = client
+        self.credit_usd = credit_usd
+        self._submitting = 0  # submissions in flight in this process: a balance difference is ours only alone
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KieProvider:
-        return cls(KieClient.from_settings(settings))
+        return cls(KieClient.from_settings(settings), credit_usd=settings.kie_credit_usd)
 
     async def submit(self, request: SubmitRequest) -> ProviderTask:
+        """Submit; the cost is the credit balance's fall across the submission, when no other submission of this
+        process overlapped it (Kie reports no price; another process on the same key would still blur it)."""
         image_urls = [await self._public_url(image) for image in request.images]
+        self._submitting += 1
+        overlapped = self._submitting > 1
+        try:
+            before = await self._balance()
+            task = await self._generate(request, image_urls)
+            overlapped = overlapped or self._submitting > 1
+            after = await self._balance() if before is not None and not overlapped else None
+        finally:
+            self._submitting -= 1
+        if before is None or after is None or before < after:
+            return task
+        spent = before - after
+        return dataclasses.replace(
+            task, cost_usd=round(spent * self.credit_usd, 4), cost_basis=f"Kie.ai balance fell by {spent:g} credits"
+        )
+
+    async def _balance(self) -> float | None:
+        try:
+            return await self.client.credits()
+        except ProviderError:
+            return None  # the cost stays an estimate; the submission does not depend on it
+
+    async def _generate(self, request: SubmitRequest, image_urls: list[str]) -> ProviderTask:
         prompt = request.prompt
         if request.negative_prompt:
             # Kie's Veo body has no negative prompt field; Veo reads a plain "Avoid" sentence well enough.
@@ -96,7 +125,10 @@ class KieProvider:
         if resolution == "4k":
             result = await self.client.get_4k_video(original)
             return _upgrade_status(task_id, result.video_urls if result.state == "done" else (), resolution)
-        return await self.client.record_info(task_id)
+        status = await self.client.record_info(task_id)
+        if status.state is ProviderState.FAILED:  # spec §11: Kie does not charge a task that failed
+            return dataclasses.replace(status, extra={**status.extra, "charged": False})
+        return status
 
     async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask:
         """Start the 1080p or 4K version of a finished task. Kie makes each at most once per task: a repeated
@@ -112,6 +144,9 @@ class KieProvider:
             field="resolution",
             allowed=list(KIE_CAPABILITIES.upgrades),
         )
+
+    async def check(self) -> str | None:
+        return None  # nothing to look up before use (`veo31 doctor` asks Kie.ai for its credits)
 
     def parse_callback(self, payload: Any) -> ProviderStatus:
         return read_kie_status(payload)

@@ -229,6 +229,9 @@ def _record_extra(data: Mapping[str, Any]) -> dict[str, Any]:
             extra[name] = when
     if isinstance(data.get("fallbackFlag"), bool):
         extra["fallback"] = data["fallbackFlag"]
+    consumed = data.get("creditsConsumed")
+    if isinstance(consumed, int | float) and not isinstance(consumed, bool) and consumed >= 0:
+        extra["credits_consumed"] = float(consumed)
     params = data.get("paramJson")
     if isinstance(params, str):
         try:

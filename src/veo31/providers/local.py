@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import av
+
 from veo31.config import Settings
 from veo31.domain import (
     Capabilities,
@@ -139,6 +141,9 @@ class LocalProvider:
             self._start(task_id)
         return ProviderStatus(ProviderState.GENERATING, task_id=task_id)
 
+    async def check(self) -> str | None:
+        return None
+
     def parse_callback(self, payload: Any) -> ProviderStatus:
         return ProviderStatus(ProviderState.UNKNOWN, raw=payload)
 
@@ -185,6 +190,10 @@ def render_job(folder: Path) -> None:
         render_video(photos, job.spec(), folder / "video.mp4")
     except InvalidMediaError as error:
         (folder / "error.txt").write_text(error.message, encoding="utf-8")
+    except (OSError, ValueError, av.FFmpegError) as error:
+        # Written down, so `status` reports it instead of starting the same failing render again and again.
+        log.exception("local render in %s failed", folder)
+        (folder / "error.txt").write_text(f"{type(error).__name__}: {error}", encoding="utf-8")
 
 
 def _move(source: Path, target: Path) -> int:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,9 @@ def create_generation(
     upgrade_of: str | None = None,
     prompt: str | None = None,
     negative_prompt: str | None = None,
+    cost_estimate_usd: float | None = None,
+    cost_basis: str | None = None,
+    notes: Sequence[str] = (),
 ) -> tuple[Generation, bool]:
     """Insert a queued generation. With an idempotency key already used, return that one instead (created False).
 
@@ -76,6 +79,8 @@ def create_generation(
         created_at=now,
         updated_at=now,
         fetch_attempts=0,
+        cost_estimate_usd=cost_estimate_usd,
+        cost_basis=cost_basis,
     )
     try:
         with Session(engine) as session, session.begin():
@@ -94,7 +99,8 @@ def create_generation(
                 )
                 for index, ref in enumerate(references)
             )
-            session.add(StatusChangeRow(generation_id=generation_id, status=Status.QUEUED.value, at=now))
+            detail = "; ".join(notes) or None  # why the providers before this one were passed over
+            session.add(StatusChangeRow(generation_id=generation_id, status=Status.QUEUED.value, at=now, detail=detail))
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -181,6 +187,27 @@ def list_generations(
         page = _load(session, rows[:limit])
     following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit and page else None
     return page, following
+
+
+def spend_usd(engine: Engine, status: Status | None = None) -> float:
+    """What generations have cost (or, where no cost is known yet, may cost): the reported cost where there is one;
+    nothing for one that ended before any task; the estimate for the rest (in flight, or never reported)."""
+    counted = case(
+        (GenerationRow.cost_usd.is_not(None), GenerationRow.cost_usd),
+        (
+            and_(
+                GenerationRow.status.in_((Status.FAILED.value, Status.CANCELED.value)),
+                GenerationRow.provider_task_id.is_(None),
+            ),
+            0.0,
+        ),
+        else_=func.coalesce(GenerationRow.cost_estimate_usd, 0.0),
+    )
+    query = select(func.coalesce(func.sum(counted), 0.0))
+    if status is not None:
+        query = query.where(GenerationRow.status == status.value)
+    with Session(engine) as session:
+        return round(float(session.scalar(query) or 0.0), 4)
 
 
 def encode_cursor(created_at: datetime, generation_id: str) -> str:
@@ -368,4 +395,7 @@ def _to_domain(row: GenerationRow, history: list[StatusChange], references: list
         fetch_attempts=row.fetch_attempts,
         analysis=row.analysis,
         reference_video=row.reference_video,
+        cost_estimate_usd=row.cost_estimate_usd,
+        cost_usd=row.cost_usd,
+        cost_basis=row.cost_basis,
     )

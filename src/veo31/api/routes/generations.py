@@ -166,7 +166,11 @@ async def list_generations(
 ) -> GenerationList:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
     items, following = await service.list(status=status, limit=limit, cursor=cursor, include_upgrades=include_upgrades)
-    return GenerationList(items=await present_many(request, settings, service, items), next_cursor=following)
+    return GenerationList(
+        items=await present_many(request, settings, service, items),
+        next_cursor=following,
+        cost_total_usd=await service.total_cost(status),
+    )
 
 
 @router.get("/{generation_id}", response_model=GenerationPublic)

@@ -1,22 +1,37 @@
-"""/v1/providers: which providers this server can use and what each can make — the page builds its form from it."""
+"""/v1/providers: which providers this server can use and what each can make — the page builds its form from it.
+/v1/estimate: where a generation like this would go and what it would cost, before anything is created."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import ValidationError
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
-from veo31.api.schemas import CapabilitiesPublic, LimitsPublic, ProviderList, ProviderPublic
-from veo31.domain import MAX_REFERENCE_IMAGES, USE_CASES
+from veo31.api.schemas import CapabilitiesPublic, EstimatePublic, LimitsPublic, ProviderList, ProviderPublic
+from veo31.domain import (
+    MAX_REFERENCE_IMAGES,
+    USE_CASES,
+    AspectRatio,
+    GenerationSpec,
+    InputError,
+    Mode,
+    ModelTier,
+    ProviderChoice,
+    Resolution,
+)
 from veo31.media.intake import FORMATS
+from veo31.providers.registry import LABELS, auto_order
 
-router = APIRouter(prefix="/v1/providers", tags=["providers"], dependencies=[TokenDep])
+router = APIRouter(prefix="/v1", tags=["providers"], dependencies=[TokenDep])
 
 
-@router.get("", response_model=ProviderList)
+@router.get("/providers", response_model=ProviderList)
 async def list_providers(service: ServiceDep, settings: SettingsDep) -> ProviderList:
     overview = service.providers()
     return ProviderList(
-        auto=next((info.name for info in overview if info.available), None),
+        auto=next(iter(auto_order(settings)), None),
         providers=[
             ProviderPublic(
                 name=info.name,
@@ -33,4 +48,40 @@ async def list_providers(service: ServiceDep, settings: SettingsDep) -> Provider
             image_types=sorted(FORMATS.values()),
             use_cases=list(USE_CASES),
         ),
+    )
+
+
+@router.get("/estimate", response_model=EstimatePublic)
+async def estimate_cost(
+    service: ServiceDep,
+    provider: Annotated[ProviderChoice, Query()] = "auto",
+    model_tier: Annotated[ModelTier, Query()] = "fast",
+    duration_seconds: Annotated[int, Query(ge=1, le=60)] = 8,
+    resolution: Annotated[Resolution, Query()] = "720p",
+    aspect_ratio: Annotated[AspectRatio, Query()] = "16:9",
+    mode: Annotated[Mode, Query()] = "auto",
+    images: Annotated[int, Query(ge=0, le=10, description="how many reference images it will have")] = 1,
+) -> EstimatePublic:
+    """What a generation with these settings would cost and where it would go (nothing is created). Refused with
+    the same 422 as the generation itself when the provider cannot make it."""
+    try:
+        spec = GenerationSpec(
+            provider=provider,
+            model_tier=model_tier,
+            duration_seconds=duration_seconds,
+            resolution=resolution,
+            aspect_ratio=aspect_ratio,
+            mode=mode,
+        )
+    except ValidationError as exc:
+        raise InputError(str(exc.errors()[0].get("msg", "invalid"))) from None
+    chosen, cost, left = await service.quote(spec, images)
+    return EstimatePublic(
+        provider=chosen.provider,
+        provider_label=LABELS[chosen.provider],
+        mode=chosen.mode,
+        estimate_usd=cost.usd,
+        basis=cost.basis,
+        budget_left_usd=left,
+        notes=list(chosen.notes),
     )

@@ -1,0 +1,533 @@
+"""A Google Veo 3.1 emulator: both surfaces of ../shared/specs/gemini-veo31-api.md on one real HTTP server.
+
+    Gemini API   POST /v1beta/models/{model}:predictLongRunning     GET /v1beta/models/{model}/operations/{id}
+                 GET  /v1beta/files/{id}:download?alt=media         GET /v1beta/models/{model} (and /v1/…)
+    Vertex AI    POST /{v1,v1beta1}/[projects/{p}/locations/{l}/]publishers/google/models/{model}:predictLongRunning
+                 POST …/publishers/google/models/{model}:fetchPredictOperation  {"operationName": …}
+                 GET  …/publishers/google/models/{model}
+
+Start it with `veo31 emulate gemini --port 8200`; point `GEMINI_BASE_URL` (the Gemini API) or
+`VEO31_VERTEX_BASE_URL` (the SDK in Vertex express mode) at it. Keys come in `x-goog-api-key` (Vertex also takes
+a bearer token); a key in the query string works, as at Google, and is counted (`key_in_query`) so tests can
+prove veo31 never puts one there. Results are real MP4s rendered from the request's images; the Gemini API hands
+out a file link that expires, Vertex returns the bytes inside the operation. Faults (`POST /_emulator/faults`):
+rate_limit (429 per minute), quota (429 per day), server_error, slow, drop, malformed, and per operation rai,
+rai_audio (done with filter reasons, no video), op_error (done with an `error`). Retired models answer 404.
+
+It shares no code with `veo31.providers.gemini`: a misreading of the spec in one must not hide in the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hmac
+import io
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from veo31.emulators.clips import render_pattern_clip, render_photo_clip
+from veo31.emulators.faults import REQUEST_FAULTS, TASK_FAULTS, Fault, FaultBook, faults_from_header
+from veo31.emulators.kie_handlers import DroppedResponse
+
+DAY = 86_400.0
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+GA_MODELS = ["veo-3.1-generate-001", "veo-3.1-fast-generate-001", "veo-3.1-lite-generate-001"]
+PREVIEW_MODELS = ["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview", "veo-3.1-lite-generate-preview"]
+AUDIO_REASON = (
+    "We encountered an issue with the audio for your prompt. Please try a different prompt. "
+    "You have not been charged for this attempt. Support codes: 58061214"
+)
+SAFETY_REASON = (
+    "Your prompt or image could not be used because it may violate our usage guidelines. "
+    "You have not been charged for this attempt. Support codes: 17301594"
+)
+_FAULTS = TypeAdapter(Fault | list[Fault])
+_VERTEX = re.compile(
+    r"^/(?P<version>v1|v1beta1)/(?P<prefix>projects/[^/]+/locations/[^/]+/)?publishers/google/models/"
+    r"(?P<model>[^/:]+)(?::(?P<action>predictLongRunning|fetchPredictOperation))?$"
+)
+_GEMINI_PREDICT = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):predictLongRunning$")
+_GEMINI_OPERATION = re.compile(r"^/v1beta/(?P<name>models/[^/]+/operations/[^/:]+)$")
+_GEMINI_MODEL = re.compile(r"^/(?:v1|v1beta)/models/(?P<model>[^/:]+)$")
+_GEMINI_FILE = re.compile(r"^/v1beta/files/(?P<file>[^/:]+):download$")
+
+
+class GeminiEmulatorConfig(BaseModel):
+    """How the emulator behaves for a run; every field can be changed live through `POST /_emulator/config`."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    api_keys: list[str] | None = Field(default=None, description="accepted keys; null accepts any non-empty key")
+    models: list[str] = Field(default_factory=lambda: GA_MODELS + PREVIEW_MODELS)
+    retired_models: list[str] = Field(default_factory=list, description="answer 404 'no longer available'")
+    generation_seconds: float = Field(default=20.0, ge=0, description="simulated time from submit to done")
+    clip_seconds: float | None = Field(default=None, gt=0, le=60, description="result length; null: as asked")
+    render_scale: float = Field(default=1.0, gt=0, le=1, description="render results smaller (fast tests)")
+    fps: int = Field(default=24, ge=1, le=60)
+    file_ttl_seconds: float = Field(default=2 * DAY, ge=0, description="how long a Gemini API file link works")
+    retry_delay_seconds: float = Field(default=1.0, ge=0, description="RetryInfo in a per-minute 429")
+
+
+@dataclass
+class VeoOperation:
+    name: str
+    surface: str
+    model: str
+    body: dict[str, Any]
+    width: int
+    height: int
+    seconds: float
+    photos: list[bytes]
+    faults: list[Fault]
+    created_at: float = field(default_factory=time.time)
+    ready_at: float = 0.0
+    result: bytes | None = None
+    file_id: str | None = None
+
+    def has_fault(self, kind: str) -> Fault | None:
+        return next((fault for fault in self.faults if fault.kind == kind), None)
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str, *, details: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"code": status, "message": message, "status": code}}
+    if details:
+        body["error"]["details"] = details
+    return JSONResponse(body, status_code=status)
+
+
+class GeminiEmulator:
+    def __init__(self, config: GeminiEmulatorConfig) -> None:
+        self.initial_config = config.model_copy()
+        self.faults = FaultBook()
+        self.reset()
+
+    def reset(self) -> None:
+        self.config = self.initial_config.model_copy()
+        self.faults.clear()
+        self.operations: dict[str, VeoOperation] = {}
+        self.files: dict[str, tuple[bytes, float]] = {}
+        self.calls: Counter[str] = Counter()
+        self.background: set[asyncio.Task[None]] = set()
+
+    async def stop(self) -> None:
+        for job in list(self.background):
+            job.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+
+    async def dispatch(self, request: Request) -> Response:
+        path = request.url.path
+        if match := _VERTEX.match(path):
+            action = match["action"]
+            if action is None and request.method == "GET":
+                return await self.guarded(request, "model", lambda f: self.model_info(match["model"], "vertex"))
+            if action == "predictLongRunning" and request.method == "POST":
+                prefix = match["prefix"] or ""
+                return await self.guarded(
+                    request, "predict", lambda f: self.predict(request, match["model"], f, prefix)
+                )
+            if action == "fetchPredictOperation" and request.method == "POST":
+                return await self.guarded(request, "operation", lambda f: self.fetch_operation(request))
+        elif match := _GEMINI_PREDICT.match(path):
+            if request.method == "POST":
+                return await self.guarded(request, "predict", lambda f: self.predict(request, match["model"], f, None))
+        elif match := _GEMINI_OPERATION.match(path):
+            return await self.guarded(request, "operation", lambda f: self.operation_answer(match["name"], request))
+        elif match := _GEMINI_MODEL.match(path):
+            return await self.guarded(request, "model", lambda f: self.model_info(match["model"], "gemini"))
+        elif match := _GEMINI_FILE.match(path):
+            return await self.guarded(request, "download", lambda f: self.download(match["file"]))
+        return error_response(404, "NOT_FOUND", f"The requested URL {path} was not found on this server.")
+
+    async def guarded(self, request: Request, name: str, handler: Any) -> Response:
+        """Count the call, check the key, apply faults, run the handler, turn refusals into Google's error body."""
+        self.calls[name] += 1
+        try:
+            header_faults = faults_from_header(request.headers.get("X-Emulator-Fault"))
+        except ValueError as exc:
+            return error_response(400, "INVALID_ARGUMENT", str(exc))
+        request_faults = self.faults.take(name, REQUEST_FAULTS) + [f for f in header_faults if f.kind in REQUEST_FAULTS]
+        task_faults = self.faults.take(name, TASK_FAULTS) + [f for f in header_faults if f.kind in TASK_FAULTS]
+        refusal = self.check_key(request) or self.early_fault(request_faults)
+        if refusal is not None:
+            return refusal
+        try:
+            response = await handler(task_faults)
+        except Refusal as exc:
+            response = error_response(exc.status, exc.code, exc.message, exc.details)
+        for fault in request_faults:
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.seconds)
+        for fault in request_faults:
+            if fault.kind == "drop":
+                return DroppedResponse()
+            if fault.kind == "malformed":
+                return Response(b'{"name": "models/', media_type="application/json")
+        return response
+
+    def check_key(self, request: Request) -> Response | None:
+        key = request.headers.get("x-goog-api-key", "").strip()
+        if not key and request.query_params.get("key"):
+            self.calls["key_in_query"] += 1
+            key = request.query_params["key"]
+        bearer = request.headers.get("Authorization", "")
+        if not key and bearer.startswith("Bearer ") and bearer[7:].strip():
+            return None  # Vertex with OAuth credentials: any token stands for a service account here
+        if not key:
+            return error_response(
+                403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers. Please use an API key."
+            )
+        allowed = self.config.api_keys
+        if allowed is not None and not any(hmac.compare_digest(key, good) for good in allowed):
+            return error_response(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+        return None
+
+    def early_fault(self, faults: list[Fault]) -> Response | None:
+        for fault in faults:
+            if fault.kind == "rate_limit":
+                delay = f"{self.config.retry_delay_seconds:g}s"
+                return error_response(
+                    429,
+                    "RESOURCE_EXHAUSTED",
+                    "You exceeded your current quota for requests per minute; please retry in a moment.",
+                    [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}],
+                )
+            if fault.kind == "quota":
+                return error_response(
+                    429,
+                    "RESOURCE_EXHAUSTED",
+                    "You exceeded your current quota: requests per day for this model. Please check your plan and "
+                    "billing details.",
+                )
+            if fault.kind == "server_error":
+                status = fault.code if fault.code in (500, 503, 504) else 500
+                code = {500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}[status]
+                return error_response(status, code, fault.msg or "An internal error has occurred.")
+            if fault.kind == "error":
+                return error_response(fault.code, "FAILED_PRECONDITION", fault.msg or "error")
+        return None
+
+    def spawn(self, coroutine: Any) -> None:
+        job = asyncio.get_running_loop().create_task(coroutine)
+        self.background.add(job)
+        job.add_done_callback(self.background.discard)
+
+    def require_model(self, model: str, version: str) -> None:
+        if model in self.config.retired_models:
+            raise Refusal(
+                404,
+                "NOT_FOUND",
+                f"models/{model} is no longer available to new users. Please use a newer model.",
+            )
+        if model not in self.config.models:
+            raise Refusal(
+                404,
+                "NOT_FOUND",
+                f"models/{model} is not found for API version {version}, or is not supported for predictLongRunning.",
+            )
+
+    # -- models ---------------------------------------------------------------------------------------------
+
+    async def model_info(self, model: str, surface: str) -> Response:
+        self.require_model(model, "v1beta")
+        if surface == "vertex":
+            return JSONResponse({"name": f"publishers/google/models/{model}", "versionId": "001"})
+        return JSONResponse(
+            {
+                "name": f"models/{model}",
+                "displayName": model,
+                "supportedGenerationMethods": ["predictLongRunning"],
+            }
+        )
+
+    # -- generation -----------------------------------------------------------------------------------------
+
+    async def predict(self, request: Request, model: str, faults: list[Fault], vertex_prefix: str | None) -> Response:
+        surface = "gemini" if vertex_prefix is None else "vertex"
+        self.calls[f"{surface}:predictLongRunning"] += 1
+        self.require_model(model, "v1beta")
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise Refusal(400, "INVALID_ARGUMENT", "Invalid JSON payload received.") from None
+        instances = body.get("instances") if isinstance(body, dict) else None
+        if not isinstance(instances, list) or len(instances) != 1 or not isinstance(instances[0], dict):
+            raise Refusal(400, "INVALID_ARGUMENT", "instances must hold exactly one instance")
+        instance = instances[0]
+        parameters = body.get("parameters") or {}
+        if not isinstance(parameters, dict):
+            raise Refusal(400, "INVALID_ARGUMENT", "parameters must be an object")
+        photos, mode = self.read_images(instance)
+        prompt = instance.get("prompt")
+        if mode in ("text", "reference") and (not isinstance(prompt, str) or not prompt.strip()):
+            raise Refusal(400, "INVALID_ARGUMENT", "A prompt is required for this request.")
+        width, height, seconds = self.read_parameters(parameters, mode, model)
+        op_id = secrets.token_hex(8)
+        if surface == "gemini":
+            name = f"models/{model}/operations/{op_id}"
+        else:
+            name = f"{vertex_prefix}publishers/google/models/{model}/operations/{op_id}"
+        scale = self.config.render_scale
+        operation = VeoOperation(
+            name=name,
+            surface=surface,
+            model=model,
+            body={"instance_keys": sorted(instance), "parameters": parameters, "prompt": prompt},
+            width=max(16, int(width * scale) // 2 * 2),
+            height=max(16, int(height * scale) // 2 * 2),
+            seconds=self.config.clip_seconds or seconds,
+            photos=photos,
+            faults=faults,
+        )
+        operation.ready_at = operation.created_at + self.config.generation_seconds
+        self.operations[name] = operation
+        self.spawn(self.render(operation))
+        return JSONResponse({"name": name})
+
+    def read_images(self, instance: dict[str, Any]) -> tuple[list[bytes], str]:
+        image, last, references = instance.get("image"), instance.get("lastFrame"), instance.get("referenceImages")
+        if references:
+            if image is not None or last is not None or instance.get("video") is not None:
+                raise Refusal(
+                    400, "INVALID_ARGUMENT", "referenceImages cannot be combined with image, lastFrame or video."
+                )
+            if not isinstance(references, list) or len(references) > 3:
+                raise Refusal(400, "INVALID_ARGUMENT", "At most 3 reference images are supported.")
+            photos = []
+            for reference in references:
+                kind = str((reference or {}).get("referenceType", "")).lower()
+                if kind != "asset":
+                    raise Refusal(400, "INVALID_ARGUMENT", f"referenceType {kind or '(none)'} is not supported.")
+                photos.append(decode_image(reference.get("image"), "referenceImages[].image"))
+            return photos, "reference"
+        if last is not None and image is None:
+            raise Refusal(400, "INVALID_ARGUMENT", "lastFrame requires image.")
+        photos = [decode_image(image, "image")] if image is not None else []
+        if last is not None:
+            photos.append(decode_image(last, "lastFrame"))
+        return photos, ("first_last" if last is not None else "first_frame" if photos else "text")
+
+    def read_parameters(self, parameters: dict[str, Any], mode: str, model: str) -> tuple[int, int, float]:
+        aspect = parameters.get("aspectRatio", "16:9")
+        if aspect not in ("16:9", "9:16"):
+            raise Refusal(400, "INVALID_ARGUMENT", f"aspectRatio {aspect} is not supported; use 16:9 or 9:16.")
+        resolution = parameters.get("resolution", "720p")
+        if resolution not in SIZES:
+            raise Refusal(400, "INVALID_ARGUMENT", f"resolution {resolution} is not supported.")
+        if "lite" in model and resolution == "4k":
+            raise Refusal(400, "INVALID_ARGUMENT", "4k is not supported by this model.")
+        duration = parameters.get("durationSeconds", 8)
+        if not isinstance(duration, int) or isinstance(duration, bool):
+            raise Refusal(400, "INVALID_ARGUMENT", "Invalid value at 'parameters.duration_seconds': expected a number.")
+        if duration not in (4, 6, 8):
+            raise Refusal(400, "INVALID_ARGUMENT", "durationSeconds must be 4, 6 or 8.")
+        if duration != 8 and (resolution != "720p" or mode == "reference"):
+            raise Refusal(400, "INVALID_ARGUMENT", "1080p, 4k and reference images require durationSeconds 8.")
+        person = parameters.get("personGeneration")
+        if mode == "text" and person == "allow_adult":
+            raise Refusal(400, "INVALID_ARGUMENT", "allow_adult for personGeneration is currently not supported.")
+        if mode != "text" and person == "allow_all":
+            raise Refusal(400, "INVALID_ARGUMENT", "allow_all for personGeneration is currently not supported.")
+        width, height = SIZES[resolution]
+        return (width, height, float(duration)) if aspect == "16:9" else (height, width, float(duration))
+
+    async def render(self, operation: VeoOperation) -> None:
+        if operation.has_fault("rai") or operation.has_fault("rai_audio") or operation.has_fault("op_error"):
+            return
+        if operation.photos:
+            clip = await asyncio.to_thread(
+                render_photo_clip,
+                operation.photos,
+                operation.width,
+                operation.height,
+                operation.seconds,
+                self.config.fps,
+            )
+        else:
+            clip = await asyncio.to_thread(
+                render_pattern_clip, operation.width, operation.height, operation.seconds, self.config.fps
+            )
+        operation.result = clip
+        if operation.surface == "gemini":
+            operation.file_id = secrets.token_hex(10)
+            self.files[operation.file_id] = (clip, time.time() + self.config.file_ttl_seconds)
+
+    async def fetch_operation(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise Refusal(400, "INVALID_ARGUMENT", "Invalid JSON payload received.") from None
+        name = body.get("operationName") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            raise Refusal(400, "INVALID_ARGUMENT", "operationName is required.")
+        return await self.operation_answer(name, request)
+
+    async def operation_answer(self, name: str, request: Request) -> Response:
+        operation = self.operations.get(name)
+        if operation is None:
+            raise Refusal(404, "NOT_FOUND", f"Operation {name} not found.")
+        return JSONResponse(self.describe(operation, str(request.base_url).rstrip("/")))
+
+    def describe(self, operation: VeoOperation, base_url: str) -> dict[str, Any]:
+        answer: dict[str, Any] = {"name": operation.name}
+        failure = operation.has_fault("op_error")
+        rejected = operation.has_fault("rai") or operation.has_fault("rai_audio")
+        finished = time.time() >= operation.ready_at and (failure or rejected or operation.result is not None)
+        if not finished:
+            return answer
+        answer["done"] = True
+        if failure:
+            code = failure.code if failure.code < 100 else 13
+            answer["error"] = {
+                "code": code,
+                "message": failure.msg or "Video generation failed due to an internal error.",
+            }
+            return answer
+        if rejected:
+            reason = failure_reason(operation)
+            result: dict[str, Any] = {"raiMediaFilteredCount": 1, "raiMediaFilteredReasons": [reason]}
+        elif operation.surface == "gemini":
+            uri = f"{base_url}/v1beta/files/{operation.file_id}:download?alt=media"
+            result = {"generatedSamples": [{"video": {"uri": uri}}]}
+        else:
+            encoded = base64.b64encode(operation.result or b"").decode("ascii")
+            result = {"videos": [{"bytesBase64Encoded": encoded, "mimeType": "video/mp4"}], "raiMediaFilteredCount": 0}
+        if operation.surface == "gemini":
+            answer["response"] = {
+                "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+                "generateVideoResponse": result,
+            }
+        else:
+            answer["response"] = {
+                "@type": "type.googleapis.com/cloud.ai.large_models.vision.GenerateVideoResponse",
+                **result,
+            }
+        return answer
+
+    async def download(self, file_id: str) -> Response:
+        stored = self.files.get(file_id)
+        if stored is None or time.time() >= stored[1]:
+            raise Refusal(404, "NOT_FOUND", "File not found or has expired.")
+        return Response(stored[0], media_type="video/mp4")
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "config": self.config.model_dump(exclude={"api_keys"}),
+            "calls": dict(self.calls),
+            "operations": [
+                {
+                    "name": op.name,
+                    "surface": op.surface,
+                    "model": op.model,
+                    "width": op.width,
+                    "height": op.height,
+                    "seconds": op.seconds,
+                    "images": len(op.photos),
+                    "request": op.body,
+                    "faults": [fault.kind for fault in op.faults],
+                    "done": time.time() >= op.ready_at,
+                }
+                for op in self.operations.values()
+            ],
+            "faults": self.faults.describe(),
+        }
+
+
+def failure_reason(operation: VeoOperation) -> str:
+    fault = operation.has_fault("rai_audio") or operation.has_fault("rai")
+    if fault is not None and fault.msg:
+        return fault.msg
+    return AUDIO_REASON if operation.has_fault("rai_audio") else SAFETY_REASON
+
+
+def decode_image(value: Any, where: str) -> bytes:
+    if not isinstance(value, dict):
+        raise Refusal(400, "INVALID_ARGUMENT", f"{where} must be an object.")
+    if "inlineData" in value:
+        raise Refusal(400, "INVALID_ARGUMENT", "`inlineData` isn't supported by this model.")
+    if "gcsUri" in value:
+        raise Refusal(400, "INVALID_ARGUMENT", f"{where}.gcsUri is not supported here; send bytesBase64Encoded.")
+    encoded, mime = value.get("bytesBase64Encoded"), value.get("mimeType")
+    if not isinstance(encoded, str) or not isinstance(mime, str):
+        raise Refusal(400, "INVALID_ARGUMENT", f"{where} needs bytesBase64Encoded and mimeType.")
+    try:
+        content = base64.b64decode(encoded, validate=True)
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+        raise Refusal(400, "INVALID_ARGUMENT", f"{where} is not a valid image.") from None
+    return content
+
+
+def create_gemini_emulator(config: GeminiEmulatorConfig | None = None, **settings: Any) -> Starlette:
+    """The emulator as an ASGI app; `app.state.emulator` is the live `GeminiEmulator` behind it."""
+    emulator = GeminiEmulator(config or GeminiEmulatorConfig(**settings))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await emulator.stop()
+
+    async def state(_: Request) -> Response:
+        return JSONResponse(emulator.state())
+
+    async def configure(request: Request) -> Response:
+        try:
+            changes = await request.json()
+            updated = emulator.config.model_validate({**emulator.config.model_dump(), **changes})
+        except (ValueError, TypeError, ValidationError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        emulator.config = updated
+        return JSONResponse(updated.model_dump(exclude={"api_keys"}))
+
+    async def add_faults(request: Request) -> Response:
+        try:
+            parsed = _FAULTS.validate_json(await request.body())
+        except ValidationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        for fault in parsed if isinstance(parsed, list) else [parsed]:
+            emulator.faults.add(fault)
+        return JSONResponse({"faults": emulator.faults.describe()})
+
+    async def clear_faults(_: Request) -> Response:
+        emulator.faults.clear()
+        return JSONResponse({"faults": []})
+
+    async def reset(_: Request) -> Response:
+        await emulator.stop()
+        emulator.reset()
+        return JSONResponse({"reset": True})
+
+    routes = [
+        Route("/_emulator/state", state, methods=["GET"]),
+        Route("/_emulator/config", configure, methods=["POST"]),
+        Route("/_emulator/faults", add_faults, methods=["POST"]),
+        Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/{path:path}", emulator.dispatch, methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.emulator = emulator
+    return app

@@ -1,0 +1,515 @@
+"""Google Veo 3.1 behind the provider contract, on either of Google's surfaces (../shared/specs/gemini-veo31-api.md).
+
+- **Vertex AI** through Google's `google-genai` SDK in Vertex mode (express-mode API key, or a project and
+  location with application-default / service-account credentials). The GA model ids live here. Results come
+  back as bytes inside the operation.
+- **The Gemini API** over plain REST on our httpx seam (`predictLongRunning`, the operation by name, the file
+  download), since the SDK refuses `generate_videos` there (spec §4a). The key travels in `x-goog-api-key` and
+  only to the configured host: never in a URL, never along a redirect to another host.
+
+The task id is the operation's full name: it is all a later process needs to poll, after a restart or on
+another worker. Which surface: Vertex when `GOOGLE_GENAI_USE_VERTEXAI=true`, else the Gemini API when
+`GEMINI_API_KEY` is set. `check()` asks for each tier's model (free): a retired model is a setting to fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from veo31.config import Settings
+from veo31.domain import (
+    AuthenticationError,
+    CapabilityError,
+    ConfigurationError,
+    InvalidRequestError,
+    ModelUnavailableError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderStatus,
+    ProviderTask,
+    RateLimitedError,
+    ResultExpiredError,
+    TaskNotFoundError,
+    UnavailableError,
+)
+from veo31.providers._http import (
+    RetryPolicy,
+    build_http_client,
+    call_with_retries,
+    stream_to_file,
+    translate_transport_error,
+)
+from veo31.providers.base import ImageInput, SubmitRequest
+from veo31.providers.gemini_errors import LABEL, PROVIDER, map_google_http_error
+from veo31.providers.gemini_ops import (
+    GEMINI_CAPABILITIES,
+    INLINE,
+    Operation,
+    VeoRequest,
+    Video,
+    classify,
+    plan,
+    read_rest_operation,
+    rest_body,
+)
+
+log = logging.getLogger("veo31.gemini")
+T = TypeVar("T")
+
+DEFAULT_MODELS = {
+    "vertex": {
+        "fast": "veo-3.1-fast-generate-001",
+        "quality": "veo-3.1-generate-001",
+        "lite": "veo-3.1-lite-generate-001",
+    },
+    "gemini-api": {
+        "fast": "veo-3.1-fast-generate-preview",
+        "quality": "veo-3.1-generate-preview",
+        "lite": "veo-3.1-lite-generate-preview",
+    },
+}
+SURFACE_LABELS = {"vertex": "Vertex AI", "gemini-api": "the Gemini API"}
+_OPERATION_NAME = re.compile(r"^[A-Za-z0-9._/-]+/operations/[A-Za-z0-9._-]+$")
+
+
+def models_for(settings: Settings, surface: str) -> dict[str, str]:
+    defaults = DEFAULT_MODELS[surface]
+    return {
+        "fast": settings.gemini_model or defaults["fast"],
+        "quality": settings.gemini_quality_model or defaults["quality"],
+        "lite": settings.gemini_lite_model or defaults["lite"],
+    }
+
+
+def retry_reads(error: ProviderError) -> bool:
+    return error.retryable
+
+
+def retry_submit(error: ProviderError) -> bool:
+    """A submission is repeated only when Google cannot have started an operation: a per-minute 429 or an
+    overloaded 503 is a refusal, a connection never made sent nothing."""
+    if isinstance(error, ProviderConnectionError) and not error.task_may_exist:
+        return True
+    if isinstance(error, RateLimitedError):
+        return error.retryable
+    return isinstance(error, UnavailableError) and error.http_status == 503
+
+
+class Transport(Protocol):
+    surface: str
+
+    async def start(self, veo: VeoRequest) -> str: ...
+
+    async def operation(self, name: str) -> Operation: ...
+
+    async def check_model(self, model: str) -> None: ...
+
+    async def download(self, uri: str, target: Path, *, max_bytes: int) -> int: ...
+
+    async def aclose(self) -> None: ...
+
+
+class GeminiProvider:
+    name = PROVIDER
+    label = LABEL
+    capabilities = GEMINI_CAPABILITIES
+    poll_seconds = None  # Google's samples poll every 10 s: the pipeline's own schedule
+
+    def __init__(self, transport: Transport, models: dict[str, str], *, policy: RetryPolicy | None = None) -> None:
+        self.transport = transport
+        self.models = models
+        self.policy = policy or RetryPolicy()
+        self._inline: dict[str, bytes] = {}  # videos read inside an operation, kept until downloaded
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GeminiProvider:
+        surface = settings.google_surface
+        if surface == "vertex":
+            transport: Transport = VertexTransport.from_settings(settings)
+        elif surface == "gemini-api":
+            transport = GeminiApiTransport.from_settings(settings)
+        else:
+            raise ConfigurationError(
+                "Google is not configured: set GEMINI_API_KEY (the Gemini API), or GOOGLE_GENAI_USE_VERTEXAI=true "
+                "with GOOGLE_API_KEY or GOOGLE_CLOUD_PROJECT (Vertex AI)"
+            )
+        return cls(transport, models_for(settings, surface))
+
+    @property
+    def surface(self) -> str:
+        return self.transport.surface
+
+    async def submit(self, request: SubmitRequest) -> ProviderTask:
+        model = self.models.get(request.model_tier)
+        if model is None:
+            raise CapabilityError(f"{LABEL} has no {request.model_tier} model", field="model_tier")
+        veo = plan(request, model, seed_allowed=self.surface == "vertex")
+        sent = False
+
+        async def attempt() -> str:
+            nonlocal sent
+            if not sent and request.before_send is not None:
+                request.before_send()
+            sent = True
+            return await self.transport.start(veo)
+
+        name = await call_with_retries(attempt, self.policy, should_retry=retry_submit)
+        log.info("Google operation %s started on %s with %s", name, SURFACE_LABELS[self.surface], model)
+        return ProviderTask(self.name, name)
+
+    async def status(self, task_id: str) -> ProviderStatus:
+        if not _OPERATION_NAME.match(task_id):
+            raise TaskNotFoundError(f"{task_id!r} is not a Google operation name", provider=self.name)
+        operation = await call_with_retries(
+            lambda: self.transport.operation(task_id), self.policy, should_retry=retry_reads
+        )
+        status = classify(operation)
+        if operation.videos and operation.videos[0].data is not None:
+            self._inline[operation.name or task_id] = operation.videos[0].data
+        return status
+
+    def parse_callback(self, payload: Any) -> ProviderStatus:
+        from veo31.domain import ProviderState
+
+        return ProviderStatus(ProviderState.UNKNOWN, raw=payload)  # Google polls; nothing calls back
+
+    async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
+        if url.startswith(INLINE):
+            return await self._write_inline(url.removeprefix(INLINE), target, max_bytes)
+        if url.startswith("gs://"):
+            raise InvalidRequestError(
+                f"{LABEL} stored the video in Cloud Storage ({url}); veo31 reads inline results only — "
+                "leave the output bucket unset",
+                provider=self.name,
+            )
+        return await self.transport.download(url, target, max_bytes=max_bytes)
+
+    async def _write_inline(self, name: str, target: Path, max_bytes: int) -> int:
+        content = self._inline.pop(name, None)
+        if content is None:  # another process polled it, or this one restarted: ask again
+            operation = await self.transport.operation(name)
+            videos = [video for video in operation.videos if video.data is not None]
+            if not videos:
+                raise ResultExpiredError(f"{LABEL} no longer has the video of {name}", provider=self.name)
+            content = videos[0].data or b""
+        if len(content) > max_bytes:
+            raise ProviderConnectionError(
+                f"{LABEL}'s video is larger than {max_bytes // (1024 * 1024)} MB", provider=self.name, retryable=False
+            )
+        await asyncio.to_thread(target.write_bytes, content)
+        return len(content)
+
+    async def fresh_url(self, url: str) -> str | None:
+        return None  # Google keeps a video 2 days and offers no new link after that
+
+    async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask:
+        raise CapabilityError(
+            f"{LABEL} has no upgrades: generate again at {resolution} (1080p and 4k are 8 s clips)",
+            field="resolution",
+        )
+
+    async def check(self) -> str | None:
+        """None when every tier's model is served; otherwise which are not, and what to set."""
+        problems = []
+        for tier, model in self.models.items():
+            try:
+                await call_with_retries(
+                    lambda model=model: self.transport.check_model(model), self.policy, should_retry=retry_reads
+                )
+            except ModelUnavailableError:
+                setting = {"fast": "VEO31_GEMINI_MODEL"}.get(tier, f"VEO31_GEMINI_{tier.upper()}_MODEL")
+                problems.append(
+                    f"{tier} model {model} is retired or unknown on {SURFACE_LABELS[self.surface]} (set {setting})"
+                )
+            except ProviderError as error:
+                return f"{LABEL} could not be asked about its models: {error.message}"
+        return "; ".join(problems) or None
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
+# -- the Gemini API, over REST ----------------------------------------------------------------------------------
+
+
+class GeminiApiTransport:
+    surface = "gemini-api"
+
+    def __init__(self, base_url: str, api_key: SecretStr, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = api_key
+        self.http = build_http_client(timeout=timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GeminiApiTransport:
+        if settings.gemini_api_key is None:
+            raise ConfigurationError("the Gemini API needs GEMINI_API_KEY")
+        return cls(settings.gemini_base_url, settings.gemini_api_key, timeout=settings.http_timeout)
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-goog-api-key": self._key.get_secret_value()}
+
+    async def _call(
+        self, method: str, path: str, *, action: str, paid: bool = False, json: Any = None, model: str | None = None
+    ) -> Any:
+        try:
+            response = await self.http.request(
+                method, f"{self.base_url}/{path}", json=json, headers=self._headers(), follow_redirects=False
+            )
+        except httpx.HTTPError as exc:
+            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid) from None
+        body = _json_or_none(response)
+        if response.status_code != 200:
+            raise map_google_http_error(
+                response.status_code, body, action=action, model=model, retry_after=_retry_delay(response, body)
+            )
+        if not isinstance(body, dict):
+            raise ProviderConnectionError(
+                f"{LABEL} answered the request to {action} with something that is not JSON",
+                provider=PROVIDER,
+                task_may_exist=paid,
+            )
+        return body
+
+    async def start(self, veo: VeoRequest) -> str:
+        body = await self._call(
+            "POST",
+            f"v1beta/models/{veo.model}:predictLongRunning",
+            json=rest_body(veo),
+            action="start the video",
+            paid=True,
+            model=veo.model,
+        )
+        name = body.get("name")
+        if not isinstance(name, str) or not _OPERATION_NAME.match(name):
+            raise ProviderConnectionError(
+                f"{LABEL} accepted the video but named no operation", provider=PROVIDER, task_may_exist=True
+            )
+        return name
+
+    async def operation(self, name: str) -> Operation:
+        return read_rest_operation(await self._call("GET", f"v1beta/{name}", action="read the operation"))
+
+    async def check_model(self, model: str) -> None:
+        await self._call("GET", f"v1beta/models/{model}", action="check the model", model=model)
+
+    async def download(self, uri: str, target: Path, *, max_bytes: int) -> int:
+        """The key goes only to the configured host; a redirect elsewhere (a storage host) is followed without it."""
+        return await stream_to_file(
+            self.http,
+            uri,
+            target,
+            provider=PROVIDER,
+            max_bytes=max_bytes,
+            headers=self._headers(),
+            headers_origin=self.base_url,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _retry_delay(response: httpx.Response, body: Any) -> float | None:
+    """Google's RetryInfo (`"retryDelay": "12s"` in the error details), else a Retry-After header."""
+    error = body.get("error") if isinstance(body, dict) else None
+    for detail in (error or {}).get("details") or [] if isinstance(error, dict) else []:
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return float(delay[:-1])
+            except ValueError:
+                continue
+    header = response.headers.get("retry-after")
+    try:
+        return float(header) if header else None
+    except ValueError:
+        return None
+
+
+# -- Vertex AI, through the google-genai SDK ---------------------------------------------------------------------
+
+
+class VertexTransport:
+    surface = "vertex"
+
+    def __init__(
+        self,
+        *,
+        api_key: SecretStr | None,
+        project: str | None,
+        location: str,
+        base_url: str | None,
+        timeout: float,
+    ) -> None:
+        self._key = api_key
+        self.project = project
+        self.location = location
+        self.base_url = base_url
+        self.timeout = timeout
+        self._sdk: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VertexTransport:
+        return cls(
+            api_key=settings.google_api_key,
+            project=settings.google_cloud_project,
+            location=settings.google_cloud_location,
+            base_url=settings.vertex_base_url,
+            timeout=settings.http_timeout,
+        )
+
+    def _client(self) -> Any:
+        """The SDK client, made on first use (credentials are looked up then, not at start-up)."""
+        if self._sdk is None:
+            from google import genai
+            from google.auth.exceptions import GoogleAuthError
+            from google.genai import types
+
+            options = types.HttpOptions(
+                base_url=self.base_url,
+                timeout=int(self.timeout * 1000),
+                retry_options=types.HttpRetryOptions(attempts=1),  # retries are ours, with our rules for paid calls
+            )
+            try:
+                if self._key is not None:
+                    self._sdk = genai.Client(vertexai=True, api_key=self._key.get_secret_value(), http_options=options)
+                else:
+                    self._sdk = genai.Client(
+                        vertexai=True, project=self.project, location=self.location, http_options=options
+                    )
+            except (GoogleAuthError, ValueError) as exc:
+                raise AuthenticationError(
+                    f"Vertex AI credentials could not be loaded ({type(exc).__name__}): set GOOGLE_API_KEY, or "
+                    "GOOGLE_APPLICATION_CREDENTIALS for a service account",
+                    provider=PROVIDER,
+                ) from None
+        return self._sdk
+
+    async def _sdk_call(self, call: Callable[[], Awaitable[T]], *, action: str, paid: bool, model: str | None) -> T:
+        from google.auth.exceptions import GoogleAuthError
+        from google.genai import errors
+
+        try:
+            return await call()
+        except errors.APIError as exc:
+            raise map_google_http_error(exc.code, exc.details, action=action, model=model) from None
+        except httpx.HTTPError as exc:
+            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid) from None
+        except GoogleAuthError as exc:
+            raise AuthenticationError(
+                f"Vertex AI refused the credentials ({type(exc).__name__}); check GOOGLE_API_KEY or the service "
+                "account",
+                provider=PROVIDER,
+            ) from None
+
+    async def start(self, veo: VeoRequest) -> str:
+        from google.genai import types
+
+        config = types.GenerateVideosConfig(
+            number_of_videos=1,
+            duration_seconds=veo.duration_seconds,
+            aspect_ratio=veo.aspect_ratio,
+            resolution=veo.resolution,
+            negative_prompt=veo.negative_prompt,
+            person_generation=veo.person_generation,
+            seed=veo.seed,
+            last_frame=_sdk_image(veo.last_frame) if veo.last_frame else None,
+            reference_images=[
+                types.VideoGenerationReferenceImage(image=_sdk_image(ref), reference_type="ASSET")
+                for ref in veo.references
+            ]
+            or None,
+        )
+        source = types.GenerateVideosSource(prompt=veo.prompt, image=_sdk_image(veo.image) if veo.image else None)
+        client = self._client()
+        operation = await self._sdk_call(
+            lambda: client.aio.models.generate_videos(model=veo.model, source=source, config=config),
+            action="start the video",
+            paid=True,
+            model=veo.model,
+        )
+        if not operation.name:
+            raise ProviderConnectionError(
+                f"{LABEL} accepted the video but named no operation", provider=PROVIDER, task_may_exist=True
+            )
+        return str(operation.name)
+
+    async def operation(self, name: str) -> Operation:
+        from google.genai import types
+
+        client = self._client()
+        sdk_operation = await self._sdk_call(
+            lambda: client.aio.operations.get(types.GenerateVideosOperation(name=name)),
+            action="read the operation",
+            paid=False,
+            model=None,
+        )
+        return _from_sdk(sdk_operation, name)
+
+    async def check_model(self, model: str) -> None:
+        client = self._client()
+        await self._sdk_call(
+            lambda: client.aio.models.get(model=model), action="check the model", paid=False, model=model
+        )
+
+    async def download(self, uri: str, target: Path, *, max_bytes: int) -> int:
+        raise InvalidRequestError(f"Vertex AI results are read inline; {uri} cannot be fetched", provider=PROVIDER)
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.aio.aclose()
+
+
+def _sdk_image(image: ImageInput | None) -> Any:
+    from google.genai import types
+
+    if image is None:
+        return None
+    return types.Image(image_bytes=image.content, mime_type=image.mime_type)
+
+
+def _from_sdk(operation: Any, name: str) -> Operation:
+    """The SDK's GenerateVideosOperation in our normalised shape."""
+    response = operation.response or operation.result
+    videos: list[Video] = []
+    reasons: tuple[str, ...] = ()
+    count = 0
+    if response is not None:
+        for generated in response.generated_videos or []:
+            video = generated.video
+            if video is None:
+                continue
+            if video.video_bytes:
+                data = video.video_bytes
+                if isinstance(data, str):
+                    data = base64.b64decode(data)
+                videos.append(Video(data=data, mime_type=video.mime_type or "video/mp4"))
+            elif video.uri:
+                videos.append(Video(uri=video.uri, mime_type=video.mime_type or "video/mp4"))
+        reasons = tuple(response.rai_media_filtered_reasons or ())
+        count = response.rai_media_filtered_count or len(reasons)
+    return Operation(
+        name=str(operation.name or name),
+        done=bool(operation.done),
+        error=dict(operation.error) if operation.error else None,
+        videos=tuple(videos),
+        rai_count=count,
+        rai_reasons=reasons,
+        raw={"name": operation.name, "done": operation.done, "error": operation.error},
+    )
