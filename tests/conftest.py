@@ -133,7 +133,7 @@ class ServeProcess:
     def __init__(self, env: dict[str, str], port: int, data_dir: str, args: tuple[str, ...] = ()) -> None:
         import os
 
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "VEO31_"))}
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
         self.env = {**clean, **env, "VEO31_PORT": str(port), "VEO31_DATA_DIR": data_dir}
         self.url = f"http://127.0.0.1:{port}"
         self.args = args

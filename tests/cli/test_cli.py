@@ -19,7 +19,7 @@ VEO31 = [sys.executable, "-m", "veo31"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "VEO31_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
     return subprocess.run(
         [*VEO31, *args],
         env={**clean, "COLUMNS": "200", **(env or {})},

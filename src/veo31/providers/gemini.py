@@ -402,6 +402,7 @@ class VertexTransport:
         return self._sdk
 
     async def _sdk_call(self, call: Callable[[], Awaitable[T]], *, action: str, paid: bool, model: str | None) -> T:
+        import httpx2
         from google.auth.exceptions import GoogleAuthError
         from google.genai import errors
 
@@ -409,8 +410,11 @@ class VertexTransport:
             return await call()
         except errors.APIError as exc:
             raise map_google_http_error(exc.code, exc.details, action=action, model=model) from None
-        except httpx.HTTPError as exc:
-            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid) from None
+        except (httpx.HTTPError, httpx2.HTTPError) as exc:
+            # The SDK speaks httpx2, a fork with httpx's exception names: read it as its httpx twin.
+            twin = exc if isinstance(exc, httpx.HTTPError) else getattr(httpx, type(exc).__name__, httpx.TransportError)
+            same = twin if isinstance(twin, httpx.HTTPError) else twin(str(exc))
+            raise translate_transport_error(same, provider=PROVIDER, action=action, paid=paid) from None
         except GoogleAuthError as exc:
             raise AuthenticationError(
                 f"Vertex AI refused the credentials ({type(exc).__name__}); check GOOGLE_API_KEY or the service "

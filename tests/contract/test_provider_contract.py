@@ -1,0 +1,121 @@
+"""One provider contract, one suite: the same tests over kie ⇄ Kie emulator, gemini-vertex ⇄ Google emulator,
+gemini-api ⇄ Google emulator, and the local renderer. What the pipeline relies on must hold for each."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from tests.contract.test_gemini_provider import GOOGLE_KEY, Emulator, settings_for
+from veo31.config import load_settings
+from veo31.domain import (
+    GenerationSpec,
+    ProviderState,
+    ProviderStatus,
+    ProviderTask,
+    TaskNotFoundError,
+    check_capabilities,
+)
+from veo31.emulators.gemini import create_gemini_emulator
+from veo31.emulators.serve import ServerThread
+from veo31.media.probe import probe_video
+from veo31.providers.base import ImageInput, Provider, SubmitRequest
+from veo31.providers.registry import PROVIDERS
+
+UNKNOWN_TASKS = {
+    "kie": "0123456789abcdef0123456789abcdef",
+    "gemini": "models/veo-3.1-fast-generate-001/operations/nosuchoperation",
+    "local": "local_000000000000000000000000",
+}
+
+
+@pytest.fixture(scope="module")
+def google_emulator() -> Iterator[Emulator]:
+    app = create_gemini_emulator(api_keys=[GOOGLE_KEY], generation_seconds=0.2, clip_seconds=1.0)
+    with ServerThread(app) as server:
+        yield Emulator(server.url)
+
+
+@pytest.fixture(params=["kie", "gemini-vertex", "gemini-api", "local"])
+async def provider(
+    request: pytest.FixtureRequest, kie: KieEmulatorHandle, google_emulator: Emulator, tmp_path: Path
+) -> AsyncIterator[Provider]:
+    google_emulator.reset()
+    if request.param == "kie":
+        settings = load_settings(kie_api_key=KIE_TEST_KEY, kie_base_url=kie.url, kie_upload_base_url=kie.url)
+        name = "kie"
+    elif request.param == "local":
+        settings = load_settings(data_dir=tmp_path)
+        name = "local"
+    else:
+        settings = settings_for(request.param.removeprefix("gemini-"), google_emulator.url)
+        name = "gemini"
+    made = PROVIDERS[name](settings)
+    yield made
+    await made.aclose()
+
+
+def photo_request(provider: Provider) -> SubmitRequest:
+    spec = GenerationSpec(duration_seconds=8, mode="first_frame")
+    mode = check_capabilities(spec, 1, provider.capabilities, provider.label)
+    return SubmitRequest(
+        prompt="A ceramic mug on a walnut desk, slow push-in, warm light",
+        mode=mode,
+        model_tier="fast",
+        duration_seconds=8,
+        aspect_ratio="16:9",
+        resolution="720p",
+        images=(ImageInput(png_bytes(), "image/png"),),
+        product_name="Mug",
+    )
+
+
+async def until_done(provider: Provider, task: ProviderTask, limit: float = 90) -> ProviderStatus:
+    deadline = asyncio.get_running_loop().time() + limit
+    while True:
+        status = await provider.status(task.task_id)
+        if status.state is not ProviderState.GENERATING:
+            return status
+        assert asyncio.get_running_loop().time() < deadline, f"{provider.name} never finished"
+        await asyncio.sleep(0.1)
+
+
+async def test_declares_what_it_can_make(provider: Provider) -> None:
+    caps = provider.capabilities
+    assert "16:9" in caps.aspect_ratios and "720p" in caps.resolutions and 8 in caps.durations
+    assert caps.images.get("first_frame") == (1, 1)
+    assert provider.name in ("kie", "gemini", "local") and provider.label
+    assert await provider.check() is None
+
+
+async def test_one_photo_becomes_a_video_that_decodes(provider: Provider, tmp_path: Path) -> None:
+    sent: list[bool] = []
+    request = photo_request(provider)
+    request = SubmitRequest(**{**request.__dict__, "before_send": lambda: sent.append(True)})
+    task = await provider.submit(request)
+    assert task.provider == provider.name and task.task_id
+    assert sent == [True], "the maybe-sent marker is written once, before the paid request"
+    status = await until_done(provider, task)
+    assert status.state is ProviderState.SUCCEEDED, status.error
+    assert status.video_url
+    target = tmp_path / "video.mp4"
+    size = await provider.download(status.video_url, target, max_bytes=10**9)
+    info = probe_video(target)
+    assert size == target.stat().st_size > 0
+    assert info.frames > 0 and info.width > info.height, "a 16:9 video"
+
+
+async def test_an_unknown_task_is_task_not_found(provider: Provider) -> None:
+    with pytest.raises(TaskNotFoundError):
+        await provider.status(UNKNOWN_TASKS[provider.name])
+
+
+async def test_a_callback_is_only_a_hint(provider: Provider) -> None:
+    hint = provider.parse_callback({"code": 200, "data": {"taskId": "x", "info": {}}})
+    assert isinstance(hint, ProviderStatus)
+    if not provider.capabilities.callbacks:
+        assert hint.state is ProviderState.UNKNOWN
