@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import KieEmulatorHandle
 from veo31.domain import ProviderError
+from veo31.emulators.faults import Fault
 from veo31.providers.kie import KieClient
 
 SECRET = "kie-live-7d3f9a1c5e2b8d4f6a0c9e1b3d5f7a9c"
@@ -59,3 +60,50 @@ def test_key_is_not_in_cli_output(kie: KieEmulatorHandle) -> None:
     )
     assert "KIE_API_KEY" in result.stdout + result.stderr, "a refused key is named by its setting"
     assert SECRET not in result.stdout + result.stderr
+
+
+GOOGLE_SECRET = "AIzaSy-live-google-0f9e8d7c6b5a4f3e2d1c"
+
+
+async def test_google_key_is_not_in_logs_errors_or_reprs(
+    caplog: pytest.LogCaptureFixture, closed_port_url: str
+) -> None:
+    from tests.contract.test_gemini_provider import request_for, settings_for
+    from veo31.emulators.gemini import create_gemini_emulator
+    from veo31.emulators.serve import ServerThread
+    from veo31.providers.gemini import GeminiProvider
+
+    caplog.set_level(logging.DEBUG)
+    errors: list[ProviderError] = []
+    app = create_gemini_emulator(api_keys=[GOOGLE_SECRET], generation_seconds=0.1, clip_seconds=1, render_scale=0.25)
+    with ServerThread(app) as server:
+        control = app.state.emulator
+        for surface in ("vertex", "gemini-api"):
+            for key, url in (
+                (GOOGLE_SECRET, server.url),
+                ("wrong-key-0000", server.url),
+                (GOOGLE_SECRET, closed_port_url),
+            ):
+                provider = GeminiProvider.from_settings(settings_for(surface, url, key=key))
+                try:
+                    for fault in ("drop", "server_error", None):
+                        if fault:
+                            control.faults.add(Fault(kind=fault, endpoint="predict"))
+                        try:
+                            task = await provider.submit(request_for("first_frame", 1))
+                            await provider.status(task.task_id)
+                            await provider.check()
+                        except ProviderError as exc:
+                            errors.append(exc)
+                        control.faults.clear()
+                    texts = [repr(provider), repr(provider.transport), str(provider.transport.__dict__)]
+                finally:
+                    await provider.aclose()
+                for text in texts:
+                    assert GOOGLE_SECRET not in text
+    assert len(errors) >= 8
+    texts = [str(error) for error in errors] + [repr(error) for error in errors]
+    texts += [str(error.__cause__) for error in errors] + [str(error.__context__) for error in errors]
+    assert caplog.records
+    for text in [caplog.text, *texts]:
+        assert GOOGLE_SECRET not in text

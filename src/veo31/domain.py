@@ -310,8 +310,6 @@ class ProviderTask:
 
     provider: str
     task_id: str
-    cost_usd: float | None = None  # what the provider's own figures say the submission cost, when it tells
-    cost_basis: str | None = None
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,40 @@ def test_emulate_llm_serves_chat_completions(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_emulate_gemini_serves_both_surfaces(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*VEO31, "emulate", "gemini", "--port", str(port), "--key", "g-cli", "--generation-seconds", "0.2"]
+        + ["--clip-seconds", "1", "--retired", "veo-3.1-generate-preview", "--fault", "rai:predict"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    headers = {"x-goog-api-key": "g-cli"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                model = httpx.get(f"{base}/v1beta/models/veo-3.1-fast-generate-preview", headers=headers)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert model.status_code == 200 and model.json()["name"] == "models/veo-3.1-fast-generate-preview"
+        retired = httpx.get(f"{base}/v1beta/models/veo-3.1-generate-preview", headers=headers)
+        assert retired.status_code == 404 and "no longer available" in retired.json()["error"]["message"]
+        vertex = f"{base}/v1/projects/p1/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001"
+        started = httpx.post(f"{vertex}:predictLongRunning", json={"instances": [{"prompt": "Spin"}]}, headers=headers)
+        name = started.json()["name"]
+        assert name.startswith("projects/p1/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/")
+        time.sleep(0.5)
+        done = httpx.post(f"{vertex}:fetchPredictOperation", json={"operationName": name}, headers=headers).json()
+        assert done["done"] is True and done["response"]["raiMediaFilteredReasons"], "--fault rai holds for the run"
+        assert httpx.get(f"{base}/v1beta/models/veo-3.1-fast-generate-preview").status_code == 403, "no key"
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert run("emulate", "gemini", "--fault", "meteor").returncode == 2

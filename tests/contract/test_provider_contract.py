@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import av
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
@@ -107,6 +108,28 @@ async def test_one_photo_becomes_a_video_that_decodes(provider: Provider, tmp_pa
     info = probe_video(target)
     assert size == target.stat().st_size > 0
     assert info.frames > 0 and info.width > info.height, "a 16:9 video"
+
+
+async def test_two_photos_in_order_the_first_opens_the_video(provider: Provider, tmp_path: Path) -> None:
+    """First and last frame: the video must open on the first photo, so two photos must stay two, in order."""
+    first, last = png_bytes(colour=(220, 30, 30)), png_bytes(colour=(30, 30, 220))
+    request = SubmitRequest(
+        prompt="From the red box to the blue box",
+        mode="first_last",
+        model_tier="fast",
+        duration_seconds=8,
+        aspect_ratio="16:9",
+        resolution="720p",
+        images=(ImageInput(first, "image/png"), ImageInput(last, "image/png")),
+    )
+    status = await until_done(provider, await provider.submit(request))
+    assert status.state is ProviderState.SUCCEEDED, status.error
+    target = tmp_path / "video.mp4"
+    await provider.download(status.video_url or "", target, max_bytes=10**9)
+    with av.open(str(target)) as container:
+        opening = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    red, blue = opening[..., 0].mean(), opening[..., 2].mean()
+    assert red > blue + 20, f"the first frame should show the red (first) photo: red {red:.0f}, blue {blue:.0f}"
 
 
 async def test_an_unknown_task_is_task_not_found(provider: Provider) -> None:

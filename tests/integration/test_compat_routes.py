@@ -118,4 +118,5 @@ def test_prefer_kie_false_asks_for_google(api: Api) -> None:
         "/veo31/generate-from-urls",
         data={"reference_image_urls": "https://example.com/a.png", "prefer_kie_api": "false"},
     )
-    assert response.status_code == 422 and "gemini" in response.json()["detail"]
+    assert response.status_code == 422 and "Google is not configured" in response.json()["detail"]
+    assert "GEMINI_API_KEY" in response.json()["detail"]

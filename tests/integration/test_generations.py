@@ -42,6 +42,25 @@ def test_upload_to_a_stored_verified_video(api: Api, kie: KieEmulatorHandle, tmp
     assert [c.get("status") for c in task["callbacks"]] == [200], "the callback reached our API"
 
 
+def test_kie_cost_is_estimated_before_and_measured_after(api: Api, kie: KieEmulatorHandle) -> None:
+    started = api.create(files=[png_bytes()], model_tier="quality", mode="first_frame")
+    assert started["cost"] == {
+        "estimate_usd": 1.25,
+        "reported_usd": None,
+        "basis": "250 Kie.ai credits × $0.005",
+    }
+    done = api.wait(started["id"])
+    charged = kie.task(done["provider_task_id"])["charged"]
+    assert done["cost"]["reported_usd"] == pytest.approx(charged * 0.005)
+    assert done["cost"]["basis"] == f"Kie.ai balance fell by {charged:g} credits"
+    kie.fault("fail", endpoint="generate")
+    failed = api.wait(api.create(files=[png_bytes(colour=(1, 2, 3))], mode="first_frame")["id"])
+    assert failed["status"] == "failed" and failed["cost"]["reported_usd"] == 0, "Kie does not charge a failed task"
+    assert "not charged" in failed["cost"]["basis"]
+    listing = api.http.get("/v1/generations", params={"status": "failed"}).json()
+    assert listing["cost_total_usd"] == pytest.approx(0)
+
+
 def test_range_requests_and_downloads(api: Api) -> None:
     done = api.wait(api.create(files=[png_bytes()], product_name="Blue Mug")["id"])
     partial = httpx.get(done["video_url"], headers={"Range": "bytes=100-199"})

@@ -132,6 +132,7 @@ def test_the_audio_filter_is_tried_once_more(google_api: tuple[str, Api], google
     assert done["status"] == "completed", done["error"]
     assert google.calls("predict") == 2
     assert any("trying once more" in (change["detail"] or "") for change in done["history"])
+    assert done["cost"]["reported_usd"] == pytest.approx(0.8), "the blocked try was free; the video was not"
 
 
 def test_an_error_operation_fails_with_its_message(google_api: tuple[str, Api], google: Emulator) -> None:
@@ -256,6 +257,7 @@ def test_fallback_moves_a_refused_kie_generation_to_google(
         "KIE_BASE_URL": kie.url,
         "KIE_UPLOAD_BASE_URL": kie.url,
         "VEO31_FALLBACK": "true",
+        "VEO31_HTTP_TIMEOUT": "1.5",
         **surface_env("gemini-api", google.url),
     }
     server, api = start_server(tmp_path / "data", env)
@@ -266,12 +268,13 @@ def test_fallback_moves_a_refused_kie_generation_to_google(
         left = [c["detail"] for c in moved["history"] if c["detail"] and "left before any task" in c["detail"]]
         assert left and "Kie.ai" in left[0] and "insufficient_credits" in left[0] and "Google" in left[0]
         assert kie.calls("generate") == 1 and google.calls("predict") == 1
-        # A Kie submission whose answer never came may have created a task: it is never moved.
+        # A Kie submission that timed out after it was sent may have created a task (here it did): never moved.
         kie.set_credits(10_000)
-        kie.fault("drop", endpoint="generate")
+        kie.fault("slow", endpoint="generate", seconds=4)
         kept = api.wait(api.create(files=[png_bytes(colour=(10, 10, 200))])["id"])
         assert kept["provider"] == "kie" and kept["status"] == "failed"
         assert kept["error"]["kind"] == "submission_uncertain"
+        assert len(kie.state()["tasks"]) == 1, "Kie made the task; veo31 did not send it anywhere else"
         assert google.calls("predict") == 1, "nothing was sent to Google for it"
     finally:
         server.stop()

@@ -252,13 +252,15 @@ class GenerationList(BaseModel):
 
 
 class EstimatePublic(BaseModel):
-    provider: str
-    provider_label: str
-    mode: str
-    estimate_usd: float
-    basis: str
+    possible: bool = Field(description="false: no configured provider can make this; `reason` says why")
+    reason: str | None = None
+    provider: str | None = None
+    provider_label: str | None = None
+    mode: str | None = None
+    estimate_usd: float | None = None
+    basis: str | None = None
     budget_left_usd: float | None = Field(description="what is left under VEO31_BUDGET_LIMIT; null when none is set")
-    notes: list[str] = Field(description="why providers before this one were passed over")
+    notes: list[str] = Field(default_factory=list, description="why providers before this one were passed over")
 
 
 class ProblemPublic(BaseModel):

@@ -45,6 +45,8 @@ class Client(Protocol):
 
     async def list(self, status: str | None, limit: int) -> list[dict[str, Any]]: ...
 
+    async def total_cost(self, status: str | None) -> float: ...
+
     async def cancel(self, generation_id: str) -> dict[str, Any]: ...
 
     async def fetch(self, generation_id: str) -> dict[str, Any]: ...
@@ -76,6 +78,11 @@ def public(generation: Generation) -> dict[str, Any]:
         "history": [{"status": c.status.value, "at": c.at.isoformat(), "detail": c.detail} for c in generation.history],
         "error": error,
         "video": generation.video_info,
+        "cost": {
+            "estimate_usd": generation.cost_estimate_usd,
+            "reported_usd": generation.cost_usd,
+            "basis": generation.cost_basis,
+        },
         "created_at": generation.created_at.isoformat(),
     }
 
@@ -116,6 +123,9 @@ class LocalClient:
     async def list(self, status: str | None, limit: int) -> list[dict[str, Any]]:
         items, _ = await self.service.list(status=Status(status) if status else None, limit=limit)
         return [self.public(item) for item in items]
+
+    async def total_cost(self, status: str | None) -> float:
+        return await self.service.total_cost(Status(status) if status else None)
 
     async def cancel(self, generation_id: str) -> dict[str, Any]:
         return self.public(await self.service.cancel(generation_id))
@@ -187,6 +197,10 @@ class RemoteClient:
     async def list(self, status: str | None, limit: int) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
         return (await self._call("GET", "/v1/generations", params=params))["items"]
+
+    async def total_cost(self, status: str | None) -> float:
+        params: dict[str, Any] = {"limit": 1, **({"status": status} if status else {})}
+        return float((await self._call("GET", "/v1/generations", params=params))["cost_total_usd"])
 
     async def cancel(self, generation_id: str) -> dict[str, Any]:
         return await self._call("POST", f"/v1/generations/{generation_id}/cancel")

@@ -123,6 +123,9 @@ def generate(
     async def work() -> dict[str, Any]:
         async with connect(server, token) as client:
             generation = await client.create(spec, photos, url or [], None)
+            cost = generation.get("cost") or {}
+            if not as_json and cost.get("estimate_usd"):
+                out.print(f"Estimated cost: ${cost['estimate_usd']:.2f} ({cost.get('basis')})", highlight=False)
             if no_wait:
                 return generation
             generation = await follow(client, generation, quiet=as_json)
@@ -246,16 +249,16 @@ def list_generations(
 ) -> None:
     """The newest generations."""
 
-    async def work() -> list[dict[str, Any]]:
+    async def work() -> tuple[list[dict[str, Any]], float]:
         async with connect(server, token, worker=False) as client:
-            return await client.list(status_filter, limit)
+            return await client.list(status_filter, limit), await client.total_cost(status_filter)
 
-    items = run(work)
+    items, total = run(work)
     if as_json:
         print(json.dumps(items, indent=2, default=str))
         return
     table = Table(title=f"{len(items)} generation(s)")
-    for column in ("id", "status", "provider", "product", "created"):
+    for column in ("id", "status", "provider", "product", "cost", "created"):
         table.add_column(column)
     for item in items:
         spec = item["spec"]
@@ -264,9 +267,21 @@ def list_generations(
             item["status"],
             item.get("provider_label") or "",
             spec.get("product_name") or spec["use_case"],
+            cost_words(item.get("cost") or {}),
             str(item["created_at"])[:19],
         )
     out.print(table)
+    which = f" {status_filter}" if status_filter else ""
+    out.print(f"Total cost of all{which} generations: ${total:.2f}", highlight=False)
+
+
+def cost_words(cost: dict[str, Any]) -> str:
+    """$0.80 when reported, ~$0.80 while it is only an estimate."""
+    if cost.get("reported_usd") is not None:
+        return f"${cost['reported_usd']:.2f}"
+    if cost.get("estimate_usd") is not None:
+        return f"~${cost['estimate_usd']:.2f}"
+    return ""
 
 
 @app.command()

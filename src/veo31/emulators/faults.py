@@ -12,7 +12,10 @@ import json
 import threading
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 RequestFaultKind = Literal["rate_limit", "quota", "server_error", "maintenance", "error", "slow", "drop", "malformed"]
 # Kie: fail … gone. Google: rai / rai_audio (done, no video, filter reasons), op_error (done with an error).
@@ -102,3 +105,25 @@ def faults_from_header(value: str | None) -> list[Fault]:
         return [Fault(kind=kind.strip()) for kind in text.split(",") if kind.strip()]  # type: ignore[arg-type]
     except (ValueError, ValidationError) as exc:
         raise ValueError(f"{FAULT_HEADER} is not a fault: {exc}") from None
+
+
+_FAULTS = TypeAdapter(Fault | list[Fault])
+
+
+def fault_routes(book: FaultBook) -> list[Route]:
+    """`POST /_emulator/faults` (one fault or a list) and `DELETE /_emulator/faults`, for any emulator."""
+
+    async def add(request: Request) -> Response:
+        try:
+            parsed = _FAULTS.validate_json(await request.body())
+        except ValidationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        for fault in parsed if isinstance(parsed, list) else [parsed]:
+            book.add(fault)
+        return JSONResponse({"faults": book.describe()})
+
+    async def clear(_: Request) -> Response:
+        book.clear()
+        return JSONResponse({"faults": []})
+
+    return [Route("/_emulator/faults", add, methods=["POST"]), Route("/_emulator/faults", clear, methods=["DELETE"])]

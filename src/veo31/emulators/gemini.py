@@ -34,14 +34,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from veo31.emulators.clips import render_pattern_clip, render_photo_clip
-from veo31.emulators.faults import REQUEST_FAULTS, TASK_FAULTS, Fault, FaultBook, faults_from_header
+from veo31.emulators.faults import REQUEST_FAULTS, TASK_FAULTS, Fault, FaultBook, fault_routes, faults_from_header
 from veo31.emulators.kie_handlers import DroppedResponse
 
 DAY = 86_400.0
@@ -56,7 +56,6 @@ SAFETY_REASON = (
     "Your prompt or image could not be used because it may violate our usage guidelines. "
     "You have not been charged for this attempt. Support codes: 17301594"
 )
-_FAULTS = TypeAdapter(Fault | list[Fault])
 _VERTEX = re.compile(
     r"^/(?P<version>v1|v1beta1)/(?P<prefix>projects/[^/]+/locations/[^/]+/)?publishers/google/models/"
     r"(?P<model>[^/:]+)(?::(?P<action>predictLongRunning|fetchPredictOperation))?$"
@@ -502,19 +501,6 @@ def create_gemini_emulator(config: GeminiEmulatorConfig | None = None, **setting
         emulator.config = updated
         return JSONResponse(updated.model_dump(exclude={"api_keys"}))
 
-    async def add_faults(request: Request) -> Response:
-        try:
-            parsed = _FAULTS.validate_json(await request.body())
-        except ValidationError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        for fault in parsed if isinstance(parsed, list) else [parsed]:
-            emulator.faults.add(fault)
-        return JSONResponse({"faults": emulator.faults.describe()})
-
-    async def clear_faults(_: Request) -> Response:
-        emulator.faults.clear()
-        return JSONResponse({"faults": []})
-
     async def reset(_: Request) -> Response:
         await emulator.stop()
         emulator.reset()
@@ -523,8 +509,7 @@ def create_gemini_emulator(config: GeminiEmulatorConfig | None = None, **setting
     routes = [
         Route("/_emulator/state", state, methods=["GET"]),
         Route("/_emulator/config", configure, methods=["POST"]),
-        Route("/_emulator/faults", add_faults, methods=["POST"]),
-        Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+        *fault_routes(emulator.faults),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/{path:path}", emulator.dispatch, methods=["GET", "POST"]),
     ]

@@ -21,17 +21,15 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from veo31.emulators.faults import Fault
+from veo31.emulators.faults import fault_routes
 from veo31.emulators.kie_handlers import KieEmulator
 from veo31.emulators.kie_world import KieEmulatorConfig
-
-_FAULTS = TypeAdapter(Fault | list[Fault])
 
 
 def create_kie_emulator(config: KieEmulatorConfig | None = None, **settings: Any) -> Starlette:
@@ -62,8 +60,7 @@ def create_kie_emulator(config: KieEmulatorConfig | None = None, **settings: Any
     routes += [
         Route("/_emulator/state", partial(_state, emulator), methods=["GET"]),
         Route("/_emulator/config", partial(_configure, emulator), methods=["POST"]),
-        Route("/_emulator/faults", partial(_add_faults, emulator), methods=["POST"]),
-        Route("/_emulator/faults", partial(_clear_faults, emulator), methods=["DELETE"]),
+        *fault_routes(emulator.world.faults),
         Route("/_emulator/credits", partial(_set_credits, emulator), methods=["POST"]),
         Route("/_emulator/reset", partial(_reset, emulator), methods=["POST"]),
         Route("/{path:path}", emulator.serve_file, methods=["GET", "HEAD"]),
@@ -115,21 +112,6 @@ async def _configure(emulator: KieEmulator, request: Request) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=400)
     emulator.world.config = updated
     return JSONResponse(updated.model_dump(exclude={"api_keys", "hmac_key"}))
-
-
-async def _add_faults(emulator: KieEmulator, request: Request) -> Response:
-    try:
-        parsed = _FAULTS.validate_json(await request.body())
-    except ValidationError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-    for fault in parsed if isinstance(parsed, list) else [parsed]:
-        emulator.world.faults.add(fault)
-    return JSONResponse({"faults": emulator.world.faults.describe()})
-
-
-async def _clear_faults(emulator: KieEmulator, _: Request) -> Response:
-    emulator.world.faults.clear()
-    return JSONResponse({"faults": []})
 
 
 async def _set_credits(emulator: KieEmulator, request: Request) -> Response:

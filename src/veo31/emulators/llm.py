@@ -20,7 +20,6 @@ import time
 from collections import Counter
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,9 +27,7 @@ from starlette.routing import Route
 
 from veo31.analysis.local import analyse_images
 from veo31.domain import InvalidMediaError
-from veo31.emulators.faults import FAULT_HEADER, REQUEST_FAULTS, Fault, FaultBook, faults_from_header
-
-_FAULTS = TypeAdapter(Fault | list[Fault])
+from veo31.emulators.faults import FAULT_HEADER, REQUEST_FAULTS, FaultBook, fault_routes, faults_from_header
 
 
 def error(
@@ -226,15 +223,6 @@ def create_llm_emulator(api_keys: list[str] | None = None) -> Starlette:
             {"calls": dict(emulator.calls), "requests": emulator.requests, "faults": emulator.faults.describe()}
         )
 
-    async def add_faults(request: Request) -> Response:
-        try:
-            parsed = _FAULTS.validate_json(await request.body())
-        except ValidationError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        for fault in parsed if isinstance(parsed, list) else [parsed]:
-            emulator.faults.add(fault)
-        return JSONResponse({"faults": emulator.faults.describe()})
-
     async def reset(_: Request) -> Response:
         emulator.reset()
         return JSONResponse({"reset": True})
@@ -243,7 +231,7 @@ def create_llm_emulator(api_keys: list[str] | None = None) -> Starlette:
         routes=[
             Route("/v1/chat/completions", emulator.completions, methods=["POST"]),
             Route("/_emulator/state", state, methods=["GET"]),
-            Route("/_emulator/faults", add_faults, methods=["POST"]),
+            *fault_routes(emulator.faults),
             Route("/_emulator/reset", reset, methods=["POST"]),
         ]
     )

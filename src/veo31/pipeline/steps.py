@@ -26,7 +26,6 @@ from veo31.domain import (
     ProviderConnectionError,
     ProviderError,
     ProviderState,
-    ProviderTask,
     ResultExpiredError,
     Status,
     SubmissionUncertainError,
@@ -144,8 +143,20 @@ async def submit(generation_id: str) -> str | None:
                 return None
             generation = moved
             continue
-        await record_task(runtime, generation_id, provider.name, provider.label, task.task_id, cost=task)
+        await record_task(runtime, generation_id, provider.name, provider.label, task.task_id)
+        await record_reported_cost(runtime, provider, generation_id, task.task_id)
         return task.task_id
+
+
+async def record_reported_cost(runtime: Runtime, provider: Any, generation_id: str, task_id: str) -> None:
+    """The provider's own figure for what the submission cost, when it gives one (never blocks the submission)."""
+    try:
+        reported = await provider.reported_cost(task_id)
+    except Veo31Error as error:
+        log.info("no reported cost for %s: %s", generation_id, error.message)
+        return
+    if reported is not None:
+        await runtime.update(generation_id, cost_usd=reported[0], cost_basis=reported[1])
 
 
 async def move_on(runtime: Runtime, generation: Generation, error: Veo31Error) -> Generation | None:
@@ -230,20 +241,14 @@ async def record_task(
     label: str,
     task_id: str,
     detail: str | None = None,
-    *,
-    cost: ProviderTask | None = None,
 ) -> None:
     deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
-    reported: dict[str, Any] = {}
-    if cost is not None and cost.cost_usd is not None:
-        reported = {"cost_usd": cost.cost_usd, "cost_basis": cost.cost_basis}
     await runtime.set_status(
         generation_id,
         Status.SUBMITTED,
         detail or f"{label} task {task_id}",
         provider_task_id=task_id,
         deadline_at=deadline,
-        **reported,
     )
     await asyncio.to_thread(store.add_provider_task, runtime.engine, generation_id, provider, task_id)
 
@@ -390,12 +395,12 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True, ma
         return "succeeded"
     if status.state is ProviderState.FAILED and status.error is not None:
         uncharged = status.extra.get("charged") is False
-        if uncharged:
-            await runtime.update(generation_id, cost_usd=0.0, cost_basis=f"not charged: {provider.label} made no video")
         if may_resubmit and uncharged and status.extra.get("retry_same"):
             await runtime.note(generation_id, f"{status.error.message}; trying once more with the same prompt")
             await runtime.update(generation_id, provider_task_id=None, submit_started_at=None)
             return "resubmit"
+        if uncharged:
+            await runtime.update(generation_id, cost_usd=0.0, cost_basis=f"not charged: {provider.label} made no video")
         await fail(runtime, generation_id, status.error, stage=f"{provider.label} generation")
         return "failed"
     return _still_waiting_or_overdue(generation, mind_deadline)

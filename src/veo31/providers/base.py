@@ -71,6 +71,11 @@ class Provider(Protocol):
 
     async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask: ...
 
+    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
+        """What the submission of `task_id` cost (US$, and how that was found), asked once right after its task id
+        was recorded; None when the provider does not tell."""
+        ...
+
     async def check(self) -> str | None:
         """At start-up: None when the provider can work as configured, else what to fix (free calls only)."""
         ...

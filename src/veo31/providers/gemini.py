@@ -208,6 +208,9 @@ class GeminiProvider:
         await asyncio.to_thread(target.write_bytes, content)
         return len(content)
 
+    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
+        return None  # no price is reported: the estimate stands (at list price once the video exists)
+
     async def fresh_url(self, url: str) -> str | None:
         return None  # Google keeps a video 2 days and offers no new link after that
 

@@ -9,6 +9,7 @@ the upgrade endpoint again; a 4K upgrade whose own task id is known is followed 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ GENERATION_TYPES = {
     "reference": "REFERENCE_2_VIDEO",
 }
 MODELS = {"fast": "veo3_fast", "quality": "veo3", "lite": "veo3_lite"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 UPGRADE_MARK = "@"  # Kie's task ids are letters, digits and underscores: this cannot clash with one
 
 
@@ -60,31 +62,43 @@ class KieProvider:
     def __init__(self, client: KieClient, *, credit_usd: float = 0.005) -> None:
         self.client = client
         self.credit_usd = credit_usd
-        self._submitting = 0  # submissions in flight in this process: a balance difference is ours only alone
+        self._started = 0  # submissions begun in this process: a balance difference is ours only if alone
+        self._in_flight = 0
+        self._balance_before: dict[str, tuple[float, int]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KieProvider:
         return cls(KieClient.from_settings(settings), credit_usd=settings.kie_credit_usd)
 
     async def submit(self, request: SubmitRequest) -> ProviderTask:
-        """Submit; the cost is the credit balance's fall across the submission, when no other submission of this
-        process overlapped it (Kie reports no price; another process on the same key would still blur it)."""
         image_urls = [await self._public_url(image) for image in request.images]
-        self._submitting += 1
-        overlapped = self._submitting > 1
+        self._started += 1
+        ticket = self._started
+        before = await self._balance() if self._in_flight == 0 else None
+        self._in_flight += 1
         try:
-            before = await self._balance()
             task = await self._generate(request, image_urls)
-            overlapped = overlapped or self._submitting > 1
-            after = await self._balance() if before is not None and not overlapped else None
         finally:
-            self._submitting -= 1
-        if before is None or after is None or before < after:
-            return task
+            self._in_flight -= 1
+        if before is not None:
+            self._balance_before[task.task_id] = (before, ticket)
+        return task  # at once: the task id must be recorded before anything else is asked
+
+    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
+        """The credit balance's fall across the submission, asked after its task id was recorded — only when no
+        other submission of this process overlapped it (Kie reports no price; another process on the same key
+        would still blur it, so the figure says how it was found)."""
+        pending = self._balance_before.pop(task_id, None)
+        if pending is None:
+            return None
+        before, ticket = pending
+        if self._started != ticket or self._in_flight:
+            return None
+        after = await self._balance()
+        if after is None or self._started != ticket or after > before:
+            return None
         spent = before - after
-        return dataclasses.replace(
-            task, cost_usd=round(spent * self.credit_usd, 4), cost_basis=f"Kie.ai balance fell by {spent:g} credits"
-        )
+        return round(spent * self.credit_usd, 4), f"Kie.ai balance fell by {spent:g} credits"
 
     async def _balance(self) -> float | None:
         try:
@@ -114,7 +128,10 @@ class KieProvider:
         """The user's own public URL when there is one; otherwise the bytes go through Kie's upload host."""
         if image.source_url:
             return image.source_url
-        upload = await self.client.upload_file(image.content, upload_path="images/veo31")
+        # Named by content: Kie keeps one file per path and name, so a shared name would let the second photo
+        # of a generation overwrite the first (both URLs would then show the same picture).
+        name = f"{hashlib.sha256(image.content).hexdigest()[:24]}.{EXTENSIONS.get(image.mime_type, 'bin')}"
+        upload = await self.client.upload_file(image.content, upload_path="images/veo31", file_name=name)
         return upload.download_url
 
     async def status(self, task_id: str) -> ProviderStatus:

@@ -153,6 +153,9 @@ class LocalProvider:
             raise TaskNotFoundError(f"the local render {url} is no longer there", provider="local")
         return await asyncio.to_thread(_move, source, Path(target))
 
+    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
+        return None  # no price is reported: the estimate stands (at list price once the video exists)
+
     async def fresh_url(self, url: str) -> str | None:
         return None
 

@@ -14,6 +14,7 @@ from veo31.domain import (
     MAX_REFERENCE_IMAGES,
     USE_CASES,
     AspectRatio,
+    ConfigurationError,
     GenerationSpec,
     InputError,
     Mode,
@@ -62,8 +63,9 @@ async def estimate_cost(
     mode: Annotated[Mode, Query()] = "auto",
     images: Annotated[int, Query(ge=0, le=10, description="how many reference images it will have")] = 1,
 ) -> EstimatePublic:
-    """What a generation with these settings would cost and where it would go (nothing is created). Refused with
-    the same 422 as the generation itself when the provider cannot make it."""
+    """What a generation with these settings would cost and where it would go (nothing is created). When it cannot
+    be made, `possible` is false and `reason` is the refusal the generation itself would get (a form asks this
+    on every change, so that is an answer, not an error)."""
     try:
         spec = GenerationSpec(
             provider=provider,
@@ -75,8 +77,12 @@ async def estimate_cost(
         )
     except ValidationError as exc:
         raise InputError(str(exc.errors()[0].get("msg", "invalid"))) from None
-    chosen, cost, left = await service.quote(spec, images)
+    try:
+        chosen, cost, left = await service.quote(spec, images)
+    except (InputError, ConfigurationError) as error:
+        return EstimatePublic(possible=False, reason=error.message, budget_left_usd=None)
     return EstimatePublic(
+        possible=True,
         provider=chosen.provider,
         provider_label=LABELS[chosen.provider],
         mode=chosen.mode,

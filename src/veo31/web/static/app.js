@@ -218,7 +218,8 @@ function refreshChoices() {
   const mode = $("#mode").value;
   fill($("#model-tier"), caps.tiers_by_mode[mode] || caps.model_tiers, { fast: "Fast", quality: "Quality", lite: "Lite" });
   fill($("#aspect-ratio"), caps.aspect_ratios, { "16:9": "16:9 landscape", "9:16": "9:16 vertical" });
-  fill($("#resolution"), caps.resolutions, { "4k": "4K" });
+  const tier = $("#model-tier").value;
+  fill($("#resolution"), (caps.resolutions_by_tier || {})[tier] || caps.resolutions, { "4k": "4K" });
   fill($("#fps"), caps.frame_rates.map(String), Object.fromEntries(caps.frame_rates.map((r) => [r, `${r} fps`])));
   $("#fps").disabled = caps.frame_rates.length < 2;
   let durations = caps.durations;
@@ -231,6 +232,39 @@ function refreshChoices() {
   const label = $("#provider").value === "auto" ? `Auto uses ${provider.label}. ` : "";
   note.textContent = `${label}${provider.label} makes ${durations.join(" or ")} s clips` +
     (caps.upgrades.length ? `, and can upgrade a finished one to ${caps.upgrades.map((u) => u.resolution).join(" or ")}.` : ".");
+  refreshEstimate();
+}
+
+// The cost shown before deciding comes from the server's price settings (/v1/estimate), never a copy here.
+let estimateTimer = null;
+function refreshEstimate() {
+  clearTimeout(estimateTimer);
+  estimateTimer = setTimeout(showEstimate, 150);
+}
+
+async function showEstimate() {
+  const query = new URLSearchParams({
+    provider: $("#provider").value || "auto",
+    model_tier: $("#model-tier").value || "fast",
+    duration_seconds: $("#duration").value || "8",
+    resolution: $("#resolution").value || "720p",
+    aspect_ratio: $("#aspect-ratio").value || "16:9",
+    mode: $("#mode").value || "auto",
+    images: String(imageCount()),
+  });
+  const shown = $("#estimate");
+  try {
+    const body = await apiJson(`/v1/estimate?${query}`);
+    if (!body.possible) {
+      shown.textContent = body.reason || "";
+      return;
+    }
+    const left = body.budget_left_usd === null ? "" : ` · $${body.budget_left_usd.toFixed(2)} left under the budget cap`;
+    const cost = body.estimate_usd > 0 ? `$${body.estimate_usd.toFixed(2)} (${body.basis})` : "free";
+    shown.textContent = `Estimated cost with ${body.provider_label}: ${cost}${left}`;
+  } catch (error) {
+    shown.textContent = "";
+  }
 }
 
 async function loadCatalogue() {
@@ -412,7 +446,8 @@ function setUpForm() {
     addFiles([...event.dataTransfer.files]);
   });
   input.addEventListener("change", () => { addFiles([...input.files]); input.value = ""; });
-  for (const id of ["#provider", "#mode", "#resolution"]) $(id).addEventListener("change", refreshChoices);
+  for (const id of ["#provider", "#mode", "#resolution", "#model-tier"]) $(id).addEventListener("change", refreshChoices);
+  for (const id of ["#duration", "#aspect-ratio"]) $(id).addEventListener("change", refreshEstimate);
   $("#image-urls").addEventListener("input", refreshChoices);
   $("#write-prompt").addEventListener("click", writePrompt);
   $("#create-form").addEventListener("submit", generate);
@@ -627,6 +662,7 @@ function renderDetails(generation) {
     ["Avoid", generation.negative_prompt],
     ["Prompt written by", generation.prompt_writer],
     ["Notes", (generation.warnings || []).join("; ")],
+    ["Cost", costWords(generation.cost)],
   ].filter(([, value]) => value);
   $("#details-list").replaceChildren(...rows.flatMap(([name, value]) => {
     const term = document.createElement("dt");
@@ -635,6 +671,13 @@ function renderDetails(generation) {
     detail.textContent = value;
     return [term, detail];
   }));
+}
+
+function costWords(cost) {
+  if (!cost) return "";
+  if (cost.reported_usd !== null && cost.reported_usd !== undefined) return `$${cost.reported_usd.toFixed(2)} — ${cost.basis || ""}`;
+  if (cost.estimate_usd) return `about $${cost.estimate_usd.toFixed(2)} (estimate: ${cost.basis || ""})`;
+  return "";
 }
 
 function setUpWatch() {
