@@ -81,6 +81,11 @@ def test_pick_photos_edit_prompt_generate_watch_and_play(page: Page, site: Site,
     page.get_by_role("button", name="Move photo 2 earlier").click()
     expect(page.locator("#previews img").first).to_have_attribute("alt", re.compile(SCENE.name))
     page.get_by_label("Product name").fill("Red Cube")
+    # The cost is shown where the person decides, from the server's prices.
+    expect(page.locator("#estimate")).to_have_text("Estimated cost with Kie.ai: $0.84 (168 Kie.ai credits × $0.005)")
+    page.get_by_label("Resolution").select_option("1080p")
+    expect(page.locator("#estimate")).to_contain_text("(173 Kie.ai credits × $0.005)")  # the 1080p step costs more
+    page.get_by_label("Resolution").select_option("720p")
     page.get_by_role("button", name="Analyse photos & write the prompt").click()
     expect(page.locator("#prompt")).not_to_have_value("", timeout=WAIT_MS)
     expect(page.locator("#analysis-summary")).to_contain_text("Red Cube")
@@ -120,6 +125,7 @@ def test_the_local_renderer_from_the_page(page: Page, site: Site) -> None:
     expect(page.locator("#duration option")).to_have_count(29)  # 2–30 s, from the local renderer's capabilities
     page.get_by_label("Duration").select_option("3")
     page.get_by_label("Frame rate").select_option("24")
+    expect(page.locator("#estimate")).to_have_text("Estimated cost with Local renderer: free")
     page.get_by_label("Product name").fill("Local Lamp")
     page.get_by_role("button", name="Generate video").click()
     expect(page.locator("#prompt")).not_to_have_value("", timeout=WAIT_MS)

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -31,6 +32,10 @@ from veo31.media.probe import probe_video
 
 # BT.709, limited range: the rows turn RGB (0–255) into Y (16–235) and Cb, Cr (16–240).
 _BT709 = np.array([[0.2126, 0.7152, 0.0722], [-0.1146, -0.3854, 0.5], [0.5, -0.4542, -0.0458]], dtype=np.float32)
+# The same as one 3×4 matrix for cv2.transform: scaled to the limited ranges, with the offsets in the last column.
+_TO_YCC = np.hstack(
+    [_BT709 * np.array([[219 / 255], [224 / 255], [224 / 255]], dtype=np.float32), [[16.0], [128.0], [128.0]]]
+).astype(np.float32)
 _COLOUR_TAGS = "colorprim=bt709:transfer=bt709:colormatrix=bt709"
 
 
@@ -77,7 +82,7 @@ def compose_canvas(photo: np.ndarray, width: int, height: int) -> np.ndarray:
     small = cv2.GaussianBlur(small, (0, 0), sigmaX=max(small.shape[:2]) / 30)
     fill = cv2.resize(small, (round(photo_w * cover), round(photo_h * cover)), interpolation=cv2.INTER_LINEAR)
     top, left = (fill.shape[0] - canvas_h) // 2, (fill.shape[1] - canvas_w) // 2
-    canvas = (fill[top : top + canvas_h, left : left + canvas_w].astype(np.float32) * 0.72).astype(np.uint8)
+    canvas = cv2.convertScaleAbs(fill[top : top + canvas_h, left : left + canvas_w], alpha=0.72)  # dimmed
     inner = cv2.resize(photo, (inner_w, inner_h), interpolation=cv2.INTER_AREA)
     y, x = (canvas_h - inner_h) // 2, (canvas_w - inner_w) // 2
     canvas[y : y + inner_h, x : x + inner_w] = inner
@@ -86,16 +91,33 @@ def compose_canvas(photo: np.ndarray, width: int, height: int) -> np.ndarray:
 
 def to_yuv420(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """RGB → BT.709 limited-range planes Y (full size), Cb and Cr (half size each way)."""
-    ycc = rgb.astype(np.float32) @ _BT709.T
-    y = np.clip(16 + ycc[..., 0] * (219 / 255), 0, 255).astype(np.uint8)
+    ycc = cv2.transform(np.ascontiguousarray(rgb), _TO_YCC)  # uint8 in and out, offsets included, saturated
+    y = np.ascontiguousarray(ycc[..., 0])
     chroma = cv2.resize(ycc[..., 1:], (rgb.shape[1] // 2, rgb.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    cb = np.clip(128 + chroma[..., 0] * (224 / 255), 0, 255).astype(np.uint8)
-    cr = np.clip(128 + chroma[..., 1] * (224 / 255), 0, 255).astype(np.uint8)
-    return y, cb, cr
+    return y, np.ascontiguousarray(chroma[..., 0]), np.ascontiguousarray(chroma[..., 1])
 
 
 def even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
+
+
+class LazyCanvas:
+    """A photo's YUV canvas, composed on first use; indexable like the (Y, Cb, Cr) tuple it stands for."""
+
+    def __init__(self, photo: np.ndarray, width: int, height: int) -> None:
+        self._photo, self._size = photo, (width, height)
+        self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _made(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._planes is None:
+            self._planes = to_yuv420(compose_canvas(self._photo, *self._size))
+        return self._planes
+
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._made()[index]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter(self._made())
 
 
 # -- frames -------------------------------------------------------------------------------------------------------
@@ -238,10 +260,11 @@ def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[av.VideoFrame]
     """Every frame of the clip, in order, drawn straight into the encoder's frames (no copy)."""
     if not 1 <= len(photos) <= 3:
         raise InvalidMediaError(f"the local renderer takes 1–3 photos, not {len(photos)}")
-    canvases = []
-    for content in photos:
-        canvases.append(to_yuv420(compose_canvas(load_photo(content), spec.width, spec.height)))
-    shots = plan_shots(canvases, spec)
+    # Every photo is read now (a bad one fails before any frame), but the later canvases are made when their shot
+    # comes: by then the encoder has frames to work on, so the cores are not left idle while they are made.
+    loaded = [load_photo(content) for content in photos]
+    canvases = [LazyCanvas(photo, spec.width, spec.height) for photo in loaded]
+    shots = plan_shots(canvases, spec)  # type: ignore[arg-type]
     title = make_title(spec.title, spec) if spec.title else None
     for index in range(spec.frame_count):
         frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
