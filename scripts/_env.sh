@@ -48,3 +48,10 @@ ensure_chromium() {
     apt_install chromium fonts-liberation
   fi
 }
+
+ensure_postgres() {
+  # VEO31_TEST_DATABASE=postgresql: the tests start a throwaway cluster of their own with Debian's initdb/pg_ctl.
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+}

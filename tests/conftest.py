@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.databases import database_env
 from veo31.emulators.kie import create_kie_emulator
 from veo31.emulators.serve import ServerThread
 
@@ -134,7 +135,7 @@ class ServeProcess:
         import os
 
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
-        self.env = {**clean, **env, "VEO31_PORT": str(port), "VEO31_DATA_DIR": data_dir}
+        self.env = {**clean, **database_env(data_dir), **env, "VEO31_PORT": str(port), "VEO31_DATA_DIR": data_dir}
         self.url = f"http://127.0.0.1:{port}"
         self.args = args
         self.process: Any = None

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from tests.databases import database_for
 from veo31.api.app import create_app
 from veo31.config import load_settings
 from veo31.emulators.serve import ServerThread
@@ -74,6 +75,7 @@ def api_server(kie_server: KieEmulatorHandle, tmp_path_factory: pytest.TempPathF
     data_dir = tmp_path_factory.mktemp("veo31-data")
     port = free_port()
     settings = load_settings(
+        database_url=database_for(data_dir),
         kie_api_key=KIE_TEST_KEY,
         kie_base_url=kie_server.url,
         kie_upload_base_url=kie_server.url,

@@ -200,7 +200,7 @@ def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededE
         return None
     more = f" and this one would cost ${extra_usd:.2f}" if extra_usd else ""
     return BudgetExceededError(
-        f"the spend cap VEO31_BUDGET_LIMIT=${limit:.2f} is reached: ${spent:.2f} is spent or committed{more}; "
+        f"the spend cap VEO31_BUDGET_LIMIT=${limit:.2f} would be passed: ${spent:.2f} is spent or committed{more}; "
         "raise the cap, or use the local renderer (free)",
         field="provider",
     )
