@@ -67,6 +67,10 @@ def serve(
     ] = False,
     emulator_port: Annotated[int, typer.Option(help="Port for the built-in emulator.")] = 8100,
     generation_seconds: Annotated[float, typer.Option(help="The built-in emulator's generation time.")] = 10.0,
+    no_worker: Annotated[
+        bool,
+        typer.Option("--no-worker", help="Serve the API and the page only; `veo31 worker` processes do the work."),
+    ] = False,
 ) -> None:
     """Run the API, the page and the worker in one process on the embedded defaults (SQLite, the data folder)."""
     from veo31.emulators.serve import serve_forever
@@ -100,7 +104,9 @@ def serve(
         auto = LABELS[order[0]] if order else "none (set KIE_API_KEY)"
         out.print(f"Videos are made by: {auto} (provider auto); configured: {', '.join(names) or 'none'}")
     try:
-        serve_forever(create_app(settings), host=settings.host, port=settings.port)
+        if no_worker:
+            out.print("API only (--no-worker): generations are made by `veo31 worker` processes on this database")
+        serve_forever(create_app(settings, worker=not no_worker), host=settings.host, port=settings.port)
     finally:
         if emulator is not None:
             emulator.stop()

@@ -75,7 +75,8 @@ def queue_name(provider: str) -> str:
 async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     """Open the database (migrating it), launch DBOS on this event loop and register the provider queues.
 
-    Launching recovers this executor's interrupted workflows: they resume after their last finished step.
+    Launching recovers this executor's interrupted workflows: they resume after their last finished step. With
+    `worker=False` (an API-only process, or a CLI command that only reads) nothing is dequeued or recovered here.
     """
     global _current
     if _current is not None:
@@ -96,11 +97,14 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
         name="veo31",
         system_database_url=settings.system_database_url,
         application_version=__version__,
-        executor_id=settings.executor_id,
+        # A process that does not work must not recover a worker's workflows at launch: it gets an id of its own.
+        executor_id=settings.executor_id if worker else f"{settings.executor_id}:api",
         notification_listener_polling_interval_sec=settings.wake_interval_seconds,
         log_level="WARNING",
     )
     DBOS(config=config)
+    if not worker:
+        DBOS.listen_queues([])  # enqueue, send and cancel, but never dequeue: `veo31 worker` processes do that
     DBOS.launch()
     for name in PROVIDERS:
         concurrency, limit, period = queue_limits(settings, name)

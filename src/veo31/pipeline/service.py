@@ -581,6 +581,10 @@ async def start_fetch(runtime: Runtime, generation: Generation) -> int:
     ):
         return 0
     runtime.events.publish(generation.id)
+    queue = await DBOS.retrieve_queue_async(queue_name(generation.provider or ""))
+    if queue is None:
+        raise RuntimeError(f"no queue for provider {generation.provider}")
+    # On the provider's queue, like every workflow: a worker runs it, whichever process asked for it.
     with SetWorkflowID(f"{generation.id}-fetch-{attempt}"):  # = Generation.workflow_id once reopened
-        await DBOS.start_workflow_async(fetch_workflow, generation.id, generation.provider_task_id)
+        await queue.enqueue_async(fetch_workflow, generation.id, generation.provider_task_id)
     return 1
