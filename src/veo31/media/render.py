@@ -116,9 +116,6 @@ class LazyCanvas:
     def __getitem__(self, index: int | slice) -> Any:
         return self._made()[index]
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return iter(self._made())
-
 
 # -- frames -------------------------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from veo31.domain import (
     ModelUnavailableError,
     ProviderConnectionError,
     ProviderError,
+    ProviderState,
     ProviderStatus,
     ProviderTask,
     RateLimitedError,
@@ -45,6 +46,7 @@ from veo31.providers._http import (
     RetryPolicy,
     build_http_client,
     call_with_retries,
+    parse_retry_after,
     stream_to_file,
     translate_transport_error,
 )
@@ -178,8 +180,6 @@ class GeminiProvider:
         return status
 
     def parse_callback(self, payload: Any) -> ProviderStatus:
-        from veo31.domain import ProviderState
-
         return ProviderStatus(ProviderState.UNKNOWN, raw=payload)  # Google polls; nothing calls back
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
@@ -331,18 +331,15 @@ def _json_or_none(response: httpx.Response) -> Any:
 def _retry_delay(response: httpx.Response, body: Any) -> float | None:
     """Google's RetryInfo (`"retryDelay": "12s"` in the error details), else a Retry-After header."""
     error = body.get("error") if isinstance(body, dict) else None
-    for detail in (error or {}).get("details") or [] if isinstance(error, dict) else []:
+    details = error.get("details") if isinstance(error, dict) else None
+    for detail in details if isinstance(details, list) else []:
         delay = detail.get("retryDelay") if isinstance(detail, dict) else None
         if isinstance(delay, str) and delay.endswith("s"):
             try:
                 return float(delay[:-1])
             except ValueError:
                 continue
-    header = response.headers.get("retry-after")
-    try:
-        return float(header) if header else None
-    except ValueError:
-        return None
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 # -- Vertex AI, through the google-genai SDK ---------------------------------------------------------------------
