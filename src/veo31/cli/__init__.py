@@ -144,6 +144,9 @@ def emulate_kie(
         typer.Option(help="Fault for the whole run, KIND[:ENDPOINT] (repeatable), e.g. fail:generate."),
     ] = None,
     public_url: Annotated[str | None, typer.Option(help="Base URL to put in result links.")] = None,
+    callback_attempts: Annotated[
+        int, typer.Option(help="Times a callback is tried while the receiver fails (1–10; back-off 2, 4, 8, 10 s…).")
+    ] = 3,
 ) -> None:
     """Serve a Kie.ai emulator: every Veo 3.1 endpoint, real MP4 results, callbacks, credits and faults."""
     from pydantic import ValidationError
@@ -161,6 +164,7 @@ def emulate_kie(
             link_ttl_seconds=link_ttl,
             error_style=error_style,
             public_url=public_url,
+            callback_attempts=callback_attempts,
         )
         faults = [_parse_fault(text) for text in fault or []]
     except (ValidationError, ValueError) as exc:
