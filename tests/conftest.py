@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.databases import database_env
+from tests.storage import SeaweedFS
 from veo31.emulators.kie import create_kie_emulator
 from veo31.emulators.serve import ServerThread
 
@@ -65,6 +66,16 @@ def kie_server() -> Iterator[KieEmulatorHandle]:
     )
     with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=30) as control:
         yield KieEmulatorHandle(server.url, control)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs() -> Iterator[SeaweedFS]:
+    """A real S3 server for the whole run (weed mini on loopback), started on first use."""
+    server = SeaweedFS()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Our own settings carry the `VEO31_` prefix; provider keys keep the names their p
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -65,6 +66,20 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str | None = None
+
+    # Blobs (videos, posters, reference images): the data folder, or an S3-compatible bucket.
+    storage_url: str | None = Field(default=None, description="s3://bucket/prefix; default: <data_dir>/blobs")
+    s3_endpoint_url: str | None = Field(default=None, description="for SeaweedFS, MinIO, R2…; default: AWS")
+    s3_public_endpoint_url: str | None = Field(
+        default=None, description="the endpoint as browsers reach it, for presigned links (default: s3_endpoint_url)"
+    )
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = Field(default=None, description="default: boto3's own chain (AWS_*, roles)")
+    s3_secret_access_key: SecretStr | None = None
+    s3_delivery: Literal["stream", "redirect"] = Field(
+        default="stream", description="videos sent through veo31 (stream) or by a short-lived presigned redirect"
+    )
+    s3_presign_seconds: int = Field(default=300, ge=10, le=7 * 86_400)
     public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -160,15 +175,34 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not a network such as 10.0.0.0/8") from None
         return value
 
-    @field_validator("kie_api_key", "gemini_api_key", "google_api_key", mode="before")
+    @field_validator(
+        "kie_api_key", "gemini_api_key", "google_api_key", "s3_access_key_id", "s3_secret_access_key", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("storage_url")
+    @classmethod
+    def _s3_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        bucket = value.removeprefix("s3://").partition("/")[0]
+        if not value.startswith("s3://") or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            raise ValueError("must be s3://bucket or s3://bucket/prefix (a lowercase S3 bucket name)")
+        return value.rstrip("/")
+
     @field_validator(
-        "kie_base_url", "kie_upload_base_url", "public_url", "llm_base_url", "gemini_base_url", "vertex_base_url"
+        "kie_base_url",
+        "kie_upload_base_url",
+        "public_url",
+        "llm_base_url",
+        "gemini_base_url",
+        "vertex_base_url",
+        "s3_endpoint_url",
+        "s3_public_endpoint_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

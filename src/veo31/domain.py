@@ -13,6 +13,7 @@ and every message says what to do next — never a key, token or secret.
     │   └── BudgetExceededError             the spend cap (VEO31_BUDGET_LIMIT) would be passed
     ├── NotFoundError                   no such generation (→ 404)
     ├── ConflictError                   the generation is in a state that forbids this (→ 409)
+    ├── StorageError                    the blob store (data folder or S3 bucket) failed (→ 503)
     └── ProviderError                   a provider refused or failed; .provider, .code, .retryable
         ├── AuthenticationError             key missing, wrong or not allowed
         ├── InsufficientCreditsError        the account cannot pay for this
@@ -98,6 +99,10 @@ class NotFoundError(Veo31Error):
 
 class ConflictError(Veo31Error):
     """The generation's state forbids what was asked (e.g. cancelling a finished one)."""
+
+
+class StorageError(Veo31Error):
+    """The blob store could not be read or written: a full disk, an unreachable bucket, refused S3 keys."""
 
 
 class ProviderError(Veo31Error):

@@ -34,6 +34,7 @@ from veo31.domain import (
     NotFoundError,
     ProviderError,
     RateLimitedError,
+    StorageError,
     TaskNotFoundError,
     Veo31Error,
 )
@@ -112,7 +113,7 @@ def status_of(error: Veo31Error) -> int:
         return 404
     if isinstance(error, ConflictError):
         return 409
-    if isinstance(error, ConfigurationError):
+    if isinstance(error, ConfigurationError | StorageError):
         return 503
     if isinstance(error, RateLimitedError):
         return 429

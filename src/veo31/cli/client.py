@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -134,8 +133,10 @@ class LocalClient:
         return self.public(await self.service.fetch(generation_id))
 
     async def save_video(self, generation: dict[str, Any], target: Path) -> None:
-        source = self.service.video_path(await self.service.get(generation["id"]))
-        await asyncio.to_thread(_copy_into_place, source, target)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".veo31-save-") as folder:
+            scratch = Path(folder) / "video.mp4"
+            await self.service.save_video(await self.service.get(generation["id"]), scratch)
+            _publish(scratch, target)
 
     async def save_task_video(self, task_id: str, target: Path) -> dict[str, Any]:
         """A Kie.ai task veo31 never tracked: download and verify its video."""
@@ -233,16 +234,6 @@ def _detail(response: httpx.Response) -> str:
         return str(response.json().get("detail") or response.text)
     except ValueError:
         return response.text[:200]
-
-
-def _copy_into_place(source: Path, target: Path) -> None:
-    handle, scratch = tempfile.mkstemp(dir=target.parent, prefix=".veo31-", suffix=".mp4")
-    os.close(handle)
-    try:
-        shutil.copyfile(source, scratch)
-        _publish(Path(scratch), target)
-    finally:
-        _discard(Path(scratch))
 
 
 def _discard(scratch: Path) -> None:

@@ -20,7 +20,7 @@ from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.providers.base import Provider
 from veo31.providers.registry import PROVIDERS, build_providers
 from veo31.store import generations as store
-from veo31.store.blobs import BlobStore, LocalBlobStore
+from veo31.store.blobs import BlobStore, open_blob_store
 from veo31.store.db import create_db_engine, migrate
 
 log = logging.getLogger("veo31.pipeline")
@@ -87,7 +87,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     runtime = Runtime(
         settings,
         engine,
-        LocalBlobStore(settings.data_dir / "blobs"),
+        open_blob_store(settings),
         build_providers(settings),
         build_analyser(settings),
         build_prompt_writer(settings),

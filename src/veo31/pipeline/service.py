@@ -301,11 +301,13 @@ class GenerationService:
         """What /readyz reports: the database answers, and at least one provider is configured."""
         runtime = self.runtime
         problem = await asyncio.to_thread(database_problem, runtime.engine)
+        storage = await asyncio.to_thread(runtime.blobs.problem)
         providers = configured_providers(runtime.settings)
         usable = [name for name in providers if name not in runtime.problems]
         answer: dict[str, Any] = {
-            "ready": problem is None and bool(usable),
+            "ready": problem is None and storage is None and bool(usable),
             "database": problem or "ok",
+            "storage": storage or "ok",
             "providers": providers or "none configured: set KIE_API_KEY (or run veo31 serve --emulate)",
         }
         if runtime.problems:
@@ -315,15 +317,19 @@ class GenerationService:
     def counts(self) -> list[tuple[str, str, int]]:
         return store.count_by_status(self.runtime.engine)
 
-    def video_path(self, generation: Generation) -> Path:
+    def video_key(self, generation: Generation) -> str:
         if generation.status is not Status.COMPLETED or not generation.video_key:
             raise NotFoundError(f"generation {generation.id} has no video yet (it is {generation.status.value})")
-        return self.runtime.blobs.local_path(generation.video_key)
+        return generation.video_key
 
-    def poster_path(self, generation: Generation) -> Path:
+    def poster_key(self, generation: Generation) -> str:
         if not generation.poster_key:
             raise NotFoundError(f"generation {generation.id} has no poster yet (it is {generation.status.value})")
-        return self.runtime.blobs.local_path(generation.poster_key)
+        return generation.poster_key
+
+    async def save_video(self, generation: Generation, target: Path) -> None:
+        """Copy the stored video into a local file (the CLI's `--out`)."""
+        await asyncio.to_thread(self.runtime.blobs.get_file, self.video_key(generation), target)
 
     async def watch(self, generation_id: str, *, recheck_seconds: float = 0.5) -> AsyncIterator[Generation]:
         """Yield the generation now and after every change, until it ends. Wakes at once for changes made in

@@ -28,6 +28,7 @@ from veo31.domain import (
     ProviderState,
     ResultExpiredError,
     Status,
+    StorageError,
     SubmissionUncertainError,
     Veo31Error,
 )
@@ -84,12 +85,10 @@ async def prepare(generation_id: str) -> bool:
 
 async def analyse_references(runtime: Runtime, generation: Generation) -> Analysis:
     """The photos' analysis, merged with the reference video's motion (analysed when the request came in)."""
-    images = [
-        await asyncio.to_thread(runtime.blobs.local_path(ref.blob_key).read_bytes) for ref in generation.references
-    ]
+    images = [await asyncio.to_thread(runtime.blobs.read_bytes, ref.blob_key) for ref in generation.references]
     seed = generation.reference_video or {}
     video = VideoNotes.model_validate(seed["notes"]) if seed.get("notes") else None
-    stills = [await asyncio.to_thread(runtime.blobs.local_path(key).read_bytes) for key in seed.get("stills", [])]
+    stills = [await asyncio.to_thread(runtime.blobs.read_bytes, key) for key in seed.get("stills", [])]
     return await runtime.analyser.analyse(
         images, product_name=generation.spec.product_name, video=video, video_frames=stills
     )
@@ -215,7 +214,7 @@ def mark_submitting(runtime: Runtime, generation_id: str) -> None:
 async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequest:
     images = []
     for reference in generation.references:
-        content = await asyncio.to_thread(runtime.blobs.local_path(reference.blob_key).read_bytes)
+        content = await asyncio.to_thread(runtime.blobs.read_bytes, reference.blob_key)
         images.append(ImageInput(content, reference.mime_type, reference.source_url))
     return SubmitRequest(
         prompt=generation.prompt or "",
@@ -430,7 +429,7 @@ async def give_up_waiting(generation_id: str, task_id: str) -> None:
     retries_allowed=True,
     max_attempts=3,
     interval_seconds=2.0,
-    should_retry=lambda error: isinstance(error, ProviderConnectionError),
+    should_retry=lambda error: isinstance(error, ProviderConnectionError | StorageError),
 )
 async def retrieve(generation_id: str, task_id: str) -> bool:
     """Download the finished video, verify it by decoding it, write its poster, store both atomically."""
@@ -451,9 +450,9 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         size = await _download(runtime, provider, generation_id, url, video)
         info = await asyncio.to_thread(probe_video, video)
         await asyncio.to_thread(write_poster, video, poster)
-        runtime.blobs.put_file(f"videos/{generation_id}.mp4", video)
-        runtime.blobs.put_file(f"videos/{generation_id}.jpg", poster)
-    except ProviderConnectionError:
+        await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.mp4", video)
+        await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.jpg", poster)
+    except (ProviderConnectionError, StorageError):
         raise  # transient: DBOS runs this step again
     except InvalidMediaError as error:
         await fail(

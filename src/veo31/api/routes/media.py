@@ -9,8 +9,9 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
+from veo31.api.delivery import blob_response
 from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token, signature_ok
 from veo31.domain import Generation
 
@@ -35,8 +36,12 @@ def download_name(generation: Generation, extension: str) -> str:
 
 @router.get(
     "/{generation_id}/video",
-    response_class=FileResponse,
-    responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "a byte range"}},
+    response_class=Response,
+    responses={
+        200: {"content": {"video/mp4": {}}},
+        206: {"description": "a byte range"},
+        307: {"description": "with VEO31_S3_DELIVERY=redirect: a short-lived link to the bucket"},
+    },
 )
 async def video(
     generation_id: str,
@@ -45,33 +50,34 @@ async def video(
     settings: SettingsDep,
     download: Annotated[bool, Query(description="send as an attachment (a file download)")] = False,
     sig: Annotated[str | None, Query(max_length=64)] = None,
-) -> FileResponse:
+) -> Response:
     check_access(request, settings, generation_id, sig)
     generation = await service.get(generation_id)
-    path = service.video_path(generation)
-    return FileResponse(
-        path,
+    return await blob_response(
+        service.runtime.blobs,
+        settings,
+        service.video_key(generation),
+        range_header=request.headers.get("range"),
         media_type="video/mp4",
         filename=download_name(generation, "mp4") if download else None,
-        content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
+        inline=not download,
     )
 
 
-@router.get(
-    "/{generation_id}/poster.jpg", response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}}
-)
+@router.get("/{generation_id}/poster.jpg", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
 async def poster(
     generation_id: str,
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
     sig: Annotated[str | None, Query(max_length=64)] = None,
-) -> FileResponse:
+) -> Response:
     check_access(request, settings, generation_id, sig)
     generation = await service.get(generation_id)
-    return FileResponse(
-        service.poster_path(generation),
+    return await blob_response(
+        service.runtime.blobs,
+        settings,
+        service.poster_key(generation),
+        range_header=request.headers.get("range"),
         media_type="image/jpeg",
-        headers={"Cache-Control": "private, max-age=31536000, immutable"},
     )
