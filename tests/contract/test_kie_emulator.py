@@ -152,3 +152,28 @@ def test_control_surface_refuses_bad_settings(kie: KieEmulatorHandle) -> None:
     assert kie.control.post("/_emulator/credits", json={}).status_code == 400
     state = kie.state()
     assert "api_keys" not in state["config"] and "hmac_key" not in state["config"]
+
+
+def test_a_request_that_never_arrived_whole_is_not_a_call(kie: KieEmulatorHandle) -> None:
+    """Like Kie, the emulator acts on a request only once all of its body is in: a sender that dies one byte short
+    has made no task and is counted apart (`generate:cut_off`), so "exactly N generate calls" means N requests."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    body = b'{"prompt":"A lamp on a desk","model":"veo3_fast"}'
+    target = urlsplit(kie.url)
+    with socket.create_connection((target.hostname, target.port)) as connection:
+        connection.sendall(
+            b"POST /api/v1/veo/generate HTTP/1.1\r\nHost: emulator\r\nUser-Agent: test\r\n"
+            + f"Authorization: Bearer {KIE_TEST_KEY}\r\nContent-Type: application/json\r\n".encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:-1]
+        )
+        time.sleep(0.2)
+    for _ in range(50):
+        if kie.calls("generate:cut_off"):
+            break
+        time.sleep(0.05)
+    assert kie.calls("generate:cut_off") == 1
+    assert kie.calls("generate") == 0 and kie.state()["tasks"] == []

@@ -1,10 +1,12 @@
 """Crash safety: `kill -9` the server again and again while 50 generations run; restart it each time.
 
-Every paid task must become exactly one completed, decodable video, and nothing may be submitted twice. The one
-moment no provider without idempotency keys can resolve — the process killed while the paid request itself was
-leaving — must be the only exception, must have cost nothing (no task at the emulator), and must be rare: the
-"maybe sent" marker is written at the last instant before the send (see steps.mark_submitting). The emulator runs
-as its own process, so it outlives each crash.
+Every paid task must become exactly one completed, decodable video, and nothing may be submitted twice. A process
+killed while its paid request was still leaving is resolved too: the request's last byte is held back until the
+"maybe sent" marker is written (providers/_http.json_body_last_byte_held), so a kill before the marker left a
+request the provider never received whole (the emulator counts it as `generate:cut_off`, makes no task) and the
+restart sends it again. The one moment left undecidable — after the marker's commit, before the last byte's
+socket write — is microseconds wide; a generation caught there must have cost nothing (no task at the emulator)
+and may be the only exception. The emulator runs as its own process, so it outlives each crash.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def test_repeated_kill_9_loses_nothing_and_pays_once(emulator_process: str, tmp_
     for generation in undecided:
         assert "outcome is unknown" in (generation["history"][-1]["detail"] or "")
         assert generation["spec"]["product_name"] not in paid, "it cost nothing, so retrying it is safe"
-    assert state["calls"]["generate"] <= GENERATIONS
+    assert state["calls"]["generate"] <= GENERATIONS, "whole generate requests: one per generation at most"
     videos = sorted((tmp_path / "data" / "blobs" / "videos").glob("*.mp4"))
     assert len(videos) == len(completed)
     for video in videos:

@@ -51,7 +51,7 @@ def finish(url: str) -> dict:
         "completed",
         "failed",
     ):
-        assert time.monotonic() < deadline
+        assert time.monotonic() < deadline, (body["status"], body["history"][-3:])
         time.sleep(0.1)
     return body
 

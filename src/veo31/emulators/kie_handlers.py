@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 from PIL import Image, UnidentifiedImageError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
@@ -118,6 +118,11 @@ class KieEmulator:
         """Count the call, apply faults, check the key, run the handler, turn refusals into envelopes."""
 
         async def route(request: Request) -> Response:
+            try:
+                await request.body()  # like any HTTP server, act only on a request that arrived whole
+            except ClientDisconnect:
+                self.world.calls[f"{name}:cut_off"] += 1
+                return Response(status_code=400)
             self.world.calls[name] += 1
             agent = request.headers.get("User-Agent", "").strip()
             self.world.user_agents[agent] += 1

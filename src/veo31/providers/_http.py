@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -131,6 +132,27 @@ def _describe(exc: httpx.HTTPError) -> str:
 
 _PROVIDER_LABELS = {"kie": "Kie.ai", "gemini": "Google"}
 _LOGS = {"kie": "your Kie.ai logs at https://kie.ai/logs"}
+
+
+def json_body_last_byte_held(
+    body: object, before_last_byte: Callable[[], None]
+) -> tuple[AsyncIterator[bytes], dict[str, str]]:
+    """The content and headers of a paid JSON request whose last byte waits for `before_last_byte`.
+
+    An HTTP server acts on a request only once its whole body (Content-Length bytes) has arrived. Holding the last
+    byte back until the durable "maybe sent" marker is written means: a crash before the marker leaves a request
+    the provider never received whole (no task, safe to send again), and a crash after it leaves a task that may
+    exist. The window in which no task exists yet veo31 cannot know it shrinks from the whole send (connect,
+    headers, body; long under load) to the instant between the marker's commit and one socket write.
+    """
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield content[:-1]
+        before_last_byte()
+        yield content[-1:]
+
+    return stream(), {"Content-Type": "application/json", "Content-Length": str(len(content))}
 
 
 async def call_with_retries(

@@ -42,6 +42,7 @@ from veo31.providers._http import (
     Sleep,
     build_http_client,
     call_with_retries,
+    json_body_last_byte_held,
     parse_retry_after,
     translate_transport_error,
 )
@@ -447,14 +448,24 @@ class KieClient:
         should_retry = _paid_retry if paid else _read_retry
 
         async def once() -> _Envelope:
+            call = dict(kwargs)
+            headers = {"Authorization": f"Bearer {self._key}"}
+            whole = before_send is None  # has the request's last byte been let go?
             if before_send is not None:
-                before_send()
+
+                def release() -> None:
+                    nonlocal whole
+                    before_send()
+                    whole = True
+
+                call["content"], body_headers = json_body_last_byte_held(call.pop("json"), release)
+                headers.update(body_headers)
             try:
-                response = await self._http.request(
-                    method, url, headers={"Authorization": f"Bearer {self._key}"}, **kwargs
-                )
+                response = await self._http.request(method, url, headers=headers, **call)
             except httpx.HTTPError as exc:
-                raise self._scrub(translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid)) from None
+                # Cut off before its last byte, the request never arrived whole: no task can exist.
+                error = translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid and whole)
+                raise self._scrub(error) from None
             envelope = self._read_envelope(response, paid=paid, action=action)
             if not envelope.ok:
                 error = self._error_of(envelope)

@@ -1,0 +1,148 @@
+"""What the pipeline benchmarks share: the Kie emulator and `veo31 serve` / `veo31 worker` as processes of their
+own (so the bench's own client never competes with them for one interpreter), RSS readings and percentiles."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+KEY = "bench-key-0000000000"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
+    env.update(extra)
+    return env
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer: {log.read_text(errors='replace')[-2000:]}")
+
+
+class Emulator:
+    """`veo31 emulate kie` in a process of its own, configured over its control routes."""
+
+    def __init__(self, log: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Emulator:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as sink:
+            command = [sys.executable, "-m", "veo31", "emulate", "kie", "--port", str(self.port), "--key", KEY]
+            self.process = subprocess.Popen([*command, *self.args], stdout=sink, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/_emulator/state", self.process, self.log)
+        return self
+
+    def configure(self, **changes: Any) -> None:
+        httpx.post(f"{self.url}/_emulator/config", json=changes, timeout=10).raise_for_status()
+
+    def state(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_emulator/state", timeout=60).json()
+
+    def __exit__(self, *_: object) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(30)
+
+
+class ServeProcess:
+    """`veo31 serve` (or `veo31 worker`) on the emulator, with callbacks, in a process of its own."""
+
+    def __init__(
+        self,
+        emulator_url: str,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        command: str = "serve",
+        args: tuple[str, ...] = (),
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command, self.args = command, args
+        self.data_dir = data_dir
+        self.log = data_dir.parent / f"{command}-{self.port}-{os.getpid()}-{id(self)}.log"
+        self.env = clean_env(
+            KIE_API_KEY=KEY,
+            KIE_BASE_URL=emulator_url,
+            KIE_UPLOAD_BASE_URL=emulator_url,
+            VEO31_DATA_DIR=str(data_dir),
+            VEO31_PORT=str(self.port),
+            VEO31_PUBLIC_URL=(env or {}).get("VEO31_PUBLIC_URL", f"http://127.0.0.1:{self.port}"),
+            **(env or {}),
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def __enter__(self) -> ServeProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "veo31", self.command, *self.args],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        if self.command == "serve":
+            wait_http(f"{self.url}/healthz", self.process, self.log)
+        else:
+            deadline = time.monotonic() + 120
+            while "worker running" not in self.log.read_text(errors="replace"):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the worker did not start: {self.log.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.1)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)

@@ -1,0 +1,165 @@
+"""Retrieval: how fast does veo31 take a finished 50 MB MP4 (stream, verify by decoding, poster, store) compared
+with `curl -o` of the very same URL — one at a time, and 20 at once — and does the API stay quick meanwhile?
+
+A real `veo31 serve` and the Kie emulator (its own process) on loopback; callbacks on, generation time 0, so
+each generation goes straight to retrieval. Our time for one video is its history's `retrieving → completed`;
+curl's is the wall time of `curl -s -o FILE URL` on the same provider link. While the 20 retrieve at once, a
+reader asks `GET /v1/generations/{id}` every 20 ms, and the server's RSS is sampled every 20 ms.
+
+    python bench/retrieve.py [--size-mb 50] [--single 5] [--parallel 20]
+
+Goals (issue 9): ≥ 0.5× curl's throughput; 20 at once add ≤ 30 MB of RSS; status reads p99 ≤ 50 ms meanwhile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from common import Emulator, ServeProcess, percentile, rss_mb
+
+
+def iso(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def retrieval_seconds(body: dict) -> float:
+    at = {change["status"]: iso(change["at"]) for change in body["history"]}
+    return at["completed"] - at["retrieving"]
+
+
+def wait_completed(api: httpx.Client, ids: list[str], timeout: float = 600) -> list[dict]:
+    done: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(done)} of {len(ids)} finished")
+        for generation_id in ids:
+            if generation_id not in done:
+                body = api.get(f"/v1/generations/{generation_id}").json()
+                if body["status"] == "completed":
+                    done[generation_id] = body
+                elif body["status"] in ("failed", "canceled"):
+                    raise RuntimeError(f"{generation_id} {body['status']}: {body.get('error')}")
+        time.sleep(0.05)
+    return [done[generation_id] for generation_id in ids]
+
+
+def curl(url: str, target: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["curl", "-s", "-f", "-o", str(target), url], check=True)
+    return time.perf_counter() - started
+
+
+class Watch:
+    """Status reads every 20 ms (their answer times) and the server's RSS every 20 ms, until stopped."""
+
+    def __init__(self, api_url: str, generation_id: str, pid: int) -> None:
+        self.answers: list[float] = []
+        self.rss: list[float] = []
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._read, args=(api_url, generation_id), daemon=True),
+            threading.Thread(target=self._sample, args=(pid,), daemon=True),
+        ]
+
+    def __enter__(self) -> Watch:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _read(self, api_url: str, generation_id: str) -> None:
+        with httpx.Client(base_url=api_url, timeout=10) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                client.get(f"/v1/generations/{generation_id}").raise_for_status()
+                self.answers.append(time.perf_counter() - started)
+                self._stop.wait(0.02)
+
+    def _sample(self, pid: int) -> None:
+        while not self._stop.is_set():
+            self.rss.append(rss_mb(pid))
+            self._stop.wait(0.02)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mb", type=float, default=50.0)
+    parser.add_argument("--single", type=int, default=5, help="videos retrieved one at a time")
+    parser.add_argument("--parallel", type=int, default=20, help="videos retrieved at once")
+    args = parser.parse_args()
+    if shutil.which("curl") is None:
+        sys.exit("curl is needed: apt-get install curl")
+    size = int(args.size_mb * 1024 * 1024)
+    with tempfile.TemporaryDirectory(prefix="veo31-bench-retrieve-") as folder:
+        root = Path(folder)
+        with Emulator(root / "emulator.log") as emulator:
+            emulator.configure(
+                generation_seconds=0.0, result_min_bytes=size, clip_seconds=2.0, render_photos=False, rate_limit=10_000
+            )
+            with ServeProcess(emulator.url, root / "data", {"VEO31_KIE_RATE_LIMIT": "10000"}) as server:
+                api = httpx.Client(base_url=server.url, timeout=60)
+                # One at a time: ours, then curl on the same link.
+                ours_one, curl_one = [], []
+                warm = wait_completed(api, [api.post("/v1/generations", json={}).json()["id"]])[0]
+                curl(warm["provider_video_url"], root / "warm.mp4")
+                for number in range(args.single):
+                    body = wait_completed(api, [api.post("/v1/generations", json={"seed": number}).json()["id"]])[0]
+                    ours_one.append(retrieval_seconds(body))
+                    curl_one.append(curl(body["provider_video_url"], root / "curl.mp4"))
+                # Twenty at once.
+                baseline = statistics.median(rss_mb(server.pid) for _ in range(10))
+                with Watch(server.url, warm["id"], server.pid) as watch:
+                    ids = [
+                        api.post("/v1/generations", json={"seed": 1000 + n}).json()["id"] for n in range(args.parallel)
+                    ]
+                    bodies = wait_completed(api, ids)
+                spans = [(iso(b["history"][-1]["at"]), b) for b in bodies]
+                first = min(iso(next(c["at"] for c in b["history"] if c["status"] == "retrieving")) for b in bodies)
+                ours_many = max(at for at, _ in spans) - first
+                links = [b["provider_video_url"] for b in bodies]
+                with ThreadPoolExecutor(len(links)) as pool:
+                    begun = time.perf_counter()
+                    list(pool.map(lambda pair: curl(pair[1], root / f"c{pair[0]}.mp4"), enumerate(links)))
+                    curl_many = time.perf_counter() - begun
+                api.close()
+    mb = size / 1024 / 1024
+    one_ours, one_curl = statistics.median(ours_one), statistics.median(curl_one)
+    print(f"\n{mb:.0f} MB MP4s from the Kie emulator on loopback (2 cores)\n")
+    print(f"  one at a time  veo31 (stream+verify+poster+store) {mb / one_ours:7.0f} MB/s   (median {one_ours:.3f} s)")
+    print(f"                 curl -o                            {mb / one_curl:7.0f} MB/s   (median {one_curl:.3f} s)")
+    print(f"                 ratio veo31 / curl                 {one_curl / one_ours:7.2f}×   (goal ≥ 0.5×)")
+    n = args.parallel
+    print(f"  {n} at once      veo31                              {n * mb / ours_many:7.0f} MB/s   ({ours_many:.2f} s)")
+    print(f"                 curl -o ×{n}                        {n * mb / curl_many:7.0f} MB/s   ({curl_many:.2f} s)")
+    print(f"                 ratio veo31 / curl                 {curl_many / ours_many:7.2f}×   (goal ≥ 0.5×)")
+    added = max(watch.rss) - baseline
+    print(f"  server RSS     {baseline:.0f} MB before, peak {max(watch.rss):.0f} MB: +{added:.0f} MB (goal ≤ 30 MB)")
+    p99 = percentile(watch.answers, 0.99)
+    p50 = percentile(watch.answers, 0.50)
+    print(
+        f"  status reads   {len(watch.answers)} during the {n}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+        f"max {max(watch.answers) * 1000:.1f} ms (goal p99 ≤ 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
