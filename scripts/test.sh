@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs the whole suite: lint, import contracts, unit, contract, CLI, integration
-# and browser tests (Debian's Chromium, installed here when missing). VEO31_TEST_DATABASE=postgresql runs it all on
-# a throwaway PostgreSQL cluster (Debian's postgresql package, installed here when missing) instead of SQLite.
+# and browser tests (Debian's Chromium, installed here when missing) — on SQLite, then again on a throwaway
+# PostgreSQL cluster the tests start themselves (Debian's postgresql package, installed here when missing).
+# VEO31_TEST_DATABASE=sqlite or =postgresql runs it on one of them only. Arguments go to pytest.
 source "$(dirname "$0")/_env.sh"
 ensure_venv "[dev]"
 ensure_chromium
-if [ "${VEO31_TEST_DATABASE:-sqlite}" = postgresql ]; then ensure_postgres; fi
+databases="${VEO31_TEST_DATABASE:-sqlite postgresql}"
+case " $databases " in *" postgresql "*) ensure_postgres ;; esac
 cd "$ROOT"
 "$VENV/bin/ruff" check src tests bench
 "$VENV/bin/ruff" format --check src tests bench
-exec "$VENV/bin/python" -m pytest "$@"
+status=0
+for database in $databases; do
+  echo "== the whole suite on $database"
+  VEO31_TEST_DATABASE="$database" "$VENV/bin/python" -m pytest "$@" || status=$?
+done
+exit "$status"

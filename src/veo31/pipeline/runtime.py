@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from dbos import DBOS, DBOSConfig
 from sqlalchemy import Engine
@@ -24,6 +27,7 @@ from veo31.store.blobs import BlobStore, open_blob_store
 from veo31.store.db import create_db_engine, migrate
 
 log = logging.getLogger("veo31.pipeline")
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,6 +41,15 @@ class Runtime:
     events: StatusEvents = field(default_factory=StatusEvents)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     problems: dict[str, str] = field(default_factory=dict)  # provider → what to fix (a retired model, …)
+    # Verifying a video (decoding every frame, the poster) runs on one thread of its own at a lower CPU priority:
+    # one decode already uses every core, each decoder holds ~12 MB of frames, and the API's answers must not wait
+    # behind it. Videos finishing together are verified in turn.
+    decoder: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="veo31-verify", initializer=_background)
+    )
+
+    async def decode(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.decoder, function, *args)
 
     def provider(self, name: str) -> Provider:
         try:
@@ -57,6 +70,15 @@ class Runtime:
     async def note(self, generation_id: str, detail: str) -> None:
         await asyncio.to_thread(store.add_note, self.engine, generation_id, detail)
         self.events.publish(generation_id)
+
+
+def _background() -> None:
+    """Lower this thread's CPU priority (Linux: a thread's nice value is its own; the decoder threads FFmpeg
+    starts from it inherit it)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, 10)
+    except OSError as error:  # a platform without per-thread priorities: verification just competes as equal
+        log.info("could not lower the verifier's priority: %s", error)
 
 
 _current: Runtime | None = None

@@ -448,8 +448,8 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         if not url:
             raise ResultExpiredError(f"{provider.label} reports no video for task {task_id}", provider=provider.name)
         size = await _download(runtime, provider, generation_id, url, video)
-        info = await asyncio.to_thread(probe_video, video)
-        await asyncio.to_thread(write_poster, video, poster)
+        info = await runtime.decode(probe_video, video)
+        await runtime.decode(write_poster, video, poster)
         await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.mp4", video)
         await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.jpg", poster)
     except (ProviderConnectionError, StorageError):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +41,9 @@ USER_AGENT = f"veo31/{__version__} httpx/{httpx.__version__}"
 
 # Raised before a single byte of the request left this machine: safe to repeat, even for a paid call.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+DOWNLOADS_AT_ONCE = 4
+_DOWNLOADS = ThreadPoolExecutor(DOWNLOADS_AT_ONCE, thread_name_prefix="veo31-download")
 
 _RNG = random.Random()  # our own, so jitter never touches the global generator others rely on
 
@@ -191,22 +196,52 @@ async def stream_to_file(
     """Stream `url` into `target` (created or replaced); returns its size. A dead link is `ResultExpiredError`.
 
     With `headers_origin`, redirects are followed here and `headers` (a key) go only to URLs of that origin, so
-    a redirect to a storage host never carries the key along."""
+    a redirect to a storage host never carries the key along.
+
+    The bytes move through a blocking client in a worker thread, with `client`'s timeouts: streamed through the
+    event loop, a 50 MB video took most of a core's attention (async httpx reached a third of curl's throughput
+    here) and every API answer waited behind it; a thread spends its time in socket reads that release the GIL.
+    At most DOWNLOADS_AT_ONCE run together in a process; more would share the same network and cost memory.
+    """
+    download = functools.partial(
+        _stream_to_file_blocking,
+        client.timeout,
+        url,
+        target,
+        provider=provider,
+        max_bytes=max_bytes,
+        headers=headers,
+        headers_origin=headers_origin,
+    )
+    return await asyncio.get_running_loop().run_in_executor(_DOWNLOADS, download)
+
+
+def _stream_to_file_blocking(
+    timeout: httpx.Timeout,
+    url: str,
+    target: Path,
+    *,
+    provider: str,
+    max_bytes: int,
+    headers: dict[str, str] | None,
+    headers_origin: str | None,
+) -> int:
     label = _PROVIDER_LABELS.get(provider, provider)
     try:
-        for _ in range(6):
-            sent = headers if headers_origin is None or same_origin(url, headers_origin) else None
-            async with client.stream("GET", url, headers=sent, follow_redirects=headers_origin is None) as response:
-                if response.is_redirect and "location" in response.headers:
-                    url = str(response.url.join(response.headers["location"]))
-                    continue
-                return await _save(response, target, label=label, provider=provider, max_bytes=max_bytes)
+        with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as client:
+            for _ in range(6):
+                sent = headers if headers_origin is None or same_origin(url, headers_origin) else None
+                with client.stream("GET", url, headers=sent, follow_redirects=headers_origin is None) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = str(response.url.join(response.headers["location"]))
+                        continue
+                    return _save(response, target, label=label, provider=provider, max_bytes=max_bytes)
     except httpx.HTTPError as exc:
         raise translate_transport_error(exc, provider=provider, action="download the video", paid=False) from None
     raise ProviderConnectionError(f"{label}'s video link redirected too many times", provider=provider)
 
 
-async def _save(response: httpx.Response, target: Path, *, label: str, provider: str, max_bytes: int) -> int:
+def _save(response: httpx.Response, target: Path, *, label: str, provider: str, max_bytes: int) -> int:
     if response.status_code in (403, 404, 410):
         raise ResultExpiredError(
             f"{label}'s link to the video no longer works (HTTP {response.status_code})", provider=provider
@@ -217,7 +252,7 @@ async def _save(response: httpx.Response, target: Path, *, label: str, provider:
         )
     size = 0
     with target.open("wb") as sink:
-        async for chunk in response.aiter_bytes(1024 * 1024):
+        for chunk in response.iter_bytes():
             size += len(chunk)
             if size > max_bytes:
                 raise ProviderConnectionError(

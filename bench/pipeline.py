@@ -1,0 +1,142 @@
+"""The pipeline's overhead: N generations (default 500) through veo31's HTTP API, against the floor — a bare asyncio
+script making the same provider calls (generate, record-info until done, download the MP4, write it to a file)
+with no durability, no verification and no database.
+
+Both run against the same Kie emulator (its own process; generation time 0, 1 s clips, no rate limit), one after
+the other in one run. veo31 is a real `veo31 serve` (SQLite, the data folder, callbacks on) with its Kie queue
+opened to N at once, so all N are in flight together; its RSS is sampled every 50 ms.
+
+    python bench/pipeline.py [-n 500]
+
+Goals (issue 9): veo31's throughput ≥ 0.5× the floor's; 500 in flight with the server's RSS ≤ 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from common import KEY, Emulator, ServeProcess, percentile, rss_mb
+
+
+def iso(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, list[float]]:
+    """The same provider work with nothing around it: (wall seconds, seconds per generation)."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    headers = {"Authorization": f"Bearer {KEY}", "User-Agent": "floor/1"}
+    async with httpx.AsyncClient(base_url=emulator_url, headers=headers, timeout=120, limits=limits) as client:
+
+        async def one(number: int) -> float:
+            started = time.perf_counter()
+            body = {"prompt": f"A product on a plain background, take {number}", "model": "veo3_fast"}
+            answer = (await client.post("/api/v1/veo/generate", json=body)).json()
+            task_id = answer["data"]["taskId"]
+            while True:
+                record = (await client.get("/api/v1/veo/record-info", params={"taskId": task_id})).json()["data"]
+                if record["successFlag"] == 1:
+                    break
+                await asyncio.sleep(0.05)
+            url = record["response"]["resultUrls"][0]
+            with open(folder / f"{number}.mp4", "wb") as sink:  # noqa: ASYNC230 - the floor writes as veo31 does
+                async with client.stream("GET", url) as response:
+                    async for chunk in response.aiter_bytes():
+                        sink.write(chunk)
+            return time.perf_counter() - started
+
+        begun = time.perf_counter()
+        each = await asyncio.gather(*(one(n) for n in range(count)))
+        return time.perf_counter() - begun, list(each)
+
+
+def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float], list[float]]:
+    """(wall seconds, seconds per generation from its creation to its verified MP4, RSS samples in MB)."""
+    rss: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            rss.append(rss_mb(server.pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    with httpx.Client(base_url=server.url, timeout=120) as api, ThreadPoolExecutor(16) as pool:
+        begun = time.perf_counter()
+        ids = list(
+            pool.map(
+                lambda n: api.post("/v1/generations", json={"product_name": f"Item {n}", "seed": n}).json()["id"],
+                range(count),
+            )
+        )
+        pending = set(ids)
+        bodies: dict[str, dict] = {}
+        deadline = time.monotonic() + 1800
+        while pending and time.monotonic() < deadline:
+            cursor = None
+            while True:
+                params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+                page = api.get("/v1/generations", params=params).json()
+                for item in page["items"]:
+                    if item["id"] in pending and item["status"] in ("completed", "failed", "canceled"):
+                        pending.discard(item["id"])
+                        bodies[item["id"]] = item
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    break
+            time.sleep(0.2)
+        wall = time.perf_counter() - begun
+    stop.set()
+    sampler.join()
+    failed = [b for b in bodies.values() if b["status"] != "completed"]
+    if pending or failed:
+        raise RuntimeError(f"{len(pending)} unfinished, {len(failed)} not completed: {failed[:1]}")
+    each = []
+    for body in bodies.values():
+        at = {change["status"]: iso(change["at"]) for change in body["history"]}
+        each.append(at["completed"] - iso(body["created_at"]))
+    return wall, each, rss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=500)
+    args = parser.parse_args()
+    n = args.n
+    with tempfile.TemporaryDirectory(prefix="veo31-bench-pipeline-") as folder:
+        root = Path(folder)
+        with Emulator(root / "emulator.log") as emulator:
+            emulator.configure(generation_seconds=0.0, clip_seconds=1.0, render_photos=False, rate_limit=1_000_000)
+            (root / "floor").mkdir()
+            floor_wall, floor_each = asyncio.run(floor(emulator.url, n, root / "floor"))
+            emulator.configure(generation_seconds=0.0)
+            env = {"VEO31_KIE_CONCURRENCY": str(n), "VEO31_KIE_RATE_LIMIT": "1000000", "VEO31_KIE_RATE_PERIOD": "1"}
+            with ServeProcess(emulator.url, root / "data", env) as server:
+                idle = rss_mb(server.pid)
+                ours_wall, ours_each, rss = through_veo31(server, n)
+            generate_calls = emulator.state()["calls"].get("generate", 0)
+    print(f"\n{n} generations, Kie emulator on loopback (generation time 0, 1 s clips), 2 cores\n")
+    print(f"  floor (bare asyncio, no durability)  {n / floor_wall:6.1f} generations/s   ({floor_wall:.1f} s)")
+    print(f"  veo31 serve (durable, verified)      {n / ours_wall:6.1f} generations/s   ({ours_wall:.1f} s)")
+    print(f"  ratio veo31 / floor                  {floor_wall / ours_wall:6.2f}×   (goal ≥ 0.5×)")
+    f50, f95 = statistics.median(floor_each), percentile(floor_each, 0.95)
+    o50, o95 = statistics.median(ours_each), percentile(ours_each, 0.95)
+    print(f"  per generation: floor p50 {f50:.2f} s p95 {f95:.2f} s; veo31 p50 {o50:.2f} s p95 {o95:.2f} s")
+    print(f"  overhead per generation (veo31 − floor): p50 {o50 - f50:+.2f} s, p95 {o95 - f95:+.2f} s")
+    print(f"  veo31 RSS: {idle:.0f} MB idle, peak {max(rss):.0f} MB with {n} in flight (goal ≤ 300 MB)")
+    print(f"  generate calls at the emulator: {generate_calls} for {2 * n} generations (floor + veo31)")
+
+
+if __name__ == "__main__":
+    main()
