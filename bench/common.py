@@ -14,6 +14,9 @@ from typing import Any
 import httpx
 
 KEY = "bench-key-0000000000"
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # bench/scale.py starts PostgreSQL the way the tests do (tests/databases.py)
 
 
 def free_port() -> int:
@@ -72,6 +75,10 @@ class Emulator:
             self.process = subprocess.Popen([*command, *self.args], stdout=sink, stderr=subprocess.STDOUT)
         wait_http(f"{self.url}/_emulator/state", self.process, self.log)
         return self
+
+    def reset(self) -> None:
+        """Forget tasks, files and counts; the configuration goes back to the start-up one (configure again)."""
+        httpx.post(f"{self.url}/_emulator/reset", timeout=10).raise_for_status()
 
     def configure(self, **changes: Any) -> None:
         httpx.post(f"{self.url}/_emulator/config", json=changes, timeout=10).raise_for_status()
