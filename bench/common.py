@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def iso(text: str) -> float:
+    """An API timestamp as seconds since the epoch."""
+    return datetime.fromisoformat(text).timestamp()
 
 
 def percentile(values: list[float], share: float) -> float:

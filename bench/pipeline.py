@@ -20,16 +20,11 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from common import KEY, Emulator, ServeProcess, percentile, rss_mb
-
-
-def iso(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
+from common import KEY, Emulator, ServeProcess, iso, percentile, rss_mb
 
 
 async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, list[float]]:

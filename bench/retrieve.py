@@ -23,16 +23,11 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from common import Emulator, ServeProcess, percentile, rss_mb
-
-
-def iso(text: str) -> float:
-    return datetime.fromisoformat(text).timestamp()
+from common import Emulator, ServeProcess, iso, percentile, rss_mb
 
 
 def retrieval_seconds(body: dict) -> float:

@@ -47,7 +47,7 @@ class GenerationRow(Base):
     mode: Mapped[str | None] = mapped_column(String(20))
     prompt: Mapped[str | None] = mapped_column(Text)
     negative_prompt: Mapped[str | None] = mapped_column(Text)
-    prompt_writer: Mapped[str | None] = mapped_column(String(20))
+    prompt_writer: Mapped[str | None] = mapped_column(Text)
     provider_task_id: Mapped[str | None] = mapped_column(String(200), index=True)
     provider_video_url: Mapped[str | None] = mapped_column(Text)
     video_key: Mapped[str | None] = mapped_column(String(300))
