@@ -87,7 +87,9 @@ class Emulator:
         httpx.post(f"{self.url}/_emulator/reset", timeout=10).raise_for_status()
 
     def configure(self, **changes: Any) -> None:
+        """Change the emulator's settings; the account gets credits enough for any benchmark."""
         httpx.post(f"{self.url}/_emulator/config", json=changes, timeout=10).raise_for_status()
+        httpx.post(f"{self.url}/_emulator/credits", json={"credits": 1e9}, timeout=10).raise_for_status()
 
     def state(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/_emulator/state", timeout=60).json()
@@ -121,8 +123,7 @@ class ServeProcess:
             KIE_UPLOAD_BASE_URL=emulator_url,
             VEO31_DATA_DIR=str(data_dir),
             VEO31_PORT=str(self.port),
-            VEO31_PUBLIC_URL=(env or {}).get("VEO31_PUBLIC_URL", f"http://127.0.0.1:{self.port}"),
-            **(env or {}),
+            **{"VEO31_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **(env or {})},
         )
         self.process: subprocess.Popen[bytes] | None = None
 

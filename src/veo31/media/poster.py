@@ -6,20 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
-import av
-
-from veo31.domain import InvalidMediaError
+from PIL import Image
 
 
-def write_poster(video: Path | str, target: Path | str, *, max_side: int = 1280) -> Path:
-    """Write the first frame of `video` to `target` as a JPEG no larger than `max_side`, atomically."""
+def save_poster(image: Image.Image, target: Path | str, *, max_side: int = 1280) -> Path:
+    """`image` as a JPEG no larger than `max_side` at `target`, written atomically."""
     target = Path(target)
-    try:
-        with av.open(str(video)) as container:
-            frame = next(container.decode(video=0))
-            image = frame.to_image()
-    except (av.FFmpegError, StopIteration):
-        raise InvalidMediaError(f"{Path(video).name} has no frame to make a poster from") from None
     image.thumbnail((max_side, max_side))
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=".jpg")
     os.close(fd)

@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 
 from veo31.domain import InvalidMediaError
+from veo31.media.poster import save_poster
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,12 @@ class VideoInfo:
         return "16:9" if self.width >= self.height else "9:16"
 
 
-def probe_video(path: Path | str, *, decode_all: bool = True) -> VideoInfo:
+def probe_video(path: Path | str, *, decode_all: bool = True, poster: Path | None = None) -> VideoInfo:
     """Open and decode a video; refuse anything that is not a playable video stream.
 
     With `decode_all` every frame is decoded, which is what proves a file is whole; without it only the first
-    frame is, which is enough to read its size and codec.
+    frame is, which is enough to read its size and codec. With `poster`, the first frame is also saved there as
+    a JPEG, from the same decode (a second pass for the poster cost as much as the whole check).
     """
     try:
         with av.open(str(path)) as container:
@@ -39,6 +41,8 @@ def probe_video(path: Path | str, *, decode_all: bool = True) -> VideoInfo:
             frames = 0
             last_time = 0.0
             for frame in container.decode(stream):
+                if frames == 0 and poster is not None:
+                    save_poster(frame.to_image(), poster)
                 frames += 1
                 if frame.time is not None:
                     last_time = max(last_time, float(frame.time))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 from datetime import timedelta
@@ -32,7 +33,6 @@ from veo31.domain import (
     SubmissionUncertainError,
     Veo31Error,
 )
-from veo31.media.poster import write_poster
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current
 from veo31.providers.base import ImageInput, SubmitRequest
@@ -449,8 +449,7 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         if not url:
             raise ResultExpiredError(f"{provider.label} reports no video for task {task_id}", provider=provider.name)
         size = await _download(runtime, provider, generation_id, url, video)
-        info = await runtime.decode(probe_video, video)
-        await runtime.decode(write_poster, video, poster)
+        info = await runtime.decode(functools.partial(probe_video, video, poster=poster))
         await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.mp4", video)
         await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.jpg", poster)
     except (ProviderConnectionError, StorageError):
