@@ -184,4 +184,5 @@ async def stop() -> None:
         await provider.aclose()
     await runtime.analyser.aclose()
     await runtime.writer.aclose()
+    runtime.decoder.shutdown(wait=False)
     runtime.engine.dispose()
