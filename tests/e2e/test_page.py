@@ -113,6 +113,23 @@ def test_pick_photos_edit_prompt_generate_watch_and_play(page: Page, site: Site,
     screenshot(page, "desktop-finished")
 
 
+def test_photos_picked_before_the_capabilities_arrive_are_kept(page: Page, site: Site) -> None:
+    """A quick hand (or a slow server): the photo is chosen while /v1/providers is still on its way. It waits for
+    the limits instead of failing in the console, and shows once they arrive."""
+    held: list[Any] = []
+    page.route("**/v1/providers", lambda route: held.append(route))
+    page.goto("/veo31")
+    page.set_input_files("#file-input", [WHITE])
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the page never asked for the providers"
+        page.wait_for_timeout(50)
+    expect(page.locator("#previews img")).to_have_count(0)
+    held[0].continue_()
+    expect(page.locator("#previews img")).to_have_count(1)
+    expect(page.locator("#provider")).to_have_value("auto")
+
+
 def normalised_sha(path: Path) -> str:
     """The content hash the server gives a photo after intake (it strips metadata, so not the file's own hash)."""
     return normalise_image(path.read_bytes()).sha256

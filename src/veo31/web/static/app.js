@@ -267,8 +267,13 @@ async function showEstimate() {
   }
 }
 
+// Photos picked before the capabilities have arrived (a quick hand, a slow server) wait for them.
+let catalogueArrived;
+const catalogueReady = new Promise((resolve) => { catalogueArrived = resolve; });
+
 async function loadCatalogue() {
   state.catalogue = await apiJson("/v1/providers");
+  catalogueArrived();
   const { providers, auto, limits } = state.catalogue;
   fill($("#use-case"), limits.use_cases, USE_CASE_WORDS);
   const autoLabel = providers.find((p) => p.name === auto);
@@ -288,7 +293,8 @@ function checkImage(file) {
   return null;
 }
 
-function addFiles(files) {
+async function addFiles(files) {
+  await catalogueReady;
   const problems = [];
   const max = state.catalogue.limits.max_images;
   for (const file of files) {
@@ -376,6 +382,7 @@ function formData(withPrompt) {
 }
 
 function checkForm() {
+  if (!state.catalogue) return "still loading what the providers can make; try again in a moment";
   const max = state.catalogue.limits.max_images;
   if (imageCount() > max) return `at most ${max} photos or URLs in all, not ${imageCount()}`;
   const bad = urlList().find((url) => !/^https?:\/\/\S+$/i.test(url));
