@@ -45,6 +45,30 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+TERMINAL = ("completed", "failed", "canceled")
+
+
+def finished(client: httpx.Client, ids: set[str], *, pause: float, timeout: float = 1800) -> dict[str, dict]:
+    """The generations among `ids` that have ended, by id, paging `GET /v1/generations` every `pause` seconds
+    until all have or `timeout` passes (the list is work for the server too: ask rarely)."""
+    done: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(ids) and time.monotonic() < deadline:
+        cursor = None
+        while True:
+            page = client.get("/v1/generations", params={"limit": 100, **({"cursor": cursor} if cursor else {})})
+            body = page.json()
+            done.update(
+                (item["id"], item) for item in body["items"] if item["id"] in ids and item["status"] in TERMINAL
+            )
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        if len(done) < len(ids):
+            time.sleep(pause)
+    return done
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
     env.update(extra)

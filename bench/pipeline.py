@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from common import KEY, Emulator, ServeProcess, iso, percentile, rss_mb
+from common import KEY, Emulator, ServeProcess, finished, iso, percentile, rss_mb
 
 
 async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, list[float]]:
@@ -76,28 +76,13 @@ def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float],
             )
         )
         created = time.perf_counter() - begun
-        pending = set(ids)
-        bodies: dict[str, dict] = {}
-        deadline = time.monotonic() + 1800
-        while pending and time.monotonic() < deadline:
-            cursor = None
-            while True:
-                params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-                page = api.get("/v1/generations", params=params).json()
-                for item in page["items"]:
-                    if item["id"] in pending and item["status"] in ("completed", "failed", "canceled"):
-                        pending.discard(item["id"])
-                        bodies[item["id"]] = item
-                cursor = page.get("next_cursor")
-                if not cursor:
-                    break
-            time.sleep(1.0)  # the list pages are work for the server too: ask rarely
+        bodies = finished(api, set(ids), pause=1.0)
         wall = time.perf_counter() - begun
     stop.set()
     sampler.join()
     failed = [b for b in bodies.values() if b["status"] != "completed"]
-    if pending or failed:
-        raise RuntimeError(f"{len(pending)} unfinished, {len(failed)} not completed: {failed[:1]}")
+    if len(bodies) < count or failed:
+        raise RuntimeError(f"{count - len(bodies)} unfinished, {len(failed)} not completed: {failed[:1]}")
     each = []
     for body in bodies.values():
         at = {change["status"]: iso(change["at"]) for change in body["history"]}
@@ -117,7 +102,6 @@ def main() -> None:
             emulator.configure(generation_seconds=0.0, clip_seconds=1.0, render_photos=False, rate_limit=1_000_000)
             (root / "floor").mkdir()
             floor_wall, floor_each = asyncio.run(floor(emulator.url, n, root / "floor"))
-            emulator.configure(generation_seconds=0.0)
             env = {"VEO31_KIE_CONCURRENCY": str(n), "VEO31_KIE_RATE_LIMIT": "1000000", "VEO31_KIE_RATE_PERIOD": "1"}
             with ServeProcess(emulator.url, root / "data", env) as server:
                 idle = rss_mb(server.pid)

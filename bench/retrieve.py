@@ -14,7 +14,6 @@ Goals (issue 9): ≥ 0.5× curl's throughput; 20 at once add ≤ 30 MB of RSS; s
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from common import Emulator, ServeProcess, iso, percentile, rss_mb
+from common import Emulator, ServeProcess, finished, iso, percentile, rss_mb
 
 
 def retrieval_seconds(body: dict) -> float:
@@ -35,21 +34,14 @@ def retrieval_seconds(body: dict) -> float:
     return at["completed"] - at["retrieving"]
 
 
-def wait_completed(api: httpx.Client, ids: list[str], timeout: float = 600) -> list[dict]:
-    done: dict[str, dict] = {}
-    deadline = time.monotonic() + timeout
-    while len(done) < len(ids):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(done)} of {len(ids)} finished")
-        for generation_id in ids:
-            if generation_id not in done:
-                body = api.get(f"/v1/generations/{generation_id}").json()
-                if body["status"] == "completed":
-                    done[generation_id] = body
-                elif body["status"] in ("failed", "canceled"):
-                    raise RuntimeError(f"{generation_id} {body['status']}: {body.get('error')}")
-        time.sleep(0.5)  # gently: this loop must not be the load on the API that the status reads measure
-    return [done[generation_id] for generation_id in ids]
+def wait_completed(api: httpx.Client, ids: list[str]) -> list[dict]:
+    done = finished(api, set(ids), pause=0.5, timeout=600)  # gently: not the load the status reads measure
+    problems = [
+        f"{gid} {body['status']}: {body.get('error')}" for gid, body in done.items() if body["status"] != "completed"
+    ]
+    if len(done) < len(ids) or problems:
+        raise RuntimeError(f"{len(done)} of {len(ids)} ended; {problems[:1]}")
+    return [done[gid] for gid in ids]
 
 
 def curl(url: str, target: Path) -> float:
@@ -135,9 +127,8 @@ def main() -> None:
                 baseline = statistics.median(rss_mb(server.pid) for _ in range(10))
                 with Watch(server.url, warm["id"], server.pid) as watch:
                     bodies = wait_completed(api, ids)
-                spans = [(iso(b["history"][-1]["at"]), b) for b in bodies]
                 first = min(iso(next(c["at"] for c in b["history"] if c["status"] == "retrieving")) for b in bodies)
-                last = max(at for at, _ in spans)
+                last = max(iso(b["history"][-1]["at"]) for b in bodies)
                 ours_many = last - first
                 links = [b["provider_video_url"] for b in bodies]
                 with ThreadPoolExecutor(len(links)) as pool:
@@ -169,5 +160,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
     main()

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from common import Emulator, ServeProcess, free_port
+from common import Emulator, ServeProcess, finished, free_port
 
 
 def run(emulator: Emulator, settings: dict, workers: int, count: int, concurrency: int, root: Path) -> dict:
@@ -58,7 +58,7 @@ def run(emulator: Emulator, settings: dict, workers: int, count: int, concurrenc
                     range(count),
                 )
             )
-        statuses = wait_all(client, ids)
+        statuses = {gid: body["status"] for gid, body in finished(client, ids, pause=0.5).items()}
         wall = time.perf_counter() - begun
     state = emulator.state()
     with psycopg.connect(f"{database}_dbos_sys") as connection:
@@ -72,24 +72,6 @@ def run(emulator: Emulator, settings: dict, workers: int, count: int, concurrenc
         "generate_calls": state["calls"].get("generate", 0),
         "tasks": len(state["tasks"]),
     }
-
-
-def wait_all(client: httpx.Client, ids: set[str], timeout: float = 1800) -> dict[str, str]:
-    final: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while len(final) < len(ids) and time.monotonic() < deadline:
-        cursor = None
-        while True:
-            page = client.get("/v1/generations", params={"limit": 100, **({"cursor": cursor} if cursor else {})})
-            body = page.json()
-            for item in body["items"]:
-                if item["id"] in ids and item["status"] in ("completed", "failed", "canceled"):
-                    final[item["id"]] = item["status"]
-            cursor = body.get("next_cursor")
-            if not cursor:
-                break
-        time.sleep(0.5)
-    return final
 
 
 def main() -> None:

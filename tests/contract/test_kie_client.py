@@ -641,7 +641,10 @@ async def test_the_paid_request_is_whole_only_after_the_marker_is_written() -> N
     seen: list[tuple[int, int | None]] = []
 
     def marker() -> None:
-        time.sleep(0.2)  # let everything sent so far arrive
+        deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
+        while (server.length is None or server.received < server.length - 1) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # a last byte sent too early would show up here
         seen.append((server.received, server.length))
 
     try:

@@ -2,7 +2,7 @@
 
 Every paid task must become exactly one completed, decodable video, and nothing may be submitted twice. A process
 killed while its paid request was still leaving is resolved too: the request's last byte is held back until the
-"maybe sent" marker is written (providers/_http.json_body_last_byte_held), so a kill before the marker left a
+"maybe sent" marker is written (providers/_http.LastByteHeld), so a kill before the marker left a
 request the provider never received whole (the emulator counts it as `generate:cut_off`, makes no task) and the
 restart sends it again. The one moment left undecidable — after the marker's commit, before the last byte's
 socket write — is microseconds wide; a generation caught there must have cost nothing (no task at the emulator)

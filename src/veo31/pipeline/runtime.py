@@ -48,8 +48,8 @@ class Runtime:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="veo31-verify", initializer=_background)
     )
 
-    async def decode(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.decoder, function, *args)
+    async def decode(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.decoder, call)
 
     def provider(self, name: str) -> Provider:
         try:

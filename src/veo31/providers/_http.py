@@ -15,6 +15,7 @@ import email.utils
 import functools
 import json
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -139,25 +140,28 @@ _PROVIDER_LABELS = {"kie": "Kie.ai", "gemini": "Google"}
 _LOGS = {"kie": "your Kie.ai logs at https://kie.ai/logs"}
 
 
-def json_body_last_byte_held(
-    body: object, before_last_byte: Callable[[], None]
-) -> tuple[AsyncIterator[bytes], dict[str, str]]:
-    """The content and headers of a paid JSON request whose last byte waits for `before_last_byte`.
+class LastByteHeld:
+    """A paid JSON request's body whose last byte waits for `before_last_byte` (the durable "maybe sent" marker).
 
     An HTTP server acts on a request only once its whole body (Content-Length bytes) has arrived. Holding the last
-    byte back until the durable "maybe sent" marker is written means: a crash before the marker leaves a request
-    the provider never received whole (no task, safe to send again), and a crash after it leaves a task that may
-    exist. The window in which no task exists yet veo31 cannot know it shrinks from the whole send (connect,
-    headers, body; long under load) to the instant between the marker's commit and one socket write.
+    byte back until the marker is written means: a crash before the marker leaves a request the provider never
+    received whole (no task, safe to send again), and a crash after it leaves a task that may exist. The window in
+    which no task exists yet veo31 cannot know it shrinks from the whole send (connect, headers, body; long under
+    load) to the instant between the marker's commit and one socket write. `released` tells a failed send which
+    side of the marker it died on.
     """
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
-    async def stream() -> AsyncIterator[bytes]:
-        yield content[:-1]
-        before_last_byte()
-        yield content[-1:]
+    def __init__(self, body: object, before_last_byte: Callable[[], None]) -> None:
+        self.content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        self.headers = {"Content-Type": "application/json", "Content-Length": str(len(self.content))}
+        self._before_last_byte = before_last_byte
+        self.released = False
 
-    return stream(), {"Content-Type": "application/json", "Content-Length": str(len(content))}
+    async def stream(self) -> AsyncIterator[bytes]:
+        yield self.content[:-1]
+        self._before_last_byte()
+        self.released = True
+        yield self.content[-1:]
 
 
 async def call_with_retries(
@@ -184,7 +188,7 @@ async def call_with_retries(
 
 
 async def stream_to_file(
-    client: httpx.AsyncClient,
+    limits: httpx.Timeout,
     url: str,
     target: Path,
     *,
@@ -198,14 +202,15 @@ async def stream_to_file(
     With `headers_origin`, redirects are followed here and `headers` (a key) go only to URLs of that origin, so
     a redirect to a storage host never carries the key along.
 
-    The bytes move through a blocking client in a worker thread, with `client`'s timeouts: streamed through the
+    `limits` are the provider client's own timeouts. The bytes move through a blocking client in a worker thread:
+    streamed through the
     event loop, a 50 MB video took most of a core's attention (async httpx reached a third of curl's throughput
     here) and every API answer waited behind it; a thread spends its time in socket reads that release the GIL.
     At most DOWNLOADS_AT_ONCE run together in a process; more would share the same network and cost memory.
     """
     download = functools.partial(
         _stream_to_file_blocking,
-        client.timeout,
+        limits,
         url,
         target,
         provider=provider,
@@ -228,7 +233,7 @@ def _stream_to_file_blocking(
 ) -> int:
     label = _PROVIDER_LABELS.get(provider, provider)
     try:
-        with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}) as client:
+        with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls()) as client:
             for _ in range(6):
                 sent = headers if headers_origin is None or same_origin(url, headers_origin) else None
                 with client.stream("GET", url, headers=sent, follow_redirects=headers_origin is None) as response:
@@ -239,6 +244,12 @@ def _stream_to_file_blocking(
     except httpx.HTTPError as exc:
         raise translate_transport_error(exc, provider=provider, action="download the video", paid=False) from None
     raise ProviderConnectionError(f"{label}'s video link redirected too many times", provider=provider)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every download: building one loads the CA bundle, tens of ms with the GIL held."""
+    return httpx.create_ssl_context()
 
 
 def _save(response: httpx.Response, target: Path, *, label: str, provider: str, max_bytes: int) -> int:

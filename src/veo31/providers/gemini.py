@@ -308,7 +308,7 @@ class GeminiApiTransport:
     async def download(self, uri: str, target: Path, *, max_bytes: int) -> int:
         """The key goes only to the configured host; a redirect elsewhere (a storage host) is followed without it."""
         return await stream_to_file(
-            self.http,
+            self.http.timeout,
             uri,
             target,
             provider=PROVIDER,

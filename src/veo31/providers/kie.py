@@ -38,11 +38,11 @@ from veo31.domain import (
     UnavailableError,
 )
 from veo31.providers._http import (
+    LastByteHeld,
     RetryPolicy,
     Sleep,
     build_http_client,
     call_with_retries,
-    json_body_last_byte_held,
     parse_retry_after,
     translate_transport_error,
 )
@@ -450,20 +450,15 @@ class KieClient:
         async def once() -> _Envelope:
             call = dict(kwargs)
             headers = {"Authorization": f"Bearer {self._key}"}
-            whole = before_send is None  # has the request's last byte been let go?
-            if before_send is not None:
-
-                def release() -> None:
-                    nonlocal whole
-                    before_send()
-                    whole = True
-
-                call["content"], body_headers = json_body_last_byte_held(call.pop("json"), release)
-                headers.update(body_headers)
+            held = LastByteHeld(call.pop("json"), before_send) if before_send is not None else None
+            if held is not None:
+                call["content"] = held.stream()
+                headers.update(held.headers)
             try:
                 response = await self._http.request(method, url, headers=headers, **call)
             except httpx.HTTPError as exc:
                 # Cut off before its last byte, the request never arrived whole: no task can exist.
+                whole = held is None or held.released
                 error = translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid and whole)
                 raise self._scrub(error) from None
             envelope = self._read_envelope(response, paid=paid, action=action)

@@ -169,7 +169,7 @@ class KieProvider:
         return read_kie_status(payload)
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
-        return await stream_to_file(self.client.http, url, target, provider=self.name, max_bytes=max_bytes)
+        return await stream_to_file(self.client.http.timeout, url, target, provider=self.name, max_bytes=max_bytes)
 
     async def fresh_url(self, url: str) -> str | None:
         try:
