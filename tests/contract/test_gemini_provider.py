@@ -287,16 +287,15 @@ async def test_the_key_never_follows_a_redirect_to_another_host(tmp_path: Path) 
             return RedirectResponse(f"{store.url}/blob", status_code=302)
 
         with ServerThread(Starlette(routes=[Route("/v1beta/files/x:download", api)])) as host:
-            async with httpx.AsyncClient() as client:
-                await stream_to_file(
-                    client,
-                    f"{host.url}/v1beta/files/x:download?alt=media",
-                    tmp_path / "v.mp4",
-                    provider="gemini",
-                    max_bytes=1000,
-                    headers={"x-goog-api-key": GOOGLE_KEY},
-                    headers_origin=host.url,
-                )
+            await stream_to_file(
+                httpx.Timeout(10.0),
+                f"{host.url}/v1beta/files/x:download?alt=media",
+                tmp_path / "v.mp4",
+                provider="gemini",
+                max_bytes=1000,
+                headers={"x-goog-api-key": GOOGLE_KEY},
+                headers_origin=host.url,
+            )
     assert (tmp_path / "v.mp4").read_bytes() == b"video bytes"
     assert seen[0].get("x-goog-api-key") == GOOGLE_KEY
     assert "x-goog-api-key" not in seen[1]

@@ -203,9 +203,9 @@ async def stream_to_file(
     a redirect to a storage host never carries the key along.
 
     `limits` are the provider client's own timeouts. The bytes move through a blocking client in a worker thread:
-    streamed through the
-    event loop, a 50 MB video took most of a core's attention (async httpx reached a third of curl's throughput
-    here) and every API answer waited behind it; a thread spends its time in socket reads that release the GIL.
+    streamed through the event loop, a 50 MB video took most of a core's attention (async httpx reached a third of
+    curl's throughput here) and every API answer waited behind it; a thread spends its time in socket reads that
+    release the GIL.
     At most DOWNLOADS_AT_ONCE run together in a process; more would share the same network and cost memory.
     """
     download = functools.partial(
