@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from veo31 import __version__
 from veo31.analysis.choose import Analyser, build_analyser
 from veo31.config import Settings
 from veo31.domain import Status, Veo31Error
+from veo31.media.priority import lower_this_thread
 from veo31.pipeline.events import StatusEvents
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.providers.base import Provider
@@ -45,7 +45,7 @@ class Runtime:
     # one decode already uses every core, each decoder holds ~12 MB of frames, and the API's answers must not wait
     # behind it. Videos finishing together are verified in turn.
     decoder: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="veo31-verify", initializer=_background)
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="veo31-verify", initializer=lower_this_thread)
     )
 
     async def decode(self, call: Callable[[], T]) -> T:
@@ -70,15 +70,6 @@ class Runtime:
     async def note(self, generation_id: str, detail: str) -> None:
         await asyncio.to_thread(store.add_note, self.engine, generation_id, detail)
         self.events.publish(generation_id)
-
-
-def _background() -> None:
-    """Lower this thread's CPU priority (Linux: a thread's nice value is its own; the decoder threads FFmpeg
-    starts from it inherit it)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, 10)
-    except OSError as error:  # a platform without per-thread priorities: verification just competes as equal
-        log.info("could not lower the verifier's priority: %s", error)
 
 
 _current: Runtime | None = None
