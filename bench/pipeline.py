@@ -6,7 +6,10 @@ Both run against the same Kie emulator (its own process; generation time 0, 1 s 
 the other in one run. veo31 is a real `veo31 serve` (SQLite, the data folder, callbacks on) with its Kie queue
 opened to N at once, so all N are in flight together; its RSS is sampled every 50 ms.
 
-    python bench/pipeline.py [-n 500]
+    python bench/pipeline.py [-n 500] [--database-url postgresql://…]
+
+With `--database-url` (an empty PostgreSQL database) veo31 keeps its tables there, and DBOS its checkpoints in a
+database beside it, instead of SQLite files.
 
 Goals (issue 9): veo31's throughput ≥ 0.5× the floor's; 500 in flight with the server's RSS ≤ 300 MB.
 """
@@ -94,6 +97,7 @@ def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=500)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database for veo31 (default: SQLite files)")
     args = parser.parse_args()
     n = args.n
     with tempfile.TemporaryDirectory(prefix="veo31-bench-pipeline-") as folder:
@@ -103,11 +107,14 @@ def main() -> None:
             (root / "floor").mkdir()
             floor_wall, floor_each = asyncio.run(floor(emulator.url, n, root / "floor"))
             env = {"VEO31_KIE_CONCURRENCY": str(n), "VEO31_KIE_RATE_LIMIT": "1000000", "VEO31_KIE_RATE_PERIOD": "1"}
+            if args.database_url:
+                env["VEO31_DATABASE_URL"] = args.database_url
             with ServeProcess(emulator.url, root / "data", env) as server:
                 idle = rss_mb(server.pid)
                 ours_wall, ours_each, rss = through_veo31(server, n)
             generate_calls = emulator.state()["calls"].get("generate", 0)
-    print(f"\n{n} generations, Kie emulator on loopback (generation time 0, 1 s clips), 2 cores\n")
+    where = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"\n{n} generations on {where}, Kie emulator on loopback (generation time 0, 1 s clips), 2 cores\n")
     print(f"  floor (bare asyncio, no durability)  {n / floor_wall:6.1f} generations/s   ({floor_wall:.1f} s)")
     print(f"  veo31 serve (durable, verified)      {n / ours_wall:6.1f} generations/s   ({ours_wall:.1f} s)")
     print(f"  ratio veo31 / floor                  {floor_wall / ours_wall:6.2f}×   (goal ≥ 0.5×)")

@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     generation_deadline_seconds: float = Field(default=1200.0, gt=0)
     sweep_interval_seconds: float = Field(default=300.0, gt=0)
     wake_interval_seconds: float = Field(
-        default=0.1, gt=0, description="how often a waiting workflow looks for a callback (DBOS listener period)"
+        default=0.3, gt=0, description="how often a waiting workflow looks for a callback (DBOS listener period)"
     )
 
     # Per-provider queues: concurrency on this worker, and new submissions per period across all workers.
