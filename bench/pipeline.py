@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from common import KEY, Emulator, ServeProcess, finished, iso, percentile, rss_mb
+from common import KEY, Emulator, ServeProcess, cpu_seconds, finished, iso, percentile, rss_mb
 
 
 async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, list[float]]:
@@ -111,7 +111,9 @@ def main() -> None:
                 env["VEO31_DATABASE_URL"] = args.database_url
             with ServeProcess(emulator.url, root / "data", env) as server:
                 idle = rss_mb(server.pid)
+                cpu_before = cpu_seconds(server.pid)
                 ours_wall, ours_each, rss = through_veo31(server, n)
+                cpu_each = (cpu_seconds(server.pid) - cpu_before) / n
             generate_calls = emulator.state()["calls"].get("generate", 0)
     where = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n{n} generations on {where}, Kie emulator on loopback (generation time 0, 1 s clips), 2 cores\n")
@@ -122,6 +124,7 @@ def main() -> None:
     o50, o95 = statistics.median(ours_each), percentile(ours_each, 0.95)
     print(f"  per generation: floor p50 {f50:.2f} s p95 {f95:.2f} s; veo31 p50 {o50:.2f} s p95 {o95:.2f} s")
     print(f"  overhead per generation (veo31 − floor): p50 {o50 - f50:+.2f} s, p95 {o95 - f95:+.2f} s")
+    print(f"  veo31 server CPU: {cpu_each * 1000:.0f} ms per generation (user + system, all its threads)")
     print(f"  veo31 RSS: {idle:.0f} MB idle, peak {max(rss):.0f} MB with {n} in flight (goal ≤ 300 MB)")
     print(f"  generate calls at the emulator: {generate_calls} for {2 * n} generations (floor + veo31)")
 
