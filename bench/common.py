@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,19 +62,21 @@ def finished(client: httpx.Client, ids: set[str], *, pause: float, timeout: floa
     done: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
     while len(done) < len(ids) and time.monotonic() < deadline:
-        cursor = None
-        while True:
-            page = client.get("/v1/generations", params={"limit": 100, **({"cursor": cursor} if cursor else {})})
-            body = page.json()
-            done.update(
-                (item["id"], item) for item in body["items"] if item["id"] in ids and item["status"] in TERMINAL
-            )
-            cursor = body.get("next_cursor")
-            if not cursor:
-                break
+        done.update((item["id"], item) for item in listed(client) if item["id"] in ids and item["status"] in TERMINAL)
         if len(done) < len(ids):
             time.sleep(pause)
     return done
+
+
+def listed(client: httpx.Client, **params: str) -> Iterator[dict]:
+    """Every generation `GET /v1/generations` lists (with `params`, e.g. status), page after page."""
+    query: dict[str, str | int] = {"limit": 100, **params}
+    while True:
+        page = client.get("/v1/generations", params=query).raise_for_status().json()
+        yield from page["items"]
+        if not page.get("next_cursor"):
+            return
+        query["cursor"] = page["next_cursor"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from common import Emulator, ServeProcess, cpu_seconds
+from common import Emulator, ServeProcess, cpu_seconds, listed
 
 
 def waiting_cpu(emulator: Emulator, data_dir: Path, count: int, wake: float, seconds: float) -> float:
@@ -33,24 +33,18 @@ def waiting_cpu(emulator: Emulator, data_dir: Path, count: int, wake: float, sec
     }
     with ServeProcess(emulator.url, data_dir, env) as server, httpx.Client(base_url=server.url, timeout=120) as api:
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda n: api.post("/v1/generations", json={"product_name": f"Item {n}"}), range(count)))
-        while count_with_status(api, "generating") < count:
+            answers = pool.map(lambda n: api.post("/v1/generations", json={"product_name": f"Item {n}"}), range(count))
+            for answer in answers:
+                answer.raise_for_status()
+        deadline = time.monotonic() + 600
+        while sum(1 for _ in listed(api, status="generating")) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"not all {count} generations reached 'generating' within 10 minutes")
             time.sleep(1.0)
         time.sleep(2.0)  # the last submissions' steps settle
         before, begun = cpu_seconds(server.pid), time.perf_counter()
         time.sleep(seconds)
         return (cpu_seconds(server.pid) - before) / (time.perf_counter() - begun)
-
-
-def count_with_status(api: httpx.Client, status: str) -> int:
-    total, cursor = 0, None
-    while True:
-        params = {"status": status, "limit": 100, **({"cursor": cursor} if cursor else {})}
-        body = api.get("/v1/generations", params=params).json()
-        total += len(body["items"])
-        cursor = body.get("next_cursor")
-        if not cursor:
-            return total
 
 
 def main() -> None:
