@@ -106,7 +106,12 @@ def main() -> None:
             emulator.configure(generation_seconds=0.0, clip_seconds=1.0, render_photos=False, rate_limit=1_000_000)
             (root / "floor").mkdir()
             floor_wall, floor_each = asyncio.run(floor(emulator.url, n, root / "floor"))
-            env = {"VEO31_KIE_CONCURRENCY": str(n), "VEO31_KIE_RATE_LIMIT": "1000000", "VEO31_KIE_RATE_PERIOD": "1"}
+            env = {
+                "VEO31_KIE_CONCURRENCY": str(n),
+                "VEO31_KIE_FLEET_CONCURRENCY": "0",
+                "VEO31_KIE_RATE_LIMIT": "1000000",
+                "VEO31_KIE_RATE_PERIOD": "1",
+            }
             if args.database_url:
                 env["VEO31_DATABASE_URL"] = args.database_url
             with ServeProcess(emulator.url, root / "data", env) as server:

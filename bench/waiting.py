@@ -25,6 +25,7 @@ def waiting_cpu(emulator: Emulator, data_dir: Path, count: int, wake: float, sec
     """Share of one core the server uses while `count` generations wait."""
     env = {
         "VEO31_KIE_CONCURRENCY": str(count),
+        "VEO31_KIE_FLEET_CONCURRENCY": "0",
         "VEO31_KIE_RATE_LIMIT": "1000000",
         "VEO31_KIE_RATE_PERIOD": "1",
         "VEO31_WAKE_INTERVAL_SECONDS": str(wake),

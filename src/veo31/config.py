@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     gemini_quality_model: str | None = None
     gemini_lite_model: str | None = None
     gemini_concurrency: int = Field(default=10, ge=1, description="Google generations at once on this worker")
+    # Google allows about 10 concurrent Veo requests per project (specs/gemini-veo31-api.md), whatever the fleet.
+    gemini_fleet_concurrency: int = Field(
+        default=10, ge=0, description="Google generations at once across all workers (0: no fleet-wide cap)"
+    )
     gemini_rate_limit: int = Field(default=10, ge=1, description="new Google submissions per gemini_rate_period")
     gemini_rate_period: float = Field(default=60.0, gt=0)
 
@@ -143,6 +147,10 @@ class Settings(BaseSettings):
 
     # Per-provider queues: concurrency on this worker, and new submissions per period across all workers.
     kie_concurrency: int = Field(default=50, ge=1)
+    # Kie runs about 100 tasks at once per account (specs/kie-veo31-api.md); beyond that its answers slow or fail.
+    kie_fleet_concurrency: int = Field(
+        default=100, ge=0, description="Kie.ai generations at once across all workers (0: no fleet-wide cap)"
+    )
     local_disabled: bool = Field(default=False, description="hide the local renderer (auto then needs a key)")
     local_concurrency: int = Field(default=1, ge=1, description="local renders at once (each uses every core)")
     kie_rate_limit: int = Field(default=20, ge=1)

@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +72,8 @@ class WorkerProcess:
             self.process.wait(30)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[Api, list[WorkerProcess], Any, str]]:
+@contextmanager
+def running_cluster(tmp_path: Path, **settings: str) -> Iterator[tuple[Api, list[WorkerProcess], Any, str]]:
     emulator = ServerThread(
         create_kie_emulator(api_keys=[KIE_TEST_KEY], generation_seconds=1.5, clip_seconds=1.0, rate_limit=1000)
     )
@@ -92,6 +94,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[Api, list[WorkerProcess], Any, str
         "VEO31_WAKE_INTERVAL_SECONDS": "0.05",
         "VEO31_LOCAL_DISABLED": "true",
         "VEO31_KIE_CONCURRENCY": "6",
+        **settings,
     }
     api_process = ServeProcess({**shared, "VEO31_EXECUTOR_ID": "api"}, port, str(data), args=("--no-worker",))
     workers = [
@@ -107,6 +110,12 @@ def cluster(tmp_path: Path) -> Iterator[tuple[Api, list[WorkerProcess], Any, str
             worker.stop()
         api_process.stop()
         emulator.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[Api, list[WorkerProcess], Any, str]]:
+    with running_cluster(tmp_path) as parts:
+        yield parts
 
 
 def emulator_state(url: str) -> dict[str, Any]:
@@ -141,6 +150,33 @@ def test_an_api_process_and_two_workers_share_the_work_and_stream_live_status(
     shares = executors(database)
     assert set(shares) == {"worker-1", "worker-2"}, f"the API process runs nothing; both workers work: {shares}"
     assert min(shares.values()) >= 3, f"a fair share each: {shares}"
+
+
+def test_the_fleet_wide_cap_holds_across_workers(tmp_path: Path) -> None:
+    """Each worker may take 6, but the fleet may have only 3 Kie.ai generations in flight at any moment."""
+    with running_cluster(tmp_path, VEO31_KIE_FLEET_CONCURRENCY="3") as (api, _, emulator, database):
+        ids = [create(api, number) for number in range(10)]
+        done = [api.wait(generation_id, timeout=180) for generation_id in ids]
+        assert all(generation["status"] == "completed" for generation in done), [g["error"] for g in done]
+        assert emulator_state(emulator.url)["calls"]["generate"] == 10
+        busiest = most_at_once([in_flight(generation) for generation in done])
+        assert busiest == 3, f"at most 3 at once across both workers, and the cap was reached: {busiest}"
+        assert sum(executors(database).values()) == 10
+
+
+def in_flight(generation: dict[str, Any]) -> tuple[datetime, datetime]:
+    """From the moment a worker took the generation (preparing) to its end."""
+    times = {change["status"]: datetime.fromisoformat(change["at"]) for change in generation["history"]}
+    return times["preparing"], times[generation["status"]]
+
+
+def most_at_once(spans: list[tuple[datetime, datetime]]) -> int:
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    running = busiest = 0
+    for _, step in edges:  # an end sorts before a start at the same instant: a slot handed on is not two at once
+        running += step
+        busiest = max(busiest, running)
+    return busiest
 
 
 @pytest.mark.slow

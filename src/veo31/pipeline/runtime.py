@@ -119,12 +119,15 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     if not worker:
         DBOS.listen_queues([])  # enqueue, send and cancel, but never dequeue: `veo31 worker` processes do that
     DBOS.launch()
+    # DBOS keeps a queue's limits in the shared database, read by every worker: the process that started last
+    # (on the newest version) sets them, so the workers of one fleet should share these settings.
     for name in PROVIDERS:
-        concurrency, limit, period = queue_limits(settings, name)
+        limits = queue_limits(settings, name)
         await DBOS.register_queue_async(
             queue_name(name),
-            worker_concurrency=concurrency,
-            limiter={"limit": limit, "period": period},
+            worker_concurrency=limits.worker,
+            global_concurrency=limits.fleet,
+            limiter={"limit": limits.starts, "period": limits.period},
             polling_interval_sec=0.2,
         )
     runtime.problems = await check_providers(runtime.providers)
@@ -136,11 +139,35 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     return runtime
 
 
-def queue_limits(settings: Settings, provider: str) -> tuple[int, int, float]:
-    """(generations at once on this worker, new submissions, per seconds) for a provider's queue."""
+@dataclass(frozen=True)
+class QueueLimits:
+    worker: int  # generations in flight on one worker
+    fleet: int | None  # generations in flight across all workers (DBOS counts them in the shared database)
+    starts: int  # new submissions per `period` seconds, across all workers
+    period: float
+
+
+def queue_limits(settings: Settings, provider: str) -> QueueLimits:
     if provider == "gemini":
-        return settings.gemini_concurrency, settings.gemini_rate_limit, settings.gemini_rate_period
-    return settings.kie_concurrency, settings.kie_rate_limit, settings.kie_rate_period
+        return fleet_limits(
+            settings.gemini_concurrency,
+            settings.gemini_fleet_concurrency,
+            settings.gemini_rate_limit,
+            settings.gemini_rate_period,
+        )
+    if provider == "kie":
+        return fleet_limits(
+            settings.kie_concurrency, settings.kie_fleet_concurrency, settings.kie_rate_limit, settings.kie_rate_period
+        )
+    # Local renders wait their turn inside the renderer (VEO31_LOCAL_CONCURRENCY); the queue only feeds it.
+    return QueueLimits(settings.kie_concurrency, None, settings.kie_rate_limit, settings.kie_rate_period)
+
+
+def fleet_limits(worker: int, fleet: int, starts: int, period: float) -> QueueLimits:
+    """A fleet cap of 0 means none; one worker never holds more than the whole fleet may (DBOS insists)."""
+    if not fleet:
+        return QueueLimits(worker, None, starts, period)
+    return QueueLimits(min(worker, fleet), fleet, starts, period)
 
 
 async def check_providers(providers: dict[str, Provider], time_limit: float = 15.0) -> dict[str, str]:
