@@ -4,6 +4,8 @@ google-genai SDK (express mode, base URL pointed at the emulator) and the Gemini
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.conftest import png_bytes
+from tests.contract.held_back import GOOGLE_ANSWER, HeldBackServer
 from veo31.config import load_settings
 from veo31.domain import (
     AuthenticationError,
@@ -23,6 +26,7 @@ from veo31.domain import (
     ContentRejectedError,
     GenerationFailedError,
     ModelUnavailableError,
+    ProviderConnectionError,
     ProviderState,
     ProviderStatus,
     RateLimitedError,
@@ -33,7 +37,7 @@ from veo31.domain import (
 from veo31.emulators.gemini import create_gemini_emulator
 from veo31.emulators.serve import ServerThread
 from veo31.media.probe import probe_video
-from veo31.providers._http import stream_to_file
+from veo31.providers._http import NO_RETRY, stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.gemini import GeminiProvider
 
@@ -299,3 +303,45 @@ async def test_the_key_never_follows_a_redirect_to_another_host(tmp_path: Path) 
     assert (tmp_path / "v.mp4").read_bytes() == b"video bytes"
     assert seen[0].get("x-goog-api-key") == GOOGLE_KEY
     assert "x-goog-api-key" not in seen[1]
+
+
+async def test_the_marker_is_written_while_google_lacks_the_requests_last_byte() -> None:
+    """As with Kie: on the Gemini API the paid request is whole only after the "maybe sent" marker, so a crash
+    before the marker leaves no operation and only the instant after it is uncertain."""
+    server = HeldBackServer(GOOGLE_ANSWER)
+    seen: list[tuple[int, int | None]] = []
+
+    def marker() -> None:
+        deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
+        while (server.length is None or server.received < server.length - 1) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # a last byte sent too early would show up here
+        seen.append((server.received, server.length))
+
+    api = GeminiProvider.from_settings(settings_for("gemini-api", server.url))
+    api.policy = NO_RETRY
+    try:
+        task = await api.submit(dataclasses.replace(request_for("first_frame", 1), before_send=marker))
+    finally:
+        await api.aclose()
+        server.close()
+    assert task.task_id.endswith("/operations/op-whole")
+    ((received, length),) = seen
+    assert length is not None and received == length - 1, "all but the last byte had arrived at the marker"
+    assert server.received == length and server.requests == 1
+
+
+async def test_a_google_request_cut_off_before_its_last_byte_is_safe_to_send_again() -> None:
+    server = HeldBackServer(GOOGLE_ANSWER, hang_up_after=64 * 1024)
+    markers: list[bool] = []
+    big = request_for("first_frame", 1, prompt="A ceramic mug on a walnut desk. " * 1_000_000)  # 32 MB
+    api = GeminiProvider.from_settings(settings_for("gemini-api", server.url))
+    api.policy = NO_RETRY
+    try:
+        with pytest.raises(ProviderConnectionError) as caught:
+            await api.submit(dataclasses.replace(big, before_send=lambda: markers.append(True)))
+    finally:
+        await api.aclose()
+        server.close()
+    assert not caught.value.task_may_exist and "safe to try again" in caught.value.message
+    assert markers == [] and server.requests == 0

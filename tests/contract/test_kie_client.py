@@ -6,12 +6,12 @@ import asyncio
 import io
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, CallbackReceiver, KieEmulatorHandle, png_bytes
+from tests.contract.held_back import KIE_ANSWER, HeldBackServer
 from veo31.domain import (
     AuthenticationError,
     ConfigurationError,
@@ -573,71 +573,10 @@ async def test_result_video_is_a_real_mp4(client: KieClient) -> None:
     assert all((a != b).any() for a, b in zip(frames, frames[1:], strict=False)), "every frame moves"
 
 
-class CountingKie:
-    """A bare TCP server in a thread that answers like Kie's generate endpoint and counts the body bytes it has
-    received, so a test can see what the provider holds at the moment the client writes its marker. With
-    `hang_up_after`, it resets the connection once that many body bytes are in, as a dying network would."""
-
-    def __init__(self, hang_up_after: int | None = None) -> None:
-        import socket
-        import threading
-
-        self.received = 0
-        self.length: int | None = None
-        self.requests = 0
-        self.hang_up_after = hang_up_after
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        import socket
-        import struct
-
-        while True:
-            try:
-                connection, _ = self._server.accept()
-            except OSError:
-                return
-            with connection:
-                if not self._one(connection):
-                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
-
-    def _one(self, connection: Any) -> bool:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = connection.recv(65536)
-            if not chunk:
-                return True
-            head += chunk
-        header, _, body = head.partition(b"\r\n\r\n")
-        lines = header.decode("latin-1").split("\r\n")
-        self.length = int(next(line.split(":", 1)[1] for line in lines if line.lower().startswith("content-length")))
-        self.received = len(body)
-        while self.received < self.length:
-            if self.hang_up_after is not None and self.received >= self.hang_up_after:
-                return False
-            chunk = connection.recv(65536)
-            if not chunk:
-                return True
-            self.received += len(chunk)
-        self.requests += 1
-        answer = b'{"code":200,"msg":"success","data":{"taskId":"task-whole"}}'
-        connection.sendall(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            + f"Content-Length: {len(answer)}\r\n\r\n".encode()
-            + answer
-        )
-        return True
-
-    def close(self) -> None:
-        self._server.close()
-
-
 async def test_the_paid_request_is_whole_only_after_the_marker_is_written() -> None:
     """The "maybe sent" marker is written while Kie still lacks the request's last byte: a crash before the
     marker leaves no task (the request never arrived whole), so only the instant after it is uncertain."""
-    server = CountingKie()
+    server = HeldBackServer(KIE_ANSWER)
     seen: list[tuple[int, int | None]] = []
 
     def marker() -> None:
@@ -661,7 +600,7 @@ async def test_the_paid_request_is_whole_only_after_the_marker_is_written() -> N
 async def test_a_paid_request_cut_off_before_its_last_byte_is_safe_to_send_again() -> None:
     """The connection dies while the body is still going out: Kie never had the request whole, so this is a
     plain connection error (safe to repeat) — not an uncertain submission — and no marker was written."""
-    server = CountingKie(hang_up_after=64 * 1024)
+    server = HeldBackServer(KIE_ANSWER, hang_up_after=64 * 1024)
     markers: list[bool] = []
     prompt = "A lamp on a desk. " * 2_000_000  # 36 MB: far more than the socket buffers hold
     try:

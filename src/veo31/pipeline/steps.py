@@ -207,8 +207,9 @@ def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededE
 
 def mark_submitting(runtime: Runtime, generation_id: str) -> None:
     """The durable "maybe sent" marker, written synchronously while the provider still lacks the paid request's
-    last byte (Kie; Google: right before the call). A crash before it left no task, so the step simply runs again;
-    a crash after it and before the task id is recorded is the only moment a task's existence is unknown."""
+    last byte (Kie, the Gemini API; Vertex AI, whose SDK sends a request whole: just before the call). A crash
+    before it left no task, so the step simply runs again; a crash after it and before the task id is recorded is
+    the only moment a task's existence is unknown."""
     store.update_fields(runtime.engine, generation_id, submit_started_at=utcnow())
 
 

@@ -43,6 +43,7 @@ from veo31.domain import (
     UnavailableError,
 )
 from veo31.providers._http import (
+    LastByteHeld,
     RetryPolicy,
     build_http_client,
     call_with_retries,
@@ -109,7 +110,9 @@ def retry_submit(error: ProviderError) -> bool:
 class Transport(Protocol):
     surface: str
 
-    async def start(self, veo: VeoRequest) -> str: ...
+    async def start(self, veo: VeoRequest, before_send: Callable[[], None] | None = None) -> str:
+        """Start the paid operation; `before_send` (the durable "maybe sent" marker) runs before Google can have
+        the whole request."""
 
     async def operation(self, name: str) -> Operation: ...
 
@@ -155,14 +158,9 @@ class GeminiProvider:
         if model is None:
             raise CapabilityError(f"{LABEL} has no {request.model_tier} model", field="model_tier")
         veo = plan(request, model, seed_allowed=self.surface == "vertex")
-        sent = False
 
         async def attempt() -> str:
-            nonlocal sent
-            if not sent and request.before_send is not None:
-                request.before_send()
-            sent = True
-            return await self.transport.start(veo)
+            return await self.transport.start(veo, request.before_send)
 
         name = await call_with_retries(attempt, self.policy, should_retry=retry_submit)
         log.info("Google operation %s started on %s with %s", name, SURFACE_LABELS[self.surface], model)
@@ -262,14 +260,30 @@ class GeminiApiTransport:
         return {"x-goog-api-key": self._key.get_secret_value()}
 
     async def _call(
-        self, method: str, path: str, *, action: str, paid: bool = False, json: Any = None, model: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        paid: bool = False,
+        json: Any = None,
+        model: str | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> Any:
+        headers = self._headers()
+        held = LastByteHeld(json, before_send) if before_send is not None else None
+        body: dict[str, Any] = {"json": json}
+        if held is not None:
+            body = {"content": held.stream()}
+            headers.update(held.headers)
         try:
             response = await self.http.request(
-                method, f"{self.base_url}/{path}", json=json, headers=self._headers(), follow_redirects=False
+                method, f"{self.base_url}/{path}", headers=headers, follow_redirects=False, **body
             )
         except httpx.HTTPError as exc:
-            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid) from None
+            # Cut off before its last byte, the request never arrived whole: no operation can exist.
+            whole = held is None or held.released
+            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid and whole) from None
         body = _json_or_none(response)
         if response.status_code != 200:
             raise map_google_http_error(
@@ -283,7 +297,7 @@ class GeminiApiTransport:
             )
         return body
 
-    async def start(self, veo: VeoRequest) -> str:
+    async def start(self, veo: VeoRequest, before_send: Callable[[], None] | None = None) -> str:
         body = await self._call(
             "POST",
             f"v1beta/models/{veo.model}:predictLongRunning",
@@ -291,6 +305,7 @@ class GeminiApiTransport:
             action="start the video",
             paid=True,
             model=veo.model,
+            before_send=before_send,  # written while Google still lacks the request's last byte
         )
         name = body.get("name")
         if not isinstance(name, str) or not _OPERATION_NAME.match(name):
@@ -422,7 +437,7 @@ class VertexTransport:
                 provider=PROVIDER,
             ) from None
 
-    async def start(self, veo: VeoRequest) -> str:
+    async def start(self, veo: VeoRequest, before_send: Callable[[], None] | None = None) -> str:
         from google.genai import types
 
         config = types.GenerateVideosConfig(
@@ -442,6 +457,8 @@ class VertexTransport:
         )
         source = types.GenerateVideosSource(prompt=veo.prompt, image=_sdk_image(veo.image) if veo.image else None)
         client = self._client()
+        if before_send is not None:
+            before_send()  # the SDK sends the request whole: the marker goes just before it
         operation = await self._sdk_call(
             lambda: client.aio.models.generate_videos(model=veo.model, source=source, config=config),
             action="start the video",

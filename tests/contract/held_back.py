@@ -1,0 +1,72 @@
+"""A provider stand-in for the "maybe sent" marker: it shows how much of a paid request had arrived when the
+client wrote its marker, and can cut the connection mid-body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+KIE_ANSWER = b'{"code":200,"msg":"success","data":{"taskId":"task-whole"}}'
+GOOGLE_ANSWER = b'{"name":"models/veo-3.1-fast-generate-preview/operations/op-whole"}'
+
+
+class HeldBackServer:
+    """A bare TCP server in a thread that answers a provider's paid request with `answer` (JSON) and counts the
+    body bytes it has received, so a test can see what the provider holds at the moment the client writes its
+    "maybe sent" marker. With `hang_up_after`, it resets the connection once that many body bytes are in, as a
+    dying network would."""
+
+    def __init__(self, answer: bytes, hang_up_after: int | None = None) -> None:
+        import socket
+        import threading
+
+        self.received = 0
+        self.length: int | None = None
+        self.requests = 0
+        self.hang_up_after = hang_up_after
+        self.answer = answer
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import socket
+        import struct
+
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            with connection:
+                if not self._one(connection):
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+
+    def _one(self, connection: Any) -> bool:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return True
+            head += chunk
+        header, _, body = head.partition(b"\r\n\r\n")
+        lines = header.decode("latin-1").split("\r\n")
+        self.length = int(next(line.split(":", 1)[1] for line in lines if line.lower().startswith("content-length")))
+        self.received = len(body)
+        while self.received < self.length:
+            if self.hang_up_after is not None and self.received >= self.hang_up_after:
+                return False
+            chunk = connection.recv(65536)
+            if not chunk:
+                return True
+            self.received += len(chunk)
+        self.requests += 1
+        answer = self.answer
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(answer)}\r\n\r\n".encode()
+            + answer
+        )
+        return True
+
+    def close(self) -> None:
+        self._server.close()
