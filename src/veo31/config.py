@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         default=0.3, gt=0, description="how often a waiting workflow looks for a callback (DBOS listener period)"
     )
 
-    # Per-provider queues: concurrency on this worker, and new submissions per period across all workers.
+    # Per-provider queues: concurrency on this worker and across all workers, new submissions per period (all workers).
     kie_concurrency: int = Field(default=50, ge=1)
     # Kie runs about 100 tasks at once per account (specs/kie-veo31-api.md); beyond that its answers slow or fail.
     kie_fleet_concurrency: int = Field(
