@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -141,27 +141,39 @@ _LOGS = {"kie": "your Kie.ai logs at https://kie.ai/logs"}
 
 
 class LastByteHeld:
-    """A paid JSON request's body whose last byte waits for `before_last_byte` (the durable "maybe sent" marker).
+    """A JSON request's body whose last byte waits for `before_last_byte` (the durable "maybe sent" marker).
 
     An HTTP server acts on a request only once its whole body (Content-Length bytes) has arrived. Holding the last
     byte back until the marker is written means: a crash before the marker leaves a request the provider never
     received whole (no task, safe to send again), and a crash after it leaves a task that may exist. The window in
     which no task exists yet veo31 cannot know it shrinks from the whole send (connect, headers, body; long under
-    load) to the instant between the marker's commit and one socket write. `released` tells a failed send which
-    side of the marker it died on.
+    load) to the instant between the marker's commit and one socket write. With no `before_last_byte` (a call that
+    creates nothing) the body is sent as plain JSON.
     """
 
-    def __init__(self, body: object, before_last_byte: Callable[[], None]) -> None:
-        self.content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-        self.headers = {"Content-Type": "application/json", "Content-Length": str(len(self.content))}
+    def __init__(self, body: object, before_last_byte: Callable[[], None] | None) -> None:
+        self._body = body
         self._before_last_byte = before_last_byte
-        self.released = False
+        self._released = False
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        yield self.content[:-1]
-        self._before_last_byte()
-        self.released = True
-        yield self.content[-1:]
+    def request(self, headers: dict[str, str]) -> dict[str, Any]:
+        """The body and `headers` as keyword arguments for `httpx.AsyncClient.request`."""
+        if self._before_last_byte is None:
+            return {"json": self._body, "headers": headers}
+        content = json.dumps(self._body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        length = {"Content-Type": "application/json", "Content-Length": str(len(content))}
+        return {"content": self._stream(content, self._before_last_byte), "headers": {**headers, **length}}
+
+    @property
+    def may_have_arrived(self) -> bool:
+        """Whether a send that failed could have delivered the whole request: not if it died before the marker."""
+        return self._before_last_byte is None or self._released
+
+    async def _stream(self, content: bytes, before_last_byte: Callable[[], None]) -> AsyncIterator[bytes]:
+        yield content[:-1]
+        before_last_byte()
+        self._released = True
+        yield content[-1:]
 
 
 async def call_with_retries(

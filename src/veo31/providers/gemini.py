@@ -270,20 +270,15 @@ class GeminiApiTransport:
         model: str | None = None,
         before_send: Callable[[], None] | None = None,
     ) -> Any:
-        headers = self._headers()
-        held = LastByteHeld(json, before_send) if before_send is not None else None
-        body: dict[str, Any] = {"json": json}
-        if held is not None:
-            body = {"content": held.stream()}
-            headers.update(held.headers)
+        held = LastByteHeld(json, before_send)
         try:
             response = await self.http.request(
-                method, f"{self.base_url}/{path}", headers=headers, follow_redirects=False, **body
+                method, f"{self.base_url}/{path}", follow_redirects=False, **held.request(self._headers())
             )
         except httpx.HTTPError as exc:
             # Cut off before its last byte, the request never arrived whole: no operation can exist.
-            whole = held is None or held.released
-            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid and whole) from None
+            may_exist = paid and held.may_have_arrived
+            raise translate_transport_error(exc, provider=PROVIDER, action=action, paid=may_exist) from None
         body = _json_or_none(response)
         if response.status_code != 200:
             raise map_google_http_error(

@@ -449,17 +449,14 @@ class KieClient:
 
         async def once() -> _Envelope:
             call = dict(kwargs)
-            headers = {"Authorization": f"Bearer {self._key}"}
-            held = LastByteHeld(call.pop("json"), before_send) if before_send is not None else None
-            if held is not None:
-                call["content"] = held.stream()
-                headers.update(held.headers)
+            held = LastByteHeld(call.pop("json", None), before_send)
+            call.update(held.request({"Authorization": f"Bearer {self._key}"}))
             try:
-                response = await self._http.request(method, url, headers=headers, **call)
+                response = await self._http.request(method, url, **call)
             except httpx.HTTPError as exc:
                 # Cut off before its last byte, the request never arrived whole: no task can exist.
-                whole = held is None or held.released
-                error = translate_transport_error(exc, provider=PROVIDER, action=action, paid=paid and whole)
+                may_exist = paid and held.may_have_arrived
+                error = translate_transport_error(exc, provider=PROVIDER, action=action, paid=may_exist)
                 raise self._scrub(error) from None
             envelope = self._read_envelope(response, paid=paid, action=action)
             if not envelope.ok:
