@@ -3,7 +3,10 @@ client wrote its marker, and can cut the connection mid-body."""
 
 from __future__ import annotations
 
-from typing import Any
+import socket
+import struct
+import threading
+import time
 
 KIE_ANSWER = b'{"code":200,"msg":"success","data":{"taskId":"task-whole"}}'
 GOOGLE_ANSWER = b'{"name":"models/veo-3.1-fast-generate-preview/operations/op-whole"}'
@@ -16,22 +19,25 @@ class HeldBackServer:
     dying network would."""
 
     def __init__(self, answer: bytes, hang_up_after: int | None = None) -> None:
-        import socket
-        import threading
-
         self.received = 0
         self.length: int | None = None
         self.requests = 0
         self.hang_up_after = hang_up_after
         self.answer = answer
+        self.at_marker: list[tuple[int, int | None]] = []  # (body bytes received, Content-Length) at each marker
         self._server = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
         threading.Thread(target=self._serve, daemon=True).start()
 
-    def _serve(self) -> None:
-        import socket
-        import struct
+    def marker(self) -> None:
+        """A `before_send` that notes how much of the request the server holds when the client writes its marker."""
+        deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
+        while (self.length is None or self.received < self.length - 1) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # a last byte sent too early would show up here
+        self.at_marker.append((self.received, self.length))
 
+    def _serve(self) -> None:
         while True:
             try:
                 connection, _ = self._server.accept()
@@ -41,7 +47,7 @@ class HeldBackServer:
                 if not self._one(connection):
                     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
 
-    def _one(self, connection: Any) -> bool:
+    def _one(self, connection: socket.socket) -> bool:
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = connection.recv(65536)
@@ -60,11 +66,10 @@ class HeldBackServer:
                 return True
             self.received += len(chunk)
         self.requests += 1
-        answer = self.answer
         connection.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            + f"Content-Length: {len(answer)}\r\n\r\n".encode()
-            + answer
+            + f"Content-Length: {len(self.answer)}\r\n\r\n".encode()
+            + self.answer
         )
         return True
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -309,24 +308,15 @@ async def test_the_marker_is_written_while_google_lacks_the_requests_last_byte()
     """As with Kie: on the Gemini API the paid request is whole only after the "maybe sent" marker, so a crash
     before the marker leaves no operation and only the instant after it is uncertain."""
     server = HeldBackServer(GOOGLE_ANSWER)
-    seen: list[tuple[int, int | None]] = []
-
-    def marker() -> None:
-        deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
-        while (server.length is None or server.received < server.length - 1) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.05)  # a last byte sent too early would show up here
-        seen.append((server.received, server.length))
-
     api = GeminiProvider.from_settings(settings_for("gemini-api", server.url))
     api.policy = NO_RETRY
     try:
-        task = await api.submit(dataclasses.replace(request_for("first_frame", 1), before_send=marker))
+        task = await api.submit(dataclasses.replace(request_for("first_frame", 1), before_send=server.marker))
     finally:
         await api.aclose()
         server.close()
     assert task.task_id.endswith("/operations/op-whole")
-    ((received, length),) = seen
+    ((received, length),) = server.at_marker
     assert length is not None and received == length - 1, "all but the last byte had arrived at the marker"
     assert server.received == length and server.requests == 1
 

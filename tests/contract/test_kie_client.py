@@ -577,22 +577,13 @@ async def test_the_paid_request_is_whole_only_after_the_marker_is_written() -> N
     """The "maybe sent" marker is written while Kie still lacks the request's last byte: a crash before the
     marker leaves no task (the request never arrived whole), so only the instant after it is uncertain."""
     server = HeldBackServer(KIE_ANSWER)
-    seen: list[tuple[int, int | None]] = []
-
-    def marker() -> None:
-        deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
-        while (server.length is None or server.received < server.length - 1) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.05)  # a last byte sent too early would show up here
-        seen.append((server.received, server.length))
-
     try:
         async with KieClient(KIE_TEST_KEY, base_url=server.url, retry=NO_RETRY, timeout=10) as client:
-            task = await client.generate("A lamp on a desk", before_send=marker)
+            task = await client.generate("A lamp on a desk", before_send=server.marker)
     finally:
         server.close()
     assert task.task_id == "task-whole"
-    ((received, length),) = seen
+    ((received, length),) = server.at_marker
     assert length is not None and received == length - 1, "all but the last byte had arrived at the marker"
     assert server.received == length and server.requests == 1
 
