@@ -79,6 +79,16 @@ def listed(client: httpx.Client, **params: str) -> Iterator[dict]:
         query["cursor"] = page["next_cursor"]
 
 
+def open_kie_queue(count: int) -> dict[str, str]:
+    """Settings that let one `veo31 serve` have `count` Kie generations in flight, unthrottled."""
+    return {
+        "VEO31_KIE_CONCURRENCY": str(count),
+        "VEO31_KIE_FLEET_CONCURRENCY": "0",
+        "VEO31_KIE_RATE_LIMIT": "1000000",
+        "VEO31_KIE_RATE_PERIOD": "1",
+    }
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
     env.update(extra)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from common import KEY, Emulator, ServeProcess, cpu_seconds, finished, iso, percentile, rss_mb
+from common import KEY, Emulator, ServeProcess, cpu_seconds, finished, iso, open_kie_queue, percentile, rss_mb
 
 
 async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, list[float]]:
@@ -106,12 +106,7 @@ def main() -> None:
             emulator.configure(generation_seconds=0.0, clip_seconds=1.0, render_photos=False, rate_limit=1_000_000)
             (root / "floor").mkdir()
             floor_wall, floor_each = asyncio.run(floor(emulator.url, n, root / "floor"))
-            env = {
-                "VEO31_KIE_CONCURRENCY": str(n),
-                "VEO31_KIE_FLEET_CONCURRENCY": "0",
-                "VEO31_KIE_RATE_LIMIT": "1000000",
-                "VEO31_KIE_RATE_PERIOD": "1",
-            }
+            env = open_kie_queue(n)
             if args.database_url:
                 env["VEO31_DATABASE_URL"] = args.database_url
             with ServeProcess(emulator.url, root / "data", env) as server:

@@ -18,16 +18,13 @@ from pathlib import Path
 
 import httpx
 
-from common import Emulator, ServeProcess, cpu_seconds, listed
+from common import Emulator, ServeProcess, cpu_seconds, listed, open_kie_queue
 
 
 def waiting_cpu(emulator: Emulator, data_dir: Path, count: int, wake: float, seconds: float) -> float:
     """Share of one core the server uses while `count` generations wait."""
     env = {
-        "VEO31_KIE_CONCURRENCY": str(count),
-        "VEO31_KIE_FLEET_CONCURRENCY": "0",
-        "VEO31_KIE_RATE_LIMIT": "1000000",
-        "VEO31_KIE_RATE_PERIOD": "1",
+        **open_kie_queue(count),
         "VEO31_WAKE_INTERVAL_SECONDS": str(wake),
         "VEO31_FIRST_POLL_SECONDS": "3600",
         "VEO31_MAX_POLL_SECONDS": "3600",
