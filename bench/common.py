@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -27,20 +28,77 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc (Linux)."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+def family(pid: int) -> list[int]:
+    """`pid` and every process below it (veo31's media processes), from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = int(_stat_fields(int(entry))[1])
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # ended while we looked
+    found, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found.extend(frontier)
+    return found
+
+
+def rss_mb(pid: int, members: list[int] | None = None) -> float:
+    """Memory of a process and its media processes (`members`, if known: finding them reads all of /proc): their
+    proportional set sizes added up, each shared library page counted once in all, from /proc (Linux). For one
+    process alone this is close to its RSS."""
+    total = 0.0
+    for member in members or family(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup", encoding="ascii") as rollup:
+                total += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+class MemoryWatch:
+    """The memory of a process and its media processes (`rss_mb`) every `every` seconds, while in the `with`."""
+
+    def __init__(self, pid: int, every: float) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        members, found = family(self.pid), time.monotonic()
+        while not self._stop.is_set():
+            if time.monotonic() - found > 1:  # a media process may have been replaced
+                members, found = family(self.pid), time.monotonic()
+            self.samples.append(rss_mb(self.pid, members))
+            self._stop.wait(self.every)
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time a process has used so far (user + system), from /proc (Linux)."""
+    """CPU time a process and its media processes have used so far (user + system), from /proc (Linux)."""
+    total = 0.0
+    for member in family(pid):
+        try:
+            fields = _stat_fields(member)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _stat_fields(pid: int) -> list[str]:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return stat.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
 
 
 def iso(text: str) -> float:

@@ -4,14 +4,14 @@ with no durability, no verification and no database.
 
 Both run against the same Kie emulator (its own process; generation time 0, 1 s clips, no rate limit), one after
 the other in one run. veo31 is a real `veo31 serve` (SQLite, the data folder, callbacks on) with its Kie queue
-opened to N at once, so all N are in flight together; its RSS is sampled every 50 ms.
+opened to N at once, so all N are in flight together; its memory (with its media processes) is sampled every 50 ms.
 
     python bench/pipeline.py [-n 500] [--database-url postgresql://…]
 
 With `--database-url` (an empty PostgreSQL database) veo31 keeps its tables there, and DBOS its checkpoints in a
 database beside it, instead of SQLite files.
 
-Goals (issue 9): veo31's throughput ≥ 0.5× the floor's; 500 in flight with the server's RSS ≤ 300 MB.
+Goals (issue 9): veo31's throughput ≥ 0.5× the floor's; 500 in flight with the server's memory ≤ 300 MB.
 """
 
 from __future__ import annotations
@@ -20,14 +20,24 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-from common import KEY, Emulator, ServeProcess, cpu_seconds, finished, iso, open_kie_queue, percentile, rss_mb
+from common import (
+    KEY,
+    Emulator,
+    MemoryWatch,
+    ServeProcess,
+    cpu_seconds,
+    finished,
+    iso,
+    open_kie_queue,
+    percentile,
+    rss_mb,
+)
 
 
 async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, list[float]]:
@@ -60,17 +70,11 @@ async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, lis
 
 def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float], list[float]]:
     """(wall seconds, seconds per generation from its creation to its verified MP4, RSS samples in MB)."""
-    rss: list[float] = []
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            rss.append(rss_mb(server.pid))
-            stop.wait(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    with httpx.Client(base_url=server.url, timeout=120) as api, ThreadPoolExecutor(16) as pool:
+    with (
+        MemoryWatch(server.pid, every=0.05) as memory,
+        httpx.Client(base_url=server.url, timeout=120) as api,
+        ThreadPoolExecutor(16) as pool,
+    ):
         begun = time.perf_counter()
         ids = list(
             pool.map(
@@ -81,8 +85,6 @@ def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float],
         created = time.perf_counter() - begun
         bodies = finished(api, set(ids), pause=1.0)
         wall = time.perf_counter() - begun
-    stop.set()
-    sampler.join()
     failed = [b for b in bodies.values() if b["status"] != "completed"]
     if len(bodies) < count or failed:
         raise RuntimeError(f"{count - len(bodies)} unfinished, {len(failed)} not completed: {failed[:1]}")
@@ -91,7 +93,7 @@ def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float],
         at = {change["status"]: iso(change["at"]) for change in body["history"]}
         each.append(at["completed"] - iso(body["created_at"]))
     print(f"  (veo31 took {created:.1f} s to accept the {count} requests)")
-    return wall, each, rss
+    return wall, each, memory.samples
 
 
 def main() -> None:
@@ -124,8 +126,11 @@ def main() -> None:
     o50, o95 = statistics.median(ours_each), percentile(ours_each, 0.95)
     print(f"  per generation: floor p50 {f50:.2f} s p95 {f95:.2f} s; veo31 p50 {o50:.2f} s p95 {o95:.2f} s")
     print(f"  overhead per generation (veo31 − floor): p50 {o50 - f50:+.2f} s, p95 {o95 - f95:+.2f} s")
-    print(f"  veo31 server CPU: {cpu_each * 1000:.0f} ms per generation (user + system, all its threads)")
-    print(f"  veo31 RSS: {idle:.0f} MB idle, peak {max(rss):.0f} MB with {n} in flight (goal ≤ 300 MB)")
+    print(f"  veo31 server CPU: {cpu_each * 1000:.0f} ms per generation (user + system, with its media processes)")
+    print(
+        f"  veo31 memory (PSS, with its media processes): {idle:.0f} MB idle, peak {max(rss):.0f} MB with {n} in "
+        "flight (goal ≤ 300 MB)"
+    )
     print(f"  generate calls at the emulator: {generate_calls} for {2 * n} generations (floor + veo31)")
 
 

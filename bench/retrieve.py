@@ -4,11 +4,12 @@ with `curl -o` of the very same URL — one at a time, and 20 at once — and do
 A real `veo31 serve` and the Kie emulator (its own process) on loopback; callbacks on, generation time 0, so
 each generation goes straight to retrieval. Our time for one video is its history's `retrieving → completed`;
 curl's is the wall time of `curl -s -o FILE URL` on the same provider link. While the 20 retrieve at once, a
-reader asks `GET /v1/generations/{id}` every 20 ms, and the server's RSS is sampled every 20 ms.
+reader asks `GET /v1/generations/{id}` every 20 ms, and the server's memory is sampled every 20 ms: the PSS of
+the server and its media processes (the ones that stream and decode) added up.
 
     python bench/retrieve.py [--size-mb 50] [--single 5] [--parallel 20]
 
-Goals (issue 9): ≥ 0.5× curl's throughput; 20 at once add ≤ 30 MB of RSS; status reads p99 ≤ 50 ms meanwhile.
+Goals (issue 9): ≥ 0.5× curl's throughput; 20 at once add ≤ 30 MB of memory; status reads p99 ≤ 50 ms meanwhile.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from common import Emulator, ServeProcess, finished, iso, percentile, rss_mb
+from common import Emulator, MemoryWatch, ServeProcess, finished, iso, percentile, rss_mb
 
 
 def retrieval_seconds(body: dict) -> float:
@@ -51,26 +52,27 @@ def curl(url: str, target: Path) -> float:
 
 
 class Watch:
-    """Status reads every 20 ms (their answer times) and the server's RSS every 20 ms, until stopped."""
+    """Status reads every 20 ms (their answer times) and the server's memory every 20 ms, until stopped."""
 
     def __init__(self, api_url: str, generation_id: str, pid: int) -> None:
         self.answers: list[tuple[float, float]] = []  # (wall-clock start, seconds)
-        self.rss: list[float] = []
+        self.memory = MemoryWatch(pid, every=0.02)
         self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._read, args=(api_url, generation_id), daemon=True),
-            threading.Thread(target=self._sample, args=(pid,), daemon=True),
-        ]
+        self._reader = threading.Thread(target=self._read, args=(api_url, generation_id), daemon=True)
+
+    @property
+    def rss(self) -> list[float]:
+        return self.memory.samples
 
     def __enter__(self) -> Watch:
-        for thread in self._threads:
-            thread.start()
+        self.memory.__enter__()
+        self._reader.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        for thread in self._threads:
-            thread.join()
+        self._reader.join()
+        self.memory.__exit__()
 
     def _read(self, api_url: str, generation_id: str) -> None:
         with httpx.Client(base_url=api_url, timeout=10) as client:
@@ -79,11 +81,6 @@ class Watch:
                 client.get(f"/v1/generations/{generation_id}").raise_for_status()
                 self.answers.append((at, time.perf_counter() - started))
                 self._stop.wait(0.02)
-
-    def _sample(self, pid: int) -> None:
-        while not self._stop.is_set():
-            self.rss.append(rss_mb(pid))
-            self._stop.wait(0.02)
 
 
 def main() -> None:
@@ -148,7 +145,7 @@ def main() -> None:
     print(f"                 ratio veo31 / curl                 {curl_many / ours_many:7.2f}×   (goal ≥ 0.5×)")
     added = max(watch.rss) - baseline
     print(
-        f"  server RSS     {baseline:.0f} MB with the {n} in flight, peak {max(watch.rss):.0f} MB while they were "
+        f"  server memory {baseline:.0f} MB with the {n} in flight, peak {max(watch.rss):.0f} MB while they were "
         f"retrieved: +{added:.0f} MB (goal ≤ 30 MB)"
     )
     streaming = [seconds for at, seconds in watch.answers if first <= at <= last]

@@ -2,4 +2,5 @@
 
 from veo31.cli import main
 
-main()
+if __name__ == "__main__":  # not when a media process (spawned) imports it
+    main()

@@ -101,6 +101,10 @@ class ConflictError(Veo31Error):
     """The generation's state forbids what was asked (e.g. cancelling a finished one)."""
 
 
+class MediaProcessError(Veo31Error):
+    """A media process died while working on a file, twice: out of memory, or a file that crashes the decoder."""
+
+
 class StorageError(Veo31Error):
     """The blob store could not be read or written: a full disk, an unreachable bucket, refused S3 keys."""
 

@@ -7,6 +7,7 @@ synchronous path is a 502 naming the provider; nothing we raise on purpose becom
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,6 +52,9 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         app.state.service = GenerationService(running)
         app.state.link_key = load_link_key(settings.data_dir)
         app.state.metrics.register(GenerationsCollector(app.state.service.counts))
+        # What start-up made (modules, DBOS's registry, the clients) lives as long as the process; frozen, it is no
+        # longer walked by every full garbage collection, which in a busy process paused all answers for 50–200 ms.
+        gc.freeze()
         try:
             yield
         finally:

@@ -17,14 +17,23 @@ async def present_many(
     request: Request, settings: Settings, service: GenerationService, generations: Sequence[Generation]
 ) -> list[GenerationPublic]:
     renditions = await service.upgrades_of([generation.id for generation in generations])
-    return [
-        GenerationPublic.of(
-            generation,
-            generation_links(request, settings, generation),
-            [rendition(r, generation_links(request, settings, r)) for r in renditions.get(generation.id, [])],
-        )
-        for generation in generations
-    ]
+    return [shown(request, settings, generation, renditions.get(generation.id, [])) for generation in generations]
+
+
+async def present_by_id(
+    request: Request, settings: Settings, service: GenerationService, generation_id: str
+) -> GenerationPublic:
+    return shown(request, settings, *await service.view(generation_id))
+
+
+def shown(
+    request: Request, settings: Settings, generation: Generation, renditions: Sequence[Generation]
+) -> GenerationPublic:
+    return GenerationPublic.of(
+        generation,
+        generation_links(request, settings, generation),
+        [rendition(r, generation_links(request, settings, r)) for r in renditions],
+    )
 
 
 async def present(

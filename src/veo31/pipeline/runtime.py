@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from dbos import DBOS, DBOSConfig
 from sqlalchemy import Engine
@@ -17,17 +15,18 @@ from veo31 import __version__
 from veo31.analysis.choose import Analyser, build_analyser
 from veo31.config import Settings
 from veo31.domain import Status, Veo31Error
-from veo31.media.priority import lower_this_thread
+from veo31.media import processes
 from veo31.pipeline.events import StatusEvents
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.providers.base import Provider
 from veo31.providers.registry import PROVIDERS, build_providers
 from veo31.store import generations as store
 from veo31.store.blobs import BlobStore, open_blob_store
-from veo31.store.db import create_db_engine, migrate
+from veo31.store.db import create_db_engine, migrate, write_ahead_log
 
 log = logging.getLogger("veo31.pipeline")
-T = TypeVar("T")
+# What retrieval runs in the media processes: the download and the decoding check.
+MEDIA_WORK = ("veo31.providers._http", "veo31.media.probe")
 
 
 @dataclass
@@ -41,15 +40,6 @@ class Runtime:
     events: StatusEvents = field(default_factory=StatusEvents)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     problems: dict[str, str] = field(default_factory=dict)  # provider → what to fix (a retired model, …)
-    # Verifying a video (decoding every frame, the poster) runs on one thread of its own at a lower CPU priority:
-    # one decode already uses every core, each decoder holds ~12 MB of frames, and the API's answers must not wait
-    # behind it. Videos finishing together are verified in turn.
-    decoder: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="veo31-verify", initializer=lower_this_thread)
-    )
-
-    async def decode(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.decoder, call)
 
     def provider(self, name: str) -> Provider:
         try:
@@ -115,6 +105,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
         notification_listener_polling_interval_sec=settings.wake_interval_seconds,
         log_level="WARNING",
     )
+    await asyncio.to_thread(write_ahead_log, settings.system_database_url)
     DBOS(config=config)
     if not worker:
         DBOS.listen_queues([])  # enqueue, send and cancel, but never dequeue: `veo31 worker` processes do that
@@ -133,6 +124,9 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     runtime.problems = await check_providers(runtime.providers)
     if worker:
         from veo31.pipeline.sweeper import sweep_forever
+
+        processes.configure(settings.media_processes, preload=MEDIA_WORK)
+        processes.start()  # booted now rather than when the first video is ready
 
         job = asyncio.get_running_loop().create_task(sweep_forever(runtime), name="veo31-sweeper")
         runtime.background.add(job)
@@ -202,5 +196,4 @@ async def stop() -> None:
         await provider.aclose()
     await runtime.analyser.aclose()
     await runtime.writer.aclose()
-    runtime.decoder.shutdown(wait=False)
     runtime.engine.dispose()

@@ -427,6 +427,10 @@ class GenerationService:
         await enqueue(runtime, generation)
         return Created(generation, True)
 
+    async def view(self, generation_id: str) -> tuple[Generation, list[Generation]]:
+        """A generation and its renditions, as a status read shows them."""
+        return await asyncio.to_thread(store.get_with_upgrades, self.runtime.engine, generation_id)
+
     async def upgrades_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await asyncio.to_thread(store.upgrades_of, self.runtime.engine, generation_ids)
 

@@ -33,6 +33,7 @@ from veo31.domain import (
     SubmissionUncertainError,
     Veo31Error,
 )
+from veo31.media import processes
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current
 from veo31.providers.base import ImageInput, SubmitRequest
@@ -450,7 +451,7 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         if not url:
             raise ResultExpiredError(f"{provider.label} reports no video for task {task_id}", provider=provider.name)
         size = await _download(runtime, provider, generation_id, url, video)
-        info = await runtime.decode(functools.partial(probe_video, video, poster=poster))
+        info = await processes.run(functools.partial(probe_video, video, poster=poster))
         await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.mp4", video)
         await asyncio.to_thread(runtime.blobs.put_file, f"videos/{generation_id}.jpg", poster)
     except (ProviderConnectionError, StorageError):

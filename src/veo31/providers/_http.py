@@ -18,7 +18,6 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +33,7 @@ from veo31.domain import (
     ResultExpiredError,
     SubmissionUncertainError,
 )
+from veo31.media import processes
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -42,9 +42,6 @@ USER_AGENT = f"veo31/{__version__} httpx/{httpx.__version__}"
 
 # Raised before a single byte of the request left this machine: safe to repeat, even for a paid call.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-DOWNLOADS_AT_ONCE = 4
-_DOWNLOADS = ThreadPoolExecutor(DOWNLOADS_AT_ONCE, thread_name_prefix="veo31-download")
 
 _RNG = random.Random()  # our own, so jitter never touches the global generator others rely on
 
@@ -214,11 +211,10 @@ async def stream_to_file(
     With `headers_origin`, redirects are followed here and `headers` (a key) go only to URLs of that origin, so
     a redirect to a storage host never carries the key along.
 
-    `limits` are the provider client's own timeouts. The bytes move through a blocking client in a worker thread:
-    streamed through the event loop, a 50 MB video took most of a core's attention (async httpx reached a third of
-    curl's throughput here) and every API answer waited behind it; a thread spends its time in socket reads that
-    release the GIL.
-    At most DOWNLOADS_AT_ONCE run together in a process; more would share the same network and cost memory.
+    `limits` are the provider client's own timeouts. The bytes move through a blocking client in a media process
+    (veo31.media.processes): streamed through the event loop, a 50 MB video took most of a core's attention (async
+    httpx reached a third of curl's throughput here) and every API answer waited behind it; in threads of this
+    process they still fought the API for the interpreter lock.
     """
     download = functools.partial(
         _stream_to_file_blocking,
@@ -230,7 +226,7 @@ async def stream_to_file(
         headers=headers,
         headers_origin=headers_origin,
     )
-    return await asyncio.get_running_loop().run_in_executor(_DOWNLOADS, download)
+    return await processes.run(download)
 
 
 def _stream_to_file_blocking(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,25 @@ def create_db_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def write_ahead_log(url: str) -> None:
+    """Put the SQLite database at `url` (created if missing) in write-ahead-log mode, which it keeps for good.
+
+    For DBOS's checkpoints, whose engine DBOS builds itself with SQLite's default rollback journal: there a commit
+    locked readers out and every reader waited in SQLite's busy handler (sleeps of up to 100 ms), so with 20 videos
+    finishing together the threads an API answer needs sat in it. In WAL readers and the writer do not wait for
+    each other, and a commit still reaches the disk before it returns (DBOS's connections keep synchronous=FULL).
+    """
+    if not url.startswith("sqlite"):
+        return
+    database = url.split("///", 1)[-1]
+    if not database or database == ":memory:":
+        return
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(database, timeout=30) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:

@@ -137,19 +137,32 @@ def find_by_task_id(engine: Engine, task_id: str, provider: str | None = None) -
     return get_generation(engine, generation_id) if generation_id else None
 
 
+def get_with_upgrades(engine: Engine, generation_id: str) -> tuple[Generation, list[Generation]]:
+    """A generation and its 1080p / 4K renditions, read in one session (one trip to a thread for a status read)."""
+    with Session(engine) as session:
+        row = session.get(GenerationRow, generation_id)
+        if row is None:
+            raise NotFoundError(f"no generation with id {generation_id!r}")
+        return _load(session, [row])[0], _upgrades(session, [generation_id])[generation_id]
+
+
 def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     """The 1080p / 4K renditions made from each of these generations, oldest first."""
+    with Session(engine) as session:
+        return _upgrades(session, generation_ids)
+
+
+def _upgrades(session: Session, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     found: dict[str, list[Generation]] = {generation_id: [] for generation_id in generation_ids}
     if not generation_ids:
         return found
-    with Session(engine) as session:
-        rows = session.scalars(
-            select(GenerationRow)
-            .where(GenerationRow.upgrade_of.in_(list(generation_ids)))
-            .order_by(GenerationRow.created_at, GenerationRow.id)
-        )
-        for generation in _load(session, rows):
-            found[generation.upgrade_of or ""].append(generation)
+    rows = session.scalars(
+        select(GenerationRow)
+        .where(GenerationRow.upgrade_of.in_(list(generation_ids)))
+        .order_by(GenerationRow.created_at, GenerationRow.id)
+    )
+    for generation in _load(session, rows):
+        found[generation.upgrade_of or ""].append(generation)
     return found
 
 

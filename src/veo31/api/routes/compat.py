@@ -177,7 +177,7 @@ class OldFields:
             raise InputError(describe(exc)) from None
 
 
-def old_fields(
+async def old_fields(
     prefer_kie_api: Annotated[bool, Form()] = True,
     use_case: Text = None,
     duration_seconds: Annotated[int | None, Form()] = None,

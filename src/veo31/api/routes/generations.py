@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
-from veo31.api.present import present, present_many
+from veo31.api.present import present, present_by_id, present_many
 from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic, UpgradeCreate
 from veo31.domain import InputError, Status
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
@@ -177,7 +177,7 @@ async def list_generations(
 async def get_generation(
     generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
-    return await present(request, settings, service, await service.get(generation_id))
+    return await present_by_id(request, settings, service, generation_id)
 
 
 @router.post("/{generation_id}/cancel", response_model=GenerationPublic)
