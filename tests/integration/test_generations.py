@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
+import sqlite3
 import time
 
 import httpx
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from tests.databases import KIND
 from tests.integration.conftest import Api, hosted_image
 from veo31.media.probe import probe_video
 
@@ -340,3 +342,13 @@ def test_step1_analysis_shapes_the_prompt(api: Api, kie: KieEmulatorHandle) -> N
 def test_own_prompt_skips_analysis(api: Api) -> None:
     done = api.wait(api.create(files=[png_bytes()], prompt="Exactly this prompt")["id"])
     assert done["analysis"] is None and done["prompt"] == "Exactly this prompt"
+
+
+@pytest.mark.skipif(KIND != "sqlite", reason="SQLite's journal mode")
+def test_the_checkpoints_on_sqlite_keep_a_write_ahead_log(api: Api) -> None:
+    """DBOS builds its SQLite engine on the rollback journal, where a commit shuts every reader out; veo31 puts
+    the checkpoint database in WAL mode before DBOS opens it."""
+    api.wait(api.create(product_name="Lamp")["id"])
+    with sqlite3.connect(api.data_dir / "veo31-dbos.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    connection.close()
