@@ -65,17 +65,23 @@ def test_a_media_process_that_dies_costs_neither_the_job_nor_the_server(tmp_path
 
 
 ORPHANED = """
-import asyncio, os, sys, time
+import asyncio, functools, os, time
 from veo31.media import processes
+from tests.integration.test_media_processes import pid_after
 
 async def main():
     processes.configure(2)
-    pids = {await processes.run(os.getpid) for _ in range(20)}
+    pids = await asyncio.gather(*(processes.run(functools.partial(pid_after, 0.5)) for _ in range(2)))
     print(" ".join(map(str, sorted(pids))), flush=True)
     time.sleep(600)
 
 asyncio.run(main())
 """
+
+
+def pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def alive(pid: int) -> bool:
@@ -87,11 +93,13 @@ def alive(pid: int) -> bool:
 
 
 def test_media_processes_leave_when_their_server_is_killed() -> None:
-    parent = subprocess.Popen([sys.executable, "-c", ORPHANED], stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHANED], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2]
+    )
     try:
         assert parent.stdout is not None
         children = [int(pid) for pid in parent.stdout.readline().split()]
-        assert children and all(alive(pid) for pid in children)
+        assert len(set(children)) == 2 and all(alive(pid) for pid in children)
         parent.send_signal(signal.SIGKILL)  # no chance to stop its pool
         parent.wait(10)
         deadline = time.monotonic() + 10

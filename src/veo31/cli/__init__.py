@@ -434,7 +434,6 @@ def main() -> None:
 
 
 # The commands that live in their own modules register themselves on `app` when imported.
-from veo31.cli import batch as _batch  # noqa: E402
-from veo31.cli import generations as _generations  # noqa: E402
+from veo31.cli import batch as _batch, generations as _generations  # noqa: E402
 
 __all__ = ["_batch", "_generations", "app", "main"]

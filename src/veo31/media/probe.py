@@ -7,7 +7,7 @@ from pathlib import Path
 
 import av
 
-from veo31.domain import InvalidMediaError
+from veo31.errors import InvalidMediaError
 from veo31.media.poster import save_poster
 
 

@@ -4,7 +4,12 @@ In the API's process that work competed with every answer for the one interprete
 streamed in threads and were decoded, a status read waited 100–200 ms at p99 (bench/retrieve.py), whatever the
 threads' CPU priority: a thread holding the lock at a low priority only made the API wait longer for it. In
 processes of their own, at a lower CPU priority, the work uses the machine's other cores and the API's answers
-keep their pace; the processes hold no frames or buffers between jobs.
+keep their pace.
+
+They are plain `python -m veo31.media.worker` processes fed over pipes (veo31.media.worker), not multiprocessing's:
+a spawned multiprocessing child first re-imports the parent's main script, and under the `veo31` command that
+pulled the whole application into each one (130 MB instead of ~25). When the server dies, its ends of the pipes
+close and they leave.
 
 `run(call)` runs a picklable call (a module-level function and its arguments) in one of them. Errors come back
 as raised, with their fields (`Veo31Error`s keep theirs through pickling).
@@ -13,35 +18,110 @@ as raised, with their fields (`Veo31Error`s keep theirs through pickling).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import multiprocessing
-import os
+import queue
+import subprocess
+import sys
 import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar, cast
 
-from veo31.domain import MediaProcessError
-from veo31.media.priority import lower_this_thread
+from veo31.errors import MediaProcessError
+from veo31.media.worker import receive, send
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_PROCESSES = 2
-_ORPHAN_CHECK_SECONDS = 1.0
+
+
+class _Died(Exception):
+    """The media process ended before answering."""
+
+
+class _MediaProcess:
+    def __init__(self, preload: tuple[str, ...]) -> None:
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "veo31.media.worker", *preload], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def call(self, job: Callable[[], Any]) -> tuple[bool, Any]:
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        try:
+            send(self.popen.stdin, job)
+            outcome = receive(self.popen.stdout)
+        except OSError:  # a broken pipe: it died before reading the job
+            outcome = None
+        if outcome is None:
+            raise _Died
+        return cast(tuple[bool, Any], outcome)
+
+    def close(self) -> None:
+        """Let it go: with its stdin closed it leaves after the job in hand (killed if already broken)."""
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        try:
+            self.popen.stdin.close()
+        except OSError:
+            self.popen.kill()
+        self.popen.stdout.close()
+
+
+class _Pool:
+    """`size` media processes, each worked by one thread of its own, so that jobs beyond `size` wait in the
+    threads' queue rather than holding threads of the event loop's executor."""
+
+    def __init__(self, size: int, preload: tuple[str, ...]) -> None:
+        self.size, self.preload = size, preload
+        self.threads = ThreadPoolExecutor(size, thread_name_prefix="veo31-media")
+        self.idle: queue.SimpleQueue[_MediaProcess] = queue.SimpleQueue()
+        for _ in range(size):
+            self.idle.put(_MediaProcess(preload))
+
+    def call(self, job: Callable[[], T]) -> T:
+        process = self.idle.get()  # one is always free: there are as many threads as processes
+        try:
+            for attempt in (1, 2):
+                try:
+                    ok, value = process.call(job)
+                    break
+                except _Died:
+                    log.warning("a media process died under a job (attempt %d of 2)", attempt)
+                    process.close()
+                    process = _MediaProcess(self.preload)
+            else:
+                raise MediaProcessError(
+                    "the media process died twice while working on this file (out of memory, or a file that "
+                    "crashes the decoder)"
+                )
+        finally:
+            self.idle.put(process)
+        if ok:
+            return cast(T, value)
+        raise value
+
+    def close(self) -> None:
+        self.threads.shutdown(wait=False)
+        while True:
+            try:
+                self.idle.get_nowait().close()
+            except queue.Empty:
+                return
+
 
 _lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_pool: _Pool | None = None
 _size = DEFAULT_PROCESSES
 _preload: tuple[str, ...] = ()
 
 
 def configure(processes: int, preload: tuple[str, ...] = ()) -> None:
     """Use `processes` media processes from now on, each importing the `preload` modules as it starts (so that
-    its first job does not pay for them). A pool already running finishes its jobs and is replaced."""
+    its first job does not pay for them). Processes already running finish their jobs and leave."""
     global _size, _pool, _preload
     with _lock:
         if (processes, preload) == (_size, _preload):
@@ -49,69 +129,28 @@ def configure(processes: int, preload: tuple[str, ...] = ()) -> None:
         _size, _preload = processes, preload
         old, _pool = _pool, None
     if old is not None:
-        old.shutdown(wait=False)
+        old.close()
+
+
+def start() -> None:
+    """Boot the media processes now rather than at the first job."""
+    _current()
 
 
 async def run(call: Callable[[], T]) -> T:
     """`call()` in a media process; the event loop only waits for its answer.
 
     The jobs are repeatable (a download into a file, a check of a file), so one whose process died — killed,
-    out of memory, a decoder crash — runs once more in a fresh pool; a second death is `MediaProcessError`. Either
-    way this process lives on: a file that crashes FFmpeg no longer takes the API down with it.
+    out of memory, a decoder crash — runs once more in a fresh process; a second death is `MediaProcessError`.
+    Either way this process lives on: a file that crashes FFmpeg no longer takes the API down with it.
     """
-    loop = asyncio.get_running_loop()
-    for attempt in (1, 2):
-        pool = _executor()
-        try:
-            return await loop.run_in_executor(pool, call)
-        except BrokenProcessPool:
-            _discard(pool)
-            log.warning("a media process died under a job (attempt %d of 2)", attempt)
-    raise MediaProcessError(
-        "the media process died twice while working on this file (out of memory, or a file that crashes the decoder)"
-    )
+    pool = _current()
+    return await asyncio.get_running_loop().run_in_executor(pool.threads, pool.call, call)
 
 
-def start() -> None:
-    """Boot every media process now, without waiting (the pool starts one per job that finds none idle)."""
-    pool = _executor()
-    for _ in range(_size):
-        pool.submit(os.getpid)
-
-
-def _executor() -> ProcessPoolExecutor:
+def _current() -> _Pool:
     global _pool
     with _lock:
         if _pool is None:
-            # Spawned, not forked: a fork of a process with running threads (the event loop, DBOS's) may copy a
-            # lock someone held at that instant and hang on it.
-            _pool = ProcessPoolExecutor(
-                _size,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_media_process,
-                initargs=(os.getpid(), _preload),
-            )
+            _pool = _Pool(_size, _preload)
         return _pool
-
-
-def _discard(broken: ProcessPoolExecutor) -> None:
-    global _pool
-    with _lock:
-        if _pool is broken:  # not yet replaced by a job that failed alongside this one
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
-
-
-def _start_media_process(parent: int, preload: tuple[str, ...]) -> None:
-    lower_this_thread()
-    for module in preload:
-        importlib.import_module(module)
-    # A parent killed with SIGKILL cannot stop its pool; without this watch its idle media processes would wait
-    # for jobs forever.
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="veo31-orphan-watch", daemon=True).start()
-
-
-def _exit_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(_ORPHAN_CHECK_SECONDS)
-    os._exit(0)

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from veo31 import __version__
-from veo31.domain import (
+from veo31.errors import (
     ProviderConnectionError,
     ProviderError,
     RateLimitedError,
