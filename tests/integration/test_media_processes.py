@@ -110,3 +110,22 @@ def test_media_processes_leave_when_their_server_is_killed() -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait(10)
+
+
+def environment_variable(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def test_media_processes_do_not_inherit_the_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIE_API_KEY", "kie-secret-0000")
+    monkeypatch.setenv("VEO31_DATABASE_URL", "postgresql://veo31:db-secret@db/veo31")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    processes.configure(3)  # a fresh pool, started with this environment
+
+    async def scenario() -> list[str | None]:
+        names = ("KIE_API_KEY", "VEO31_DATABASE_URL", "HTTPS_PROXY", "PATH")
+        return [await processes.run(functools.partial(environment_variable, name)) for name in names]
+
+    key, database, proxy, path = asyncio.run(scenario())
+    assert key is None and database is None
+    assert proxy == "http://proxy.internal:3128" and path  # what downloads need is passed on

@@ -8,7 +8,7 @@ keep their pace.
 
 They are plain `python -m veo31.media.worker` processes fed over pipes (veo31.media.worker), not multiprocessing's:
 a spawned multiprocessing child first re-imports the parent's main script, and under the `veo31` command that
-pulled the whole application into each one (130 MB instead of ~25). When the server dies, its ends of the pipes
+pulled the whole application into each one (130 MB instead of ~33). When the server dies, its ends of the pipes
 close and they leave.
 
 `run(call)` runs a picklable call (a module-level function and its arguments) in one of them. Errors come back
@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
@@ -36,6 +37,19 @@ T = TypeVar("T")
 DEFAULT_PROCESSES = 2
 
 
+# What a media process needs from the server's environment: finding Python and its packages, the locale, a
+# scratch folder, and how to reach the network (proxies, CA bundles). Not the provider keys, the database URL or the
+# S3 keys: a job carries what it needs, and a file that subverts the decoder finds nothing more to read.
+_PASSED_ON = ("PATH", "HOME", "LANG", "LC_", "TZ", "TMPDIR", "PYTHON", "VIRTUAL_ENV", "SSL_CERT_", "REQUESTS_CA_BUNDLE")
+_PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+def media_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name: value for name, value in environment.items() if name.startswith(_PASSED_ON) or name.lower() in _PROXIES
+    }
+
+
 class _Died(Exception):
     """The media process ended before answering."""
 
@@ -43,12 +57,11 @@ class _Died(Exception):
 class _MediaProcess:
     def __init__(self, preload: tuple[str, ...]) -> None:
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "veo31.media.worker", *preload], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            [sys.executable, "-m", "veo31.media.worker", *preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=media_environment(os.environ),
         )
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
 
     def call(self, job: Callable[[], Any]) -> tuple[bool, Any]:
         assert self.popen.stdin is not None and self.popen.stdout is not None
