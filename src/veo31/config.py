@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     kie_rate_limit: int = Field(default=20, ge=1)
     kie_rate_period: float = Field(default=10.0, gt=0)
     executor_id: str = Field(default="local", min_length=1, max_length=100)
-    # Retrieval streams and decodes videos in processes of their own (veo31.media.processes): each costs ~33 MB.
+    # Retrieval streams and decodes videos in processes of their own (veo31.media.processes): each costs 33–50 MB.
     media_processes: int = Field(
         default=2, ge=1, le=64, description="processes that download and verify finished videos at once"
     )
