@@ -44,7 +44,7 @@ def family(pid: int) -> list[int]:
     return found
 
 
-def rss_mb(pid: int, members: list[int] | None = None) -> float:
+def memory_mb(pid: int, members: list[int] | None = None) -> float:
     """Memory of a process and its media processes (`members`, if known: finding them reads all of /proc): their
     proportional set sizes added up, each shared library page counted once in all, from /proc (Linux). For one
     process alone this is close to its RSS."""
@@ -59,7 +59,7 @@ def rss_mb(pid: int, members: list[int] | None = None) -> float:
 
 
 class MemoryWatch:
-    """The memory of a process and its media processes (`rss_mb`) every `every` seconds, while in the `with`."""
+    """The memory of a process and its media processes (`memory_mb`) every `every` seconds, while in the `with`."""
 
     def __init__(self, pid: int, every: float) -> None:
         self.pid, self.every = pid, every
@@ -80,7 +80,7 @@ class MemoryWatch:
         while not self._stop.is_set():
             if time.monotonic() - found > 1:  # a media process may have been replaced
                 members, found = family(self.pid), time.monotonic()
-            self.samples.append(rss_mb(self.pid, members))
+            self.samples.append(memory_mb(self.pid, members))
             self._stop.wait(self.every)
 
 

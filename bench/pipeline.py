@@ -34,9 +34,9 @@ from common import (
     cpu_seconds,
     finished,
     iso,
+    memory_mb,
     open_kie_queue,
     percentile,
-    rss_mb,
 )
 
 
@@ -69,7 +69,7 @@ async def floor(emulator_url: str, count: int, folder: Path) -> tuple[float, lis
 
 
 def through_veo31(server: ServeProcess, count: int) -> tuple[float, list[float], list[float]]:
-    """(wall seconds, seconds per generation from its creation to its verified MP4, RSS samples in MB)."""
+    """(wall seconds, seconds per generation from its creation to its verified MP4, memory samples in MB)."""
     with (
         MemoryWatch(server.pid, every=0.05) as memory,
         httpx.Client(base_url=server.url, timeout=120) as api,
@@ -112,9 +112,9 @@ def main() -> None:
             if args.database_url:
                 env["VEO31_DATABASE_URL"] = args.database_url
             with ServeProcess(emulator.url, root / "data", env) as server:
-                idle = rss_mb(server.pid)
+                idle = memory_mb(server.pid)
                 cpu_before = cpu_seconds(server.pid)
-                ours_wall, ours_each, rss = through_veo31(server, n)
+                ours_wall, ours_each, memory = through_veo31(server, n)
                 cpu_each = (cpu_seconds(server.pid) - cpu_before) / n
             generate_calls = emulator.state()["calls"].get("generate", 0)
     where = "PostgreSQL" if args.database_url else "SQLite"
@@ -128,7 +128,7 @@ def main() -> None:
     print(f"  overhead per generation (veo31 − floor): p50 {o50 - f50:+.2f} s, p95 {o95 - f95:+.2f} s")
     print(f"  veo31 server CPU: {cpu_each * 1000:.0f} ms per generation (user + system, with its media processes)")
     print(
-        f"  veo31 memory (PSS, with its media processes): {idle:.0f} MB idle, peak {max(rss):.0f} MB with {n} in "
+        f"  veo31 memory (PSS, with its media processes): {idle:.0f} MB idle, peak {max(memory):.0f} MB with {n} in "
         "flight (goal ≤ 300 MB)"
     )
     print(f"  generate calls at the emulator: {generate_calls} for {2 * n} generations (floor + veo31)")

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from common import Emulator, MemoryWatch, ServeProcess, finished, iso, percentile, rss_mb
+from common import Emulator, MemoryWatch, ServeProcess, finished, iso, memory_mb, percentile
 
 
 def retrieval_seconds(body: dict) -> float:
@@ -55,8 +55,8 @@ def curl(url: str, target: Path) -> float:
 class Watch:
     """Status reads every 20 ms (their answer times) and the server's memory every 20 ms, until stopped.
 
-    The reader runs in a process of its own: in a thread here it waited for this interpreter's lock behind the
-    bench's own work (paging through the list, sampling memory), and that wait was counted as the server's."""
+    The reader runs in a process of its own, so that no wait for this interpreter's lock behind the bench's own
+    work (paging through the list, sampling memory) can be counted as the server's."""
 
     def __init__(self, api_url: str, generation_id: str, pid: int) -> None:
         self.answers: list[tuple[float, float]] = []  # (wall-clock start, seconds)
@@ -65,10 +65,6 @@ class Watch:
         self._stop = context.Event()
         self._found: multiprocessing.Queue[list[tuple[float, float]]] = context.Queue()
         self._reader = context.Process(target=read_status, args=(api_url, generation_id, self._stop, self._found))
-
-    @property
-    def rss(self) -> list[float]:
-        return self.memory.samples
 
     def __enter__(self) -> Watch:
         self.memory.__enter__()
@@ -131,7 +127,7 @@ def main() -> None:
                 ids = [api.post("/v1/generations", json={"seed": 1000 + n}).json()["id"] for n in range(args.parallel)]
                 while any(api.get(f"/v1/generations/{i}").json()["status"] != "generating" for i in ids):
                     time.sleep(0.05)
-                baseline = statistics.median(rss_mb(server.pid) for _ in range(10))
+                baseline = statistics.median(memory_mb(server.pid) for _ in range(10))
                 with Watch(server.url, warm["id"], server.pid) as watch:
                     bodies = wait_completed(api, ids)
                 first = min(iso(next(c["at"] for c in b["history"] if c["status"] == "retrieving")) for b in bodies)
@@ -153,9 +149,10 @@ def main() -> None:
     print(f"  {n} at once      veo31                              {n * mb / ours_many:7.0f} MB/s   ({ours_many:.2f} s)")
     print(f"                 curl -o ×{n}                        {n * mb / curl_many:7.0f} MB/s   ({curl_many:.2f} s)")
     print(f"                 ratio veo31 / curl                 {curl_many / ours_many:7.2f}×   (goal ≥ 0.5×)")
-    added = max(watch.rss) - baseline
+    peak = max(watch.memory.samples)
+    added = peak - baseline
     print(
-        f"  server memory {baseline:.0f} MB with the {n} in flight, peak {max(watch.rss):.0f} MB while they were "
+        f"  server memory {baseline:.0f} MB with the {n} in flight, peak {peak:.0f} MB while they were "
         f"retrieved: +{added:.0f} MB (goal ≤ 30 MB)"
     )
     streaming = [seconds for at, seconds in watch.answers if first <= at <= last]

@@ -2,5 +2,5 @@
 
 from veo31.cli import main
 
-if __name__ == "__main__":  # not when a media process (spawned) imports it
+if __name__ == "__main__":  # not when something else imports it (multiprocessing's spawned children do)
     main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import sqlite3
 import time
 
@@ -349,6 +350,5 @@ def test_the_checkpoints_on_sqlite_keep_a_write_ahead_log(api: Api) -> None:
     """DBOS builds its SQLite engine on the rollback journal, where a commit shuts every reader out; veo31 puts
     the checkpoint database in WAL mode before DBOS opens it."""
     api.wait(api.create(product_name="Lamp")["id"])
-    with sqlite3.connect(api.data_dir / "veo31-dbos.db") as connection:
+    with contextlib.closing(sqlite3.connect(api.data_dir / "veo31-dbos.db")) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    connection.close()

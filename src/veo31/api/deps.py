@@ -18,7 +18,7 @@ from veo31.pipeline.service import GenerationService
 
 
 # The dependencies are `async def` though they never wait: FastAPI runs a plain `def` dependency in its thread
-# pool, and three hops to a thread and back cost a status read more than its database work did.
+# pool, a trip to another thread and back for a few attribute reads.
 async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,8 @@ def write_ahead_log(url: str) -> None:
     if database is None:
         return
     database.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(database, timeout=30) as connection:
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
-    connection.close()
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:

@@ -113,10 +113,14 @@ def create_generation(
 
 def get_generation(engine: Engine, generation_id: str) -> Generation:
     with Session(engine) as session:
-        row = session.get(GenerationRow, generation_id)
-        if row is None:
-            raise NotFoundError(f"no generation with id {generation_id!r}")
-        return _load(session, [row])[0]
+        return _get(session, generation_id)
+
+
+def _get(session: Session, generation_id: str) -> Generation:
+    row = session.get(GenerationRow, generation_id)
+    if row is None:
+        raise NotFoundError(f"no generation with id {generation_id!r}")
+    return _load(session, [row])[0]
 
 
 def find_by_idempotency_key(engine: Engine, key: str) -> Generation | None:
@@ -140,10 +144,7 @@ def find_by_task_id(engine: Engine, task_id: str, provider: str | None = None) -
 def get_with_upgrades(engine: Engine, generation_id: str) -> tuple[Generation, list[Generation]]:
     """A generation and its 1080p / 4K renditions, read in one session (one trip to a thread for a status read)."""
     with Session(engine) as session:
-        row = session.get(GenerationRow, generation_id)
-        if row is None:
-            raise NotFoundError(f"no generation with id {generation_id!r}")
-        return _load(session, [row])[0], _upgrades(session, [generation_id])[generation_id]
+        return _get(session, generation_id), _upgrades(session, [generation_id])[generation_id]
 
 
 def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
