@@ -3,13 +3,24 @@ client wrote its marker, and can cut the connection mid-body."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 KIE_ANSWER = b'{"code":200,"msg":"success","data":{"taskId":"task-whole"}}'
 GOOGLE_ANSWER = b'{"name":"models/veo-3.1-fast-generate-preview/operations/op-whole"}'
+
+
+def note_marker(markers: list[bool]) -> Callable[[], Awaitable[None]]:
+    """A `before_send` that only notes each time it is awaited."""
+
+    async def marker() -> None:
+        markers.append(True)
+
+    return marker
 
 
 class HeldBackServer:
@@ -29,8 +40,11 @@ class HeldBackServer:
         self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
         threading.Thread(target=self._serve, daemon=True).start()
 
-    def marker(self) -> None:
+    async def marker(self) -> None:
         """A `before_send` that notes how much of the request the server holds when the client writes its marker."""
+        await asyncio.to_thread(self._note_arrived)
+
+    def _note_arrived(self) -> None:
         deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
         while (self.length is None or self.received < self.length - 1) and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.conftest import png_bytes
-from tests.contract.held_back import GOOGLE_ANSWER, HeldBackServer
+from tests.contract.held_back import GOOGLE_ANSWER, HeldBackServer, note_marker
 from veo31.config import load_settings
 from veo31.domain import (
     AuthenticationError,
@@ -329,7 +329,7 @@ async def test_a_google_request_cut_off_before_its_last_byte_is_safe_to_send_aga
     api.policy = NO_RETRY
     try:
         with pytest.raises(ProviderConnectionError) as caught:
-            await api.submit(dataclasses.replace(big, before_send=lambda: markers.append(True)))
+            await api.submit(dataclasses.replace(big, before_send=note_marker(markers)))
     finally:
         await api.aclose()
         server.close()

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, CallbackReceiver, KieEmulatorHandle, png_bytes
-from tests.contract.held_back import KIE_ANSWER, HeldBackServer
+from tests.contract.held_back import KIE_ANSWER, HeldBackServer, note_marker
 from veo31.domain import (
     AuthenticationError,
     ConfigurationError,
@@ -597,7 +597,7 @@ async def test_a_paid_request_cut_off_before_its_last_byte_is_safe_to_send_again
     try:
         async with KieClient(KIE_TEST_KEY, base_url=server.url, retry=NO_RETRY, timeout=10) as client:
             with pytest.raises(ProviderConnectionError) as caught:
-                await client.generate(prompt, before_send=lambda: markers.append(True))
+                await client.generate(prompt, before_send=note_marker(markers))
     finally:
         server.close()
     assert caught.value.retryable

@@ -11,6 +11,7 @@ import av
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from tests.contract.held_back import note_marker
 from tests.contract.test_gemini_provider import GOOGLE_KEY, Emulator, settings_for
 from veo31.config import load_settings
 from veo31.domain import (
@@ -96,7 +97,7 @@ async def test_declares_what_it_can_make(provider: Provider) -> None:
 async def test_one_photo_becomes_a_video_that_decodes(provider: Provider, tmp_path: Path) -> None:
     sent: list[bool] = []
     request = photo_request(provider)
-    request = SubmitRequest(**{**request.__dict__, "before_send": lambda: sent.append(True)})
+    request = SubmitRequest(**{**request.__dict__, "before_send": note_marker(sent)})
     task = await provider.submit(request)
     assert task.provider == provider.name and task.task_id
     assert sent == [True], "the maybe-sent marker is written once, before the paid request"

@@ -437,7 +437,7 @@ class GenerationService:
     async def deliver_callback(self, provider: str, token: str, payload: Any) -> bool:
         """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
         runtime = self.runtime
-        generation = await asyncio.to_thread(store.find_by_callback_token, runtime.engine, token)
+        generation = await asyncio.to_thread(store.find_callback_target, runtime.engine, token)
         if generation is None or generation.provider != provider:
             raise NotFoundError("no generation expects this callback")
         hint = runtime.provider(provider).parse_callback(payload)

@@ -27,6 +27,7 @@ from veo31.domain import (
     ProviderConnectionError,
     ProviderError,
     ProviderState,
+    ProviderStatus,
     ResultExpiredError,
     Status,
     StorageError,
@@ -206,12 +207,12 @@ def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededE
     )
 
 
-def mark_submitting(runtime: Runtime, generation_id: str) -> None:
-    """The durable "maybe sent" marker, written synchronously while the provider still lacks the paid request's
+async def mark_submitting(runtime: Runtime, generation_id: str) -> None:
+    """The durable "maybe sent" marker, written (and awaited) while the provider still lacks the paid request's
     last byte (Kie, the Gemini API; Vertex AI, whose SDK sends a request whole: just before the call). A crash
     before it left no task, so the step simply runs again; a crash after it and before the task id is recorded is
     the only moment a task's existence is unknown."""
-    store.update_fields(runtime.engine, generation_id, submit_started_at=utcnow())
+    await asyncio.to_thread(store.update_fields, runtime.engine, generation_id, submit_started_at=utcnow())
 
 
 async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequest:
@@ -393,7 +394,8 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True, ma
         await fail(runtime, generation_id, error, stage=f"{provider.label} status check")
         return "failed"
     if status.state is ProviderState.SUCCEEDED:
-        await runtime.update(generation_id, provider_video_url=status.video_url)
+        # Retrieval starts from these, so it need not ask the provider again (an expired link gets a fresh one).
+        await runtime.update(generation_id, provider_video_url=status.video_url, **reported_cost(runtime, status))
         return "succeeded"
     if status.state is ProviderState.FAILED and status.error is not None:
         uncharged = status.extra.get("charged") is False
@@ -446,8 +448,9 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
     video = scratch / f"{generation_id}.mp4"
     poster = scratch / f"{generation_id}.jpg"
     try:
-        status = await provider.status(task_id)
-        url = status.video_url or generation.provider_video_url
+        url = generation.provider_video_url  # recorded by the check that found the task finished
+        if not url:
+            url = (await provider.status(task_id)).video_url
         if not url:
             raise ResultExpiredError(f"{provider.label} reports no video for task {task_id}", provider=provider.name)
         size = await _download(runtime, provider, generation_id, url, video)
@@ -488,20 +491,23 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         poster_key=f"videos/{generation_id}.jpg",
         video_info=video_info,
         provider_video_url=url,
-        **final_cost(runtime, generation, status),
+        **final_cost(generation),
     )
     return True
 
 
-def final_cost(runtime: Runtime, generation: Generation, status: Any) -> dict[str, Any]:
-    """The cost of a finished video: what the provider reported at the end (Kie's creditsConsumed), else what was
-    measured at submission, else the estimate at list price (Google reports no cost; it bills the list price)."""
-    consumed = status.extra.get("credits_consumed") if status is not None else None
-    if consumed is not None:
-        return {
-            "cost_usd": credits_to_usd(consumed, runtime.settings),
-            "cost_basis": f"Kie.ai reported {consumed:g} credits",
-        }
+def reported_cost(runtime: Runtime, status: ProviderStatus) -> dict[str, Any]:
+    """The cost the provider reported with the finished task (Kie's creditsConsumed); nothing when it reports none."""
+    consumed = status.extra.get("credits_consumed")
+    if consumed is None:
+        return {}
+    usd = credits_to_usd(consumed, runtime.settings)
+    return {"cost_usd": usd, "cost_basis": f"Kie.ai reported {consumed:g} credits"}
+
+
+def final_cost(generation: Generation) -> dict[str, Any]:
+    """The cost of a finished video: what the provider reported when it finished (recorded by the check), else what
+    was measured at submission, else the estimate at list price (Google reports no cost; it bills the list price)."""
     if generation.cost_usd is not None:
         return {}
     if generation.cost_estimate_usd is None:
