@@ -69,6 +69,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None =
             "VEO31_FIRST_POLL_SECONDS": "1",
             "VEO31_MAX_POLL_SECONDS": "2",
             "VEO31_WAKE_INTERVAL_SECONDS": "0.05",
+            "VEO31_QUEUE_POLL_SECONDS": "0.2",
             **(env or {}),
         },
         port,

@@ -86,6 +86,7 @@ def api_server(kie_server: KieEmulatorHandle, tmp_path_factory: pytest.TempPathF
         first_poll_seconds=1.0,
         max_poll_seconds=2.0,
         wake_interval_seconds=0.05,
+        queue_poll_seconds=0.2,
         generation_deadline_seconds=120,
         sweep_interval_seconds=3600,
     )

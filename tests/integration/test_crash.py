@@ -80,6 +80,7 @@ def test_repeated_kill_9_loses_nothing_and_pays_once(emulator_process: str, tmp_
             "VEO31_FIRST_POLL_SECONDS": "1",
             "VEO31_MAX_POLL_SECONDS": "2",
             "VEO31_WAKE_INTERVAL_SECONDS": "0.05",
+            "VEO31_QUEUE_POLL_SECONDS": "0.2",
         },
         port,
         str(tmp_path / "data"),

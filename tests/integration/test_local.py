@@ -20,7 +20,8 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """`veo31 serve` with no provider key, in a process of its own (one pipeline per process: the session's
     in-process server has this one's)."""
     data_dir = tmp_path_factory.mktemp("veo31-local")
-    server = ServeProcess({"VEO31_WAKE_INTERVAL_SECONDS": "0.05"}, free_port(), str(data_dir))
+    quick = {"VEO31_WAKE_INTERVAL_SECONDS": "0.05", "VEO31_QUEUE_POLL_SECONDS": "0.2"}
+    server = ServeProcess(quick, free_port(), str(data_dir))
     server.start()
     try:
         yield Api(server.url, data_dir)

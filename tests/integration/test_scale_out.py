@@ -92,6 +92,7 @@ def running_cluster(tmp_path: Path, **settings: str) -> Iterator[tuple[Api, list
         "VEO31_FIRST_POLL_SECONDS": "1",
         "VEO31_MAX_POLL_SECONDS": "2",
         "VEO31_WAKE_INTERVAL_SECONDS": "0.05",
+        "VEO31_QUEUE_POLL_SECONDS": "0.2",
         "VEO31_LOCAL_DISABLED": "true",
         "VEO31_KIE_CONCURRENCY": "6",
         **settings,

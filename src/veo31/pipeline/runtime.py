@@ -126,7 +126,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
             worker_concurrency=limits.worker,
             global_concurrency=limits.fleet,
             limiter={"limit": limits.starts, "period": limits.period},
-            polling_interval_sec=0.2,
+            polling_interval_sec=settings.queue_poll_seconds,
         )
     runtime.problems = await check_providers(runtime.providers)
     if worker:

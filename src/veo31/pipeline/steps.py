@@ -49,7 +49,8 @@ MAX_VIDEO_BYTES = 1024 * 1024 * 1024
 
 
 async def load(runtime: Runtime, generation_id: str) -> Generation:
-    return await asyncio.to_thread(store.get_generation, runtime.engine, generation_id)
+    """The generation as a step needs it: without its history, which no step reads."""
+    return await asyncio.to_thread(lambda: store.get_generation(runtime.engine, generation_id, history=False))
 
 
 async def fail(runtime: Runtime, generation_id: str, error: Veo31Error, *, stage: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, and_, case, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,8 @@ from veo31.domain import (
 from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, StatusChangeRow, utcnow
 
 TERMINAL = [status.value for status in Status if status.terminal]
+GENERATIONS = GenerationRow.__table__
+HISTORY = StatusChangeRow.__table__
 
 
 def new_generation_id() -> str:
@@ -111,16 +113,18 @@ def create_generation(
     return get_generation(engine, generation_id), True
 
 
-def get_generation(engine: Engine, generation_id: str) -> Generation:
+def get_generation(engine: Engine, generation_id: str, *, history: bool = True) -> Generation:
+    """The generation; with `history=False` its history is left empty (one query fewer, for the pipeline's steps,
+    which never read it)."""
     with Session(engine) as session:
-        return _get(session, generation_id)
+        return _get(session, generation_id, history=history)
 
 
-def _get(session: Session, generation_id: str) -> Generation:
+def _get(session: Session, generation_id: str, *, history: bool = True) -> Generation:
     row = session.get(GenerationRow, generation_id)
     if row is None:
         raise NotFoundError(f"no generation with id {generation_id!r}")
-    return _load(session, [row])[0]
+    return _load(session, [row], history=history)[0]
 
 
 def find_by_idempotency_key(engine: Engine, key: str) -> Generation | None:
@@ -267,23 +271,27 @@ def _transition(
 ) -> bool:
     """Change the status where `guard` holds, and write the history row, in one transaction."""
     now = utcnow()
-    with Session(engine) as session, session.begin():
-        result = session.execute(
-            update(GenerationRow)
-            .where(GenerationRow.id == generation_id, *guard)
+    # SQLAlchemy Core, not the ORM: every step of every generation writes here, and the ORM's session and
+    # unit of work cost more CPU than the two statements themselves.
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(GENERATIONS)
+            .where(GENERATIONS.c.id == generation_id, *guard)
             .values(status=status.value, updated_at=now, **fields)
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if result.rowcount == 0:
             return False
-        session.add(StatusChangeRow(generation_id=generation_id, status=status.value, detail=detail, at=now))
+        connection.execute(
+            insert(HISTORY).values(generation_id=generation_id, status=status.value, detail=detail, at=now)
+        )
     return True
 
 
 def update_fields(engine: Engine, generation_id: str, **fields: Any) -> None:
     """Change fields without a status change (prompt written, provider URL learnt, …)."""
-    with Session(engine) as session, session.begin():
-        session.execute(
-            update(GenerationRow).where(GenerationRow.id == generation_id).values(updated_at=utcnow(), **fields)
+    with engine.begin() as connection:
+        connection.execute(
+            update(GENERATIONS).where(GENERATIONS.c.id == generation_id).values(updated_at=utcnow(), **fields)
         )
 
 
@@ -373,23 +381,33 @@ def reopen_for_fetch(engine: Engine, generation_id: str, detail: str) -> bool:
     )
 
 
-def _load(session: Session, rows: Iterable[GenerationRow]) -> list[Generation]:
+# Built once: constructing a statement costs more CPU than SQLite takes to run one of these.
+_HISTORY_OF = (
+    select(StatusChangeRow)
+    .where(StatusChangeRow.generation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(StatusChangeRow.id)
+)
+_REFERENCES_OF = (
+    select(ReferenceRow)
+    .where(ReferenceRow.generation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ReferenceRow.position)
+)
+
+
+def _load(session: Session, rows: Iterable[GenerationRow], *, history: bool = True) -> list[Generation]:
     rows = list(rows)
     ids = [row.id for row in rows]
-    history: dict[str, list[StatusChange]] = {generation_id: [] for generation_id in ids}
+    changes: dict[str, list[StatusChange]] = {generation_id: [] for generation_id in ids}
     references: dict[str, list[ReferenceImage]] = {generation_id: [] for generation_id in ids}
+    if ids and history:
+        for change in session.scalars(_HISTORY_OF, {"ids": ids}):
+            changes[change.generation_id].append(StatusChange(Status(change.status), change.at, change.detail))
     if ids:
-        for change in session.scalars(
-            select(StatusChangeRow).where(StatusChangeRow.generation_id.in_(ids)).order_by(StatusChangeRow.id)
-        ):
-            history[change.generation_id].append(StatusChange(Status(change.status), change.at, change.detail))
-        for ref in session.scalars(
-            select(ReferenceRow).where(ReferenceRow.generation_id.in_(ids)).order_by(ReferenceRow.position)
-        ):
+        for ref in session.scalars(_REFERENCES_OF, {"ids": ids}):
             references[ref.generation_id].append(
                 ReferenceImage(ref.sha256, ref.mime_type, ref.width, ref.height, ref.blob_key, ref.source_url)
             )
-    return [_to_domain(row, history[row.id], references[row.id]) for row in rows]
+    return [_to_domain(row, changes[row.id], references[row.id]) for row in rows]
 
 
 def _to_domain(row: GenerationRow, history: list[StatusChange], references: list[ReferenceImage]) -> Generation:
