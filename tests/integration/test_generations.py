@@ -325,6 +325,9 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     metrics = api.http.get("/metrics").text
     assert 'veo31_generations{provider="kie",status="completed"}' in metrics
     assert "veo31_http_request_seconds_bucket" in metrics
+    # Labelled by route template, not by the path with its id in it.
+    read = 'method="GET",route="/v1/generations/{generation_id}",status="200"'
+    assert f"veo31_http_request_seconds_count{{{read}}}" in metrics
 
 
 def test_step1_analysis_shapes_the_prompt(api: Api, kie: KieEmulatorHandle) -> None:
