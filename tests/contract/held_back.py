@@ -89,3 +89,43 @@ class HeldBackServer:
 
     def close(self) -> None:
         self._server.close()
+
+
+class KeepAliveServer:
+    """A bare HTTP/1.1 server that keeps connections open and counts them, so a test can see when a client
+    reuses a connection and when it opens a new one. Every GET gets `answer` (JSON)."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.connections = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer_all, args=(connection,), daemon=True).start()
+
+    def _answer_all(self, connection: socket.socket) -> None:
+        with connection:
+            pending = b""
+            while True:
+                while b"\r\n\r\n" not in pending:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return
+                    pending += chunk
+                _, _, pending = pending.partition(b"\r\n\r\n")  # GETs only: no body follows the head
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(self.answer)}\r\n\r\n".encode()
+                    + self.answer
+                )
+
+    def close(self) -> None:
+        self._server.close()

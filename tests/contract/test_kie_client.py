@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import KIE_TEST_KEY, CallbackReceiver, KieEmulatorHandle, png_bytes
-from tests.contract.held_back import KIE_ANSWER, HeldBackServer, note_marker
+from tests.contract.held_back import KIE_ANSWER, HeldBackServer, KeepAliveServer, note_marker
 from veo31.domain import (
     AuthenticationError,
     ConfigurationError,
@@ -30,7 +30,7 @@ from veo31.domain import (
     UnavailableError,
 )
 from veo31.media.probe import probe_video
-from veo31.providers._http import NO_RETRY, RetryPolicy
+from veo31.providers._http import KEEPALIVE_SECONDS, NO_RETRY, RetryPolicy
 from veo31.providers.kie import KieClient, verify_callback_signature
 
 
@@ -571,6 +571,24 @@ async def test_result_video_is_a_real_mp4(client: KieClient) -> None:
         frames = [frame.to_ndarray(format="gray") for frame in container.decode(video=0)]
     assert len(frames) == 24
     assert all((a != b).any() for a, b in zip(frames, frames[1:], strict=False)), "every frame moves"
+
+
+async def test_a_connection_idle_past_the_keep_alive_is_not_reused() -> None:
+    """A connection left idle is dropped before a server's usual keep-alive (uvicorn's 5 s) runs out, so a request
+    never goes out on one the server is closing at that moment — a paid submission lost that way would be
+    uncertain. Within the keep-alive, connections are reused."""
+    server = KeepAliveServer(b'{"code":200,"msg":"success","data":100}')
+    try:
+        async with KieClient(KIE_TEST_KEY, base_url=server.url, retry=NO_RETRY, timeout=10) as client:
+            assert await client.credits() == 100
+            assert await client.credits() == 100
+            assert server.connections == 1, "back to back, the connection is reused"
+            await asyncio.sleep(KEEPALIVE_SECONDS + 0.5)
+            assert await client.credits() == 100
+            assert server.connections == 2, "after the keep-alive, a new connection"
+    finally:
+        server.close()
+    assert KEEPALIVE_SECONDS < 5
 
 
 async def test_the_paid_request_is_whole_only_after_the_marker_is_written() -> None:

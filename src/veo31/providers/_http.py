@@ -72,6 +72,7 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
+KEEPALIVE_SECONDS = 2.0
 
 
 def build_http_client(
@@ -83,7 +84,10 @@ def build_http_client(
         headers={"User-Agent": USER_AGENT},
         follow_redirects=True,
         transport=transport,
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        # An idle connection is dropped after 2 s, before the server's own keep-alive ends (uvicorn's is 5 s, as was
+        # httpx's default): one reused at the moment the server closes it loses the request mid-way, and a paid
+        # submission lost that way cannot be told from one that arrived, so it waits as uncertain.
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_SECONDS),
     )
 
 
