@@ -23,7 +23,42 @@ def note_marker(markers: list[bool]) -> Callable[[], Awaitable[None]]:
     return marker
 
 
-class HeldBackServer:
+class LoopbackServer:
+    """A bare HTTP/1.1 server on loopback: its accept loop runs in a thread and hands each connection to
+    `handle`, which subclasses write."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self.handle(connection)
+
+    def handle(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    def send_answer(self, connection: socket.socket, *, close: bool) -> None:
+        """`answer` as a 200 JSON response; with `close`, saying the connection ends after it."""
+        ending = b"Connection: close\r\n" if close else b""
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + ending
+            + f"Content-Length: {len(self.answer)}\r\n\r\n".encode()
+            + self.answer
+        )
+
+    def close(self) -> None:
+        self._server.close()
+
+
+class HeldBackServer(LoopbackServer):
     """A bare TCP server in a thread that answers a provider's paid request with `answer` (JSON) and counts the
     body bytes it has received, so a test can see what the provider holds at the moment the client writes its
     "maybe sent" marker. With `hang_up_after`, it resets the connection once that many body bytes are in, as a
@@ -34,11 +69,8 @@ class HeldBackServer:
         self.length: int | None = None
         self.requests = 0
         self.hang_up_after = hang_up_after
-        self.answer = answer
         self.at_marker: list[tuple[int, int | None]] = []  # (body bytes received, Content-Length) at each marker
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(answer)
 
     async def marker(self) -> None:
         """A `before_send` that notes how much of the request the server holds when the client writes its marker."""
@@ -51,15 +83,10 @@ class HeldBackServer:
         time.sleep(0.05)  # a last byte sent too early would show up here
         self.at_marker.append((self.received, self.length))
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._server.accept()
-            except OSError:
-                return
-            with connection:
-                if not self._one(connection):
-                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+    def handle(self, connection: socket.socket) -> None:
+        with connection:
+            if not self._one(connection):
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
 
     def _one(self, connection: socket.socket) -> bool:
         head = b""
@@ -80,36 +107,21 @@ class HeldBackServer:
                 return True
             self.received += len(chunk)
         self.requests += 1
-        connection.sendall(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            + f"Content-Length: {len(self.answer)}\r\n\r\n".encode()
-            + self.answer
-        )
+        self.send_answer(connection, close=True)
         return True
 
-    def close(self) -> None:
-        self._server.close()
 
-
-class KeepAliveServer:
+class KeepAliveServer(LoopbackServer):
     """A bare HTTP/1.1 server that keeps connections open and counts them, so a test can see when a client
     reuses a connection and when it opens a new one. Every GET gets `answer` (JSON)."""
 
     def __init__(self, answer: bytes) -> None:
-        self.answer = answer
         self.connections = 0
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(answer)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._server.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._answer_all, args=(connection,), daemon=True).start()
+    def handle(self, connection: socket.socket) -> None:
+        self.connections += 1
+        threading.Thread(target=self._answer_all, args=(connection,), daemon=True).start()
 
     def _answer_all(self, connection: socket.socket) -> None:
         with connection:
@@ -121,11 +133,4 @@ class KeepAliveServer:
                         return
                     pending += chunk
                 _, _, pending = pending.partition(b"\r\n\r\n")  # GETs only: no body follows the head
-                connection.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    + f"Content-Length: {len(self.answer)}\r\n\r\n".encode()
-                    + self.answer
-                )
-
-    def close(self) -> None:
-        self._server.close()
+                self.send_answer(connection, close=False)
