@@ -3,24 +3,19 @@ client wrote its marker, and can cut the connection mid-body."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import struct
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 KIE_ANSWER = b'{"code":200,"msg":"success","data":{"taskId":"task-whole"}}'
 GOOGLE_ANSWER = b'{"name":"models/veo-3.1-fast-generate-preview/operations/op-whole"}'
 
 
-def note_marker(markers: list[bool]) -> Callable[[], Awaitable[None]]:
-    """A `before_send` that only notes each time it is awaited."""
-
-    async def marker() -> None:
-        markers.append(True)
-
-    return marker
+def note_marker(markers: list[bool]) -> Callable[[], None]:
+    """A `before_send` that only notes each time it is called."""
+    return lambda: markers.append(True)
 
 
 class LoopbackServer:
@@ -72,11 +67,8 @@ class HeldBackServer(LoopbackServer):
         self.at_marker: list[tuple[int, int | None]] = []  # (body bytes received, Content-Length) at each marker
         super().__init__(answer)
 
-    async def marker(self) -> None:
+    def marker(self) -> None:
         """A `before_send` that notes how much of the request the server holds when the client writes its marker."""
-        await asyncio.to_thread(self._note_arrived)
-
-    def _note_arrived(self) -> None:
         deadline = time.monotonic() + 5  # let everything sent so far arrive (it never includes the last byte)
         while (self.length is None or self.received < self.length - 1) and time.monotonic() < deadline:
             time.sleep(0.01)

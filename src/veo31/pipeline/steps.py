@@ -208,12 +208,14 @@ def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededE
     )
 
 
-async def mark_submitting(runtime: Runtime, generation_id: str) -> None:
-    """The durable "maybe sent" marker, written (and awaited) while the provider still lacks the paid request's
+def mark_submitting(runtime: Runtime, generation_id: str) -> None:
+    """The durable "maybe sent" marker, written synchronously while the provider still lacks the paid request's
     last byte (Kie, the Gemini API; Vertex AI, whose SDK sends a request whole: just before the call). A crash
     before it left no task, so the step simply runs again; a crash after it and before the task id is recorded is
     the only moment a task's existence is unknown."""
-    await asyncio.to_thread(store.update_fields, runtime.engine, generation_id, submit_started_at=utcnow())
+    # On the event loop, on purpose: awaiting it in a thread let the loop take milliseconds to come back to the
+    # last byte under load, and a kill in that gap leaves a submission undecidable (tests/integration/test_crash.py).
+    store.update_fields(runtime.engine, generation_id, submit_started_at=utcnow())
 
 
 async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequest:

@@ -152,7 +152,7 @@ class LastByteHeld:
     creates nothing) the body is sent as plain JSON.
     """
 
-    def __init__(self, body: object, before_last_byte: Callable[[], Awaitable[None]] | None) -> None:
+    def __init__(self, body: object, before_last_byte: Callable[[], None] | None) -> None:
         self._body = body
         self._before_last_byte = before_last_byte
         self._released = False
@@ -170,9 +170,9 @@ class LastByteHeld:
         """Whether a send that failed could have delivered the whole request: not if it died before the marker."""
         return self._before_last_byte is None or self._released
 
-    async def _stream(self, content: bytes, before_last_byte: Callable[[], Awaitable[None]]) -> AsyncIterator[bytes]:
+    async def _stream(self, content: bytes, before_last_byte: Callable[[], None]) -> AsyncIterator[bytes]:
         yield content[:-1]
-        await before_last_byte()
+        before_last_byte()
         self._released = True
         yield content[-1:]
 

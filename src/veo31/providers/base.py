@@ -15,7 +15,7 @@ between the call and its checkpoint repeats it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,9 +47,9 @@ class SubmitRequest:
     use_case: str = "product_video"
     product_name: str | None = None
     fps: int | None = None
-    # Awaited at the last moment before the paid request leaves (after any free uploads), so a durable "maybe
-    # sent" marker is written with the smallest possible gap to the send.
-    before_send: Callable[[], Awaitable[None]] | None = field(default=None, compare=False, repr=False)
+    # Called synchronously at the last moment before the paid request leaves (after any free uploads), so a
+    # durable "maybe sent" marker is written with the smallest possible gap to the send.
+    before_send: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 class Provider(Protocol):

@@ -110,7 +110,7 @@ def retry_submit(error: ProviderError) -> bool:
 class Transport(Protocol):
     surface: str
 
-    async def start(self, veo: VeoRequest, before_send: Callable[[], Awaitable[None]] | None = None) -> str:
+    async def start(self, veo: VeoRequest, before_send: Callable[[], None] | None = None) -> str:
         """Start the paid operation; `before_send` (the durable "maybe sent" marker) runs before Google can have
         the whole request."""
 
@@ -268,7 +268,7 @@ class GeminiApiTransport:
         paid: bool = False,
         json: Any = None,
         model: str | None = None,
-        before_send: Callable[[], Awaitable[None]] | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> Any:
         held = LastByteHeld(json, before_send)
         try:
@@ -292,7 +292,7 @@ class GeminiApiTransport:
             )
         return body
 
-    async def start(self, veo: VeoRequest, before_send: Callable[[], Awaitable[None]] | None = None) -> str:
+    async def start(self, veo: VeoRequest, before_send: Callable[[], None] | None = None) -> str:
         body = await self._call(
             "POST",
             f"v1beta/models/{veo.model}:predictLongRunning",
@@ -432,7 +432,7 @@ class VertexTransport:
                 provider=PROVIDER,
             ) from None
 
-    async def start(self, veo: VeoRequest, before_send: Callable[[], Awaitable[None]] | None = None) -> str:
+    async def start(self, veo: VeoRequest, before_send: Callable[[], None] | None = None) -> str:
         from google.genai import types
 
         config = types.GenerateVideosConfig(
@@ -453,7 +453,7 @@ class VertexTransport:
         source = types.GenerateVideosSource(prompt=veo.prompt, image=_sdk_image(veo.image) if veo.image else None)
         client = self._client()
         if before_send is not None:
-            await before_send()  # the SDK sends the request whole: the marker goes just before it
+            before_send()  # the SDK sends the request whole: the marker goes just before it
         operation = await self._sdk_call(
             lambda: client.aio.models.generate_videos(model=veo.model, source=source, config=config),
             action="start the video",

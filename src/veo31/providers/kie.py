@@ -17,7 +17,7 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -248,7 +248,7 @@ class KieClient:
         watermark: str | None = None,
         enable_translation: bool = True,
         callback_url: str | None = None,
-        before_send: Callable[[], Awaitable[None]] | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> ProviderTask:
         """Start one Veo 3.1 task (paid). Returns its task id; never sends the request twice if Kie may have it."""
         request = _build(
@@ -441,7 +441,7 @@ class KieClient:
         action: str,
         paid: bool = False,
         host: str | None = None,
-        before_send: Callable[[], Awaitable[None]] | None = None,
+        before_send: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> _Envelope:
         url = f"{host or self.base_url}{path}"

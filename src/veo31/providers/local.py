@@ -110,7 +110,7 @@ class LocalProvider:
         task_id = PREFIX + secrets.token_hex(12)
         await asyncio.to_thread(self._write_job, task_id, job, [image.content for image in request.images])
         if request.before_send is not None:
-            await request.before_send()
+            request.before_send()
         self._start(task_id)
         return ProviderTask(self.name, task_id)
 
