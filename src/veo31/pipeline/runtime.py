@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbos import DBOS, DBOSConfig
+from dbos import DBOS, DBOSConfig, Queue
 from sqlalchemy import Engine
 
 from veo31 import __version__
@@ -46,6 +46,15 @@ class Runtime:
     events: StatusEvents = field(default_factory=StatusEvents)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     problems: dict[str, str] = field(default_factory=dict)  # provider → what to fix (a retired model, …)
+    queues: dict[str, Queue] = field(default_factory=dict)  # provider → its queue, as registered at start
+
+    def queue(self, provider: str) -> Queue:
+        """The provider's queue. Kept from its registration rather than asked of DBOS at each enqueue (a query):
+        enqueueing needs only its name, and its limits live in the database, where every worker reads them."""
+        try:
+            return self.queues[provider]
+        except KeyError:
+            raise RuntimeError(f"no queue for provider {provider}") from None
 
     def provider(self, name: str) -> Provider:
         try:
@@ -121,7 +130,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     # (on the newest version) sets them, so the workers of one fleet should share these settings.
     for name in PROVIDERS:
         limits = queue_limits(settings, name)
-        await DBOS.register_queue_async(
+        runtime.queues[name] = await DBOS.register_queue_async(
             queue_name(name),
             worker_concurrency=limits.worker,
             global_concurrency=limits.fleet,

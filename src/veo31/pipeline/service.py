@@ -38,7 +38,7 @@ from veo31.domain import (
 )
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image
 from veo31.media.probe import probe_video
-from veo31.pipeline.runtime import Runtime, current, queue_name
+from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.steps import budget_problem
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, existing_upgrade, source_of
 from veo31.pipeline.workflow import WAKE, fetch_workflow, generation_workflow, upgrade_workflow
@@ -545,9 +545,7 @@ def adapt_to(
 async def enqueue(runtime: Runtime, generation: Generation) -> None:
     """Start the generation's workflow on its provider's queue; the workflow id is the generation id, so doing
     this twice starts it once."""
-    queue = await DBOS.retrieve_queue_async(queue_name(generation.provider or ""))
-    if queue is None:
-        raise RuntimeError(f"no queue for provider {generation.provider}")
+    queue = runtime.queue(generation.provider or "")
     workflow = upgrade_workflow if generation.upgrade_of else generation_workflow
     with SetWorkflowID(generation.id):
         await queue.enqueue_async(workflow, generation.id)
@@ -591,9 +589,7 @@ async def start_fetch(runtime: Runtime, generation: Generation) -> int:
     ):
         return 0
     runtime.events.publish(generation.id)
-    queue = await DBOS.retrieve_queue_async(queue_name(generation.provider or ""))
-    if queue is None:
-        raise RuntimeError(f"no queue for provider {generation.provider}")
+    queue = runtime.queue(generation.provider or "")
     # On the provider's queue, like every workflow: a worker runs it, whichever process asked for it.
     with SetWorkflowID(f"{generation.id}-fetch-{attempt}"):  # = Generation.workflow_id once reopened
         await queue.enqueue_async(fetch_workflow, generation.id, generation.provider_task_id)

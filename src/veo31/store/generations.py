@@ -3,6 +3,10 @@
 A status change and its history row are written in one transaction, and a generation that reached a final
 status (completed, failed, canceled) never leaves it — so a late step cannot overwrite a cancel.
 Functions are synchronous; the pipeline calls them from worker threads.
+
+SQLAlchemy Core throughout, not the ORM, and the statements every step runs are built once: each generation
+passes here a dozen times, and the ORM's session and unit of work, or building a statement afresh, cost more CPU
+than SQLite takes to run it (get_generation 0.79 → 0.4 ms, a status change 1.2 → 0.5 ms on this machine).
 """
 
 from __future__ import annotations
@@ -14,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from veo31.domain import (
     Generation,
@@ -32,6 +35,24 @@ from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, Sta
 TERMINAL = [status.value for status in Status if status.terminal]
 GENERATIONS = GenerationRow.__table__
 HISTORY = StatusChangeRow.__table__
+REFERENCES = ReferenceRow.__table__
+TASKS = ProviderTaskRow.__table__
+G = GENERATIONS.c
+
+# Bound parameters that name no column, so that an UPDATE's SET clause can come from the values given with it.
+_BY_ID = select(GENERATIONS).where(G.id == bindparam("g_id"))
+_SET_FIELDS = update(GENERATIONS).where(G.id == bindparam("g_id"))
+_MOVE = _SET_FIELDS.where(*(G.status != value for value in TERMINAL), G.status != bindparam("to_status"))
+_REOPEN = _SET_FIELDS.where(G.status == Status.FAILED.value, G.provider_task_id.is_not(None))
+_ADD_HISTORY = insert(HISTORY)
+_HISTORY_OF = (
+    select(HISTORY).where(HISTORY.c.generation_id.in_(bindparam("ids", expanding=True))).order_by(HISTORY.c.id)
+)
+_REFERENCES_OF = (
+    select(REFERENCES)
+    .where(REFERENCES.c.generation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(REFERENCES.c.position)
+)
 
 
 def new_generation_id() -> str:
@@ -63,7 +84,7 @@ def create_generation(
     """
     generation_id = new_generation_id()
     now = utcnow()
-    row = GenerationRow(
+    row = dict(
         id=generation_id,
         idempotency_key=idempotency_key,
         status=Status.QUEUED.value,
@@ -84,25 +105,30 @@ def create_generation(
         cost_estimate_usd=cost_estimate_usd,
         cost_basis=cost_basis,
     )
+    detail = "; ".join(notes) or None  # why the providers before this one were passed over
     try:
-        with Session(engine) as session, session.begin():
-            session.add(row)
-            session.flush()
-            session.add_all(
-                ReferenceRow(
-                    generation_id=generation_id,
-                    position=index,
-                    sha256=ref.sha256,
-                    mime_type=ref.mime_type,
-                    width=ref.width,
-                    height=ref.height,
-                    blob_key=ref.blob_key,
-                    source_url=ref.source_url,
+        with engine.begin() as connection:
+            connection.execute(insert(GENERATIONS), row)
+            if references:
+                connection.execute(
+                    insert(REFERENCES),
+                    [
+                        dict(
+                            generation_id=generation_id,
+                            position=index,
+                            sha256=ref.sha256,
+                            mime_type=ref.mime_type,
+                            width=ref.width,
+                            height=ref.height,
+                            blob_key=ref.blob_key,
+                            source_url=ref.source_url,
+                        )
+                        for index, ref in enumerate(references)
+                    ],
                 )
-                for index, ref in enumerate(references)
+            connection.execute(
+                _ADD_HISTORY, dict(generation_id=generation_id, status=Status.QUEUED.value, at=now, detail=detail)
             )
-            detail = "; ".join(notes) or None  # why the providers before this one were passed over
-            session.add(StatusChangeRow(generation_id=generation_id, status=Status.QUEUED.value, at=now, detail=detail))
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -116,19 +142,19 @@ def create_generation(
 def get_generation(engine: Engine, generation_id: str, *, history: bool = True) -> Generation:
     """The generation; with `history=False` its history is left empty (one query fewer, for the pipeline's steps,
     which never read it)."""
-    with Session(engine) as session:
-        return _get(session, generation_id, history=history)
+    with engine.connect() as connection:
+        return _get(connection, generation_id, history=history)
 
 
-def _get(session: Session, generation_id: str, *, history: bool = True) -> Generation:
-    row = session.get(GenerationRow, generation_id)
+def _get(connection: Connection, generation_id: str, *, history: bool = True) -> Generation:
+    row = connection.execute(_BY_ID, {"g_id": generation_id}).first()
     if row is None:
         raise NotFoundError(f"no generation with id {generation_id!r}")
-    return _load(session, [row], history=history)[0]
+    return _load(connection, [row], history=history)[0]
 
 
 def find_by_idempotency_key(engine: Engine, key: str) -> Generation | None:
-    return _find_one(engine, GenerationRow.idempotency_key == key)
+    return _find_one(engine, G.idempotency_key == key)
 
 
 class CallbackTarget(NamedTuple):
@@ -140,55 +166,60 @@ class CallbackTarget(NamedTuple):
     status: Status
 
 
+_CALLBACK_TARGET = (
+    select(G.id, G.provider, G.provider_task_id, G.status).where(G.callback_token == bindparam("token")).limit(1)
+)
+
+
 def find_callback_target(engine: Engine, token: str) -> CallbackTarget | None:
     """The generation a callback token belongs to, in one small query: callbacks come in bursts, when a batch
     finishes together, and each one only needs these four columns."""
-    columns = (GenerationRow.id, GenerationRow.provider, GenerationRow.provider_task_id, GenerationRow.status)
-    with Session(engine) as session:
-        row = session.execute(select(*columns).where(GenerationRow.callback_token == token).limit(1)).first()
+    with engine.connect() as connection:
+        row = connection.execute(_CALLBACK_TARGET, {"token": token}).first()
     return CallbackTarget(row[0], row[1], row[2], Status(row[3])) if row else None
 
 
 def find_by_task_id(engine: Engine, task_id: str, provider: str | None = None) -> Generation | None:
     """The generation that owns a provider task id (the newest, if a task id was ever reused)."""
-    with Session(engine) as session:
-        query = select(ProviderTaskRow.generation_id).where(ProviderTaskRow.task_id == task_id)
-        if provider:
-            query = query.where(ProviderTaskRow.provider == provider)
-        generation_id = session.scalars(query.order_by(ProviderTaskRow.id.desc()).limit(1)).first()
+    query = select(TASKS.c.generation_id).where(TASKS.c.task_id == task_id)
+    if provider:
+        query = query.where(TASKS.c.provider == provider)
+    with engine.connect() as connection:
+        generation_id = connection.scalars(query.order_by(TASKS.c.id.desc()).limit(1)).first()
     return get_generation(engine, generation_id) if generation_id else None
 
 
 def get_with_upgrades(engine: Engine, generation_id: str) -> tuple[Generation, list[Generation]]:
     """A generation and its 1080p / 4K renditions, read in one session (one trip to a thread for a status read)."""
-    with Session(engine) as session:
-        return _get(session, generation_id), _upgrades(session, [generation_id])[generation_id]
+    with engine.connect() as connection:
+        return _get(connection, generation_id), _upgrades(connection, [generation_id])[generation_id]
 
 
 def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     """The 1080p / 4K renditions made from each of these generations, oldest first."""
-    with Session(engine) as session:
-        return _upgrades(session, generation_ids)
+    with engine.connect() as connection:
+        return _upgrades(connection, generation_ids)
 
 
-def _upgrades(session: Session, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
+_UPGRADES_OF = (
+    select(GENERATIONS).where(G.upgrade_of.in_(bindparam("ids", expanding=True))).order_by(G.created_at, G.id)
+)
+
+
+def _upgrades(connection: Connection, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     found: dict[str, list[Generation]] = {generation_id: [] for generation_id in generation_ids}
     if not generation_ids:
         return found
-    rows = session.scalars(
-        select(GenerationRow)
-        .where(GenerationRow.upgrade_of.in_(list(generation_ids)))
-        .order_by(GenerationRow.created_at, GenerationRow.id)
-    )
-    for generation in _load(session, rows):
+    rows = connection.execute(_UPGRADES_OF, {"ids": list(generation_ids)})
+    for generation in _load(connection, rows):
         found[generation.upgrade_of or ""].append(generation)
     return found
 
 
 def _find_one(engine: Engine, condition: Any) -> Generation | None:
-    with Session(engine) as session:
-        row = session.scalars(select(GenerationRow).where(condition).limit(1)).first()
-        return _load(session, [row])[0] if row else None
+    with engine.connect() as connection:
+        row = connection.execute(select(GENERATIONS).where(condition).limit(1)).first()
+        return _load(connection, [row])[0] if row else None
 
 
 def list_generations(
@@ -200,23 +231,18 @@ def list_generations(
     include_upgrades: bool = True,
 ) -> tuple[list[Generation], str | None]:
     """Newest first; `cursor` (from the previous page) continues where that page ended."""
-    query = select(GenerationRow)
+    query = select(GENERATIONS)
     if status is not None:
-        query = query.where(GenerationRow.status == status.value)
+        query = query.where(G.status == status.value)
     if not include_upgrades:
-        query = query.where(GenerationRow.upgrade_of.is_(None))
+        query = query.where(G.upgrade_of.is_(None))
     if cursor:
         created, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                GenerationRow.created_at < created,
-                and_(GenerationRow.created_at == created, GenerationRow.id < last_id),
-            )
-        )
-    query = query.order_by(GenerationRow.created_at.desc(), GenerationRow.id.desc()).limit(limit + 1)
-    with Session(engine) as session:
-        rows = list(session.scalars(query))
-        page = _load(session, rows[:limit])
+        query = query.where(or_(G.created_at < created, and_(G.created_at == created, G.id < last_id)))
+    query = query.order_by(G.created_at.desc(), G.id.desc()).limit(limit + 1)
+    with engine.connect() as connection:
+        rows = list(connection.execute(query))
+        page = _load(connection, rows[:limit])
     following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit and page else None
     return page, following
 
@@ -225,21 +251,15 @@ def spend_usd(engine: Engine, status: Status | None = None) -> float:
     """What generations have cost (or, where no cost is known yet, may cost): the reported cost where there is one;
     nothing for one that ended before any task; the estimate for the rest (in flight, or never reported)."""
     counted = case(
-        (GenerationRow.cost_usd.is_not(None), GenerationRow.cost_usd),
-        (
-            and_(
-                GenerationRow.status.in_((Status.FAILED.value, Status.CANCELED.value)),
-                GenerationRow.provider_task_id.is_(None),
-            ),
-            0.0,
-        ),
-        else_=func.coalesce(GenerationRow.cost_estimate_usd, 0.0),
+        (G.cost_usd.is_not(None), G.cost_usd),
+        (and_(G.status.in_((Status.FAILED.value, Status.CANCELED.value)), G.provider_task_id.is_(None)), 0.0),
+        else_=func.coalesce(G.cost_estimate_usd, 0.0),
     )
     query = select(func.coalesce(func.sum(counted), 0.0))
     if status is not None:
-        query = query.where(GenerationRow.status == status.value)
-    with Session(engine) as session:
-        return round(float(session.scalar(query) or 0.0), 4)
+        query = query.where(G.status == status.value)
+    with engine.connect() as connection:
+        return round(float(connection.scalar(query) or 0.0), 4)
 
 
 def encode_cursor(created_at: datetime, generation_id: str) -> str:
@@ -257,32 +277,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 def record_status(engine: Engine, generation_id: str, status: Status, detail: str | None = None, **fields: Any) -> bool:
     """Move to `status` (with a history row) unless the generation already ended or is there. True if it moved."""
-    guard = (GenerationRow.status.not_in(TERMINAL), GenerationRow.status != status.value)
-    return _transition(engine, generation_id, status, detail, guard, fields)
+    return _transition(engine, _MOVE, generation_id, status, detail, fields, to_status=status.value)
 
 
 def _transition(
     engine: Engine,
+    statement: Any,
     generation_id: str,
     status: Status,
     detail: str | None,
-    guard: tuple[Any, ...],
     fields: dict[str, Any],
+    **guard: Any,
 ) -> bool:
-    """Change the status where `guard` holds, and write the history row, in one transaction."""
+    """Change the status where `statement`'s guard holds, and write the history row, in one transaction."""
     now = utcnow()
-    # SQLAlchemy Core, not the ORM: every step of every generation writes here, and the ORM's session and
-    # unit of work cost more CPU than the two statements themselves.
     with engine.begin() as connection:
-        result = connection.execute(
-            update(GENERATIONS)
-            .where(GENERATIONS.c.id == generation_id, *guard)
-            .values(status=status.value, updated_at=now, **fields)
-        )
-        if result.rowcount == 0:
+        values = {**fields, "status": status.value, "updated_at": now}
+        if connection.execute(statement, {"g_id": generation_id, **guard, **values}).rowcount == 0:
             return False
         connection.execute(
-            insert(HISTORY).values(generation_id=generation_id, status=status.value, detail=detail, at=now)
+            _ADD_HISTORY, {"generation_id": generation_id, "status": status.value, "detail": detail, "at": now}
         )
     return True
 
@@ -290,26 +304,38 @@ def _transition(
 def update_fields(engine: Engine, generation_id: str, **fields: Any) -> None:
     """Change fields without a status change (prompt written, provider URL learnt, …)."""
     with engine.begin() as connection:
-        connection.execute(
-            update(GENERATIONS).where(GENERATIONS.c.id == generation_id).values(updated_at=utcnow(), **fields)
-        )
+        connection.execute(_SET_FIELDS, {"g_id": generation_id, **fields, "updated_at": utcnow()})
+
+
+_STATUS_OF = select(G.status).where(G.id == bindparam("g_id"))
 
 
 def add_note(engine: Engine, generation_id: str, detail: str) -> None:
     """A history line that is not a status change (a retry, a fallback, a refreshed link): status repeated."""
-    with Session(engine) as session, session.begin():
-        row = session.get(GenerationRow, generation_id)
-        if row is not None:
-            session.add(StatusChangeRow(generation_id=generation_id, status=row.status, detail=detail, at=utcnow()))
+    with engine.begin() as connection:
+        status = connection.scalar(_STATUS_OF, {"g_id": generation_id})
+        if status is not None:
+            connection.execute(
+                _ADD_HISTORY, {"generation_id": generation_id, "status": status, "detail": detail, "at": utcnow()}
+            )
+
+
+_TASK_KNOWN = select(TASKS.c.id).where(TASKS.c.provider == bindparam("p"), TASKS.c.task_id == bindparam("t"))
 
 
 def add_provider_task(engine: Engine, generation_id: str, provider: str, task_id: str, kind: str = "generate") -> None:
-    with Session(engine) as session, session.begin():
-        exists = session.scalars(
-            select(ProviderTaskRow.id).where(ProviderTaskRow.provider == provider, ProviderTaskRow.task_id == task_id)
-        ).first()
-        if exists is None:
-            session.add(ProviderTaskRow(generation_id=generation_id, provider=provider, task_id=task_id, kind=kind))
+    with engine.begin() as connection:
+        if connection.scalar(_TASK_KNOWN, {"p": provider, "t": task_id}) is None:
+            connection.execute(
+                insert(TASKS),
+                {
+                    "generation_id": generation_id,
+                    "provider": provider,
+                    "task_id": task_id,
+                    "kind": kind,
+                    "created_at": utcnow(),
+                },
+            )
 
 
 MAX_FETCH_ATTEMPTS = 12
@@ -321,96 +347,73 @@ def overdue_generations(engine: Engine, now: datetime, base_interval: float) -> 
     Looks back off: after n looks the next comes `base_interval * 2**n` after the last, so with the default
     5 minutes, 12 looks span about two weeks — as long as Kie keeps its records.
     """
-    with Session(engine) as session:
-        rows = list(
-            session.scalars(
-                select(GenerationRow)
-                .where(
-                    GenerationRow.status == Status.FAILED.value,
-                    GenerationRow.error_kind == "timed_out",
-                    GenerationRow.provider_task_id.is_not(None),
-                    GenerationRow.fetch_attempts < MAX_FETCH_ATTEMPTS,
-                )
-                .order_by(GenerationRow.updated_at)
-                .limit(200)
-            )
+    query = (
+        select(GENERATIONS)
+        .where(
+            G.status == Status.FAILED.value,
+            G.error_kind == "timed_out",
+            G.provider_task_id.is_not(None),
+            G.fetch_attempts < MAX_FETCH_ATTEMPTS,
         )
+        .order_by(G.updated_at)
+        .limit(200)
+    )
+    with engine.connect() as connection:
+        rows = list(connection.execute(query))
         due = [row for row in rows if (now - row.updated_at).total_seconds() >= base_interval * 2**row.fetch_attempts]
-        return _load(session, due[:100])
+        return _load(connection, due[:100])
 
 
 def unfinished_generations(engine: Engine, limit: int = 500) -> list[Generation]:
     """Generations not yet completed, failed or canceled (to make sure each still has a workflow)."""
-    with Session(engine) as session:
-        rows = list(
-            session.scalars(
-                select(GenerationRow)
-                .where(GenerationRow.status.not_in(TERMINAL))
-                .order_by(GenerationRow.created_at)
-                .limit(limit)
-            )
-        )
-        return _load(session, rows)
+    query = select(GENERATIONS).where(G.status.not_in(TERMINAL)).order_by(G.created_at).limit(limit)
+    with engine.connect() as connection:
+        return _load(connection, list(connection.execute(query)))
 
 
 def count_by_status(engine: Engine) -> list[tuple[str, str, int]]:
     """(status, provider, count) for every pair that has generations."""
-    with Session(engine) as session:
-        rows = session.execute(
-            select(GenerationRow.status, GenerationRow.provider, func.count()).group_by(
-                GenerationRow.status, GenerationRow.provider
-            )
-        )
+    with engine.connect() as connection:
+        rows = connection.execute(select(G.status, G.provider, func.count()).group_by(G.status, G.provider))
         return [(status, provider or "", int(count)) for status, provider, count in rows]
 
 
 def bump_fetch_attempts(engine: Engine, generation_id: str) -> int:
-    with Session(engine) as session, session.begin():
-        row = session.get(GenerationRow, generation_id)
-        if row is None:
-            raise NotFoundError(f"no generation with id {generation_id!r}")
-        row.fetch_attempts += 1
-        return row.fetch_attempts
+    with engine.begin() as connection:
+        attempts = connection.scalar(
+            update(GENERATIONS)
+            .where(G.id == generation_id)
+            .values(fetch_attempts=G.fetch_attempts + 1)
+            .returning(G.fetch_attempts)
+        )
+    if attempts is None:
+        raise NotFoundError(f"no generation with id {generation_id!r}")
+    return int(attempts)
 
 
 def reopen_for_fetch(engine: Engine, generation_id: str, detail: str) -> bool:
     """Let a generation that failed by timing out be retrieved after all (the provider finished late)."""
-    guard = (GenerationRow.status == Status.FAILED.value, GenerationRow.provider_task_id.is_not(None))
-    return _transition(
-        engine, generation_id, Status.GENERATING, detail, guard, {"error_kind": None, "error_message": None}
-    )
+    fields = {"error_kind": None, "error_message": None}
+    return _transition(engine, _REOPEN, generation_id, Status.GENERATING, detail, fields)
 
 
-# Built once: constructing a statement costs more CPU than SQLite takes to run one of these.
-_HISTORY_OF = (
-    select(StatusChangeRow)
-    .where(StatusChangeRow.generation_id.in_(bindparam("ids", expanding=True)))
-    .order_by(StatusChangeRow.id)
-)
-_REFERENCES_OF = (
-    select(ReferenceRow)
-    .where(ReferenceRow.generation_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ReferenceRow.position)
-)
-
-
-def _load(session: Session, rows: Iterable[GenerationRow], *, history: bool = True) -> list[Generation]:
+def _load(connection: Connection, rows: Iterable[Row[Any]], *, history: bool = True) -> list[Generation]:
     rows = list(rows)
     ids = [row.id for row in rows]
     changes: dict[str, list[StatusChange]] = {generation_id: [] for generation_id in ids}
     references: dict[str, list[ReferenceImage]] = {generation_id: [] for generation_id in ids}
     if ids and history:
-        for change in session.scalars(_HISTORY_OF, {"ids": ids}):
+        for change in connection.execute(_HISTORY_OF, {"ids": ids}):
             changes[change.generation_id].append(StatusChange(Status(change.status), change.at, change.detail))
     if ids:
-        for ref in session.scalars(_REFERENCES_OF, {"ids": ids}):
+        for ref in connection.execute(_REFERENCES_OF, {"ids": ids}):
             references[ref.generation_id].append(
                 ReferenceImage(ref.sha256, ref.mime_type, ref.width, ref.height, ref.blob_key, ref.source_url)
             )
     return [_to_domain(row, changes[row.id], references[row.id]) for row in rows]
 
 
-def _to_domain(row: GenerationRow, history: list[StatusChange], references: list[ReferenceImage]) -> Generation:
+def _to_domain(row: Row[Any], history: list[StatusChange], references: list[ReferenceImage]) -> Generation:
     return Generation(
         id=row.id,
         status=Status(row.status),
