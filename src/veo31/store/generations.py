@@ -292,7 +292,7 @@ def _transition(
     """Change the status where `statement`'s guard holds, and write the history row, in one transaction."""
     now = utcnow()
     with engine.begin() as connection:
-        values = {**fields, "status": status.value, "updated_at": now}
+        values = {**_columns(fields), "status": status.value, "updated_at": now}
         if connection.execute(statement, {"g_id": generation_id, **guard, **values}).rowcount == 0:
             return False
         connection.execute(
@@ -304,7 +304,15 @@ def _transition(
 def update_fields(engine: Engine, generation_id: str, **fields: Any) -> None:
     """Change fields without a status change (prompt written, provider URL learnt, …)."""
     with engine.begin() as connection:
-        connection.execute(_SET_FIELDS, {"g_id": generation_id, **fields, "updated_at": utcnow()})
+        connection.execute(_SET_FIELDS, {"g_id": generation_id, **_columns(fields), "updated_at": utcnow()})
+
+
+def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields`, checked to be columns: an UPDATE whose SET comes from its values would skip a misspelt one."""
+    unknown = fields.keys() - GENERATIONS.c.keys()
+    if unknown:
+        raise ValueError(f"generations has no column {', '.join(sorted(unknown))}")
+    return fields
 
 
 _STATUS_OF = select(G.status).where(G.id == bindparam("g_id"))
