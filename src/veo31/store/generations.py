@@ -6,7 +6,8 @@ Functions are synchronous; the pipeline calls them from worker threads.
 
 SQLAlchemy Core throughout, not the ORM, and the statements every step runs are built once: each generation
 passes here a dozen times, and the ORM's session and unit of work, or building a statement afresh, cost more CPU
-than SQLite takes to run it (get_generation 0.79 → 0.4 ms, a status change 1.2 → 0.5 ms on this machine).
+than SQLite takes to run it (CPU per call on this machine: get_generation 0.79 → 0.30 ms, a status change
+1.16 → 0.27 ms, a field update 0.46 → 0.17 ms).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, Update, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from veo31.domain import (
@@ -282,7 +283,7 @@ def record_status(engine: Engine, generation_id: str, status: Status, detail: st
 
 def _transition(
     engine: Engine,
-    statement: Any,
+    statement: Update,
     generation_id: str,
     status: Status,
     detail: str | None,
@@ -336,13 +337,7 @@ def add_provider_task(engine: Engine, generation_id: str, provider: str, task_id
         if connection.scalar(_TASK_KNOWN, {"p": provider, "t": task_id}) is None:
             connection.execute(
                 insert(TASKS),
-                {
-                    "generation_id": generation_id,
-                    "provider": provider,
-                    "task_id": task_id,
-                    "kind": kind,
-                    "created_at": utcnow(),
-                },
+                {"generation_id": generation_id, "provider": provider, "task_id": task_id, "kind": kind},
             )
 
 
