@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +110,42 @@ def hosted_image(kie: KieEmulatorHandle, content: bytes | None = None) -> str:
         json={"base64Data": base64.b64encode(content or png_bytes()).decode(), "uploadPath": "test"},
     )
     return response.json()["data"]["downloadUrl"]
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[str]:
+    """The Kie emulator as a process of its own (3 s generations), so it outlives a killed veo31 server."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "veo31",
+            "emulate",
+            "kie",
+            "--port",
+            str(port),
+            "--generation-seconds",
+            "3",
+            "--clip-seconds",
+            "1",
+            "--key",
+            KIE_TEST_KEY,
+            # A provider that keeps knocking: with the server down this often, three tries over 6 s can all land
+            # on a dead server, and a paid task whose id was never recorded is then found only by its callback.
+            "--callback-attempts",
+            "10",
+        ],
+        stdout=(tmp_path / "emulator.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(f"{url}/_emulator/state", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)

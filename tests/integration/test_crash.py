@@ -12,8 +12,6 @@ and may be the only exception. The emulator runs as its own process, so it outli
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -27,44 +25,6 @@ from veo31.media.probe import probe_video
 
 GENERATIONS = 50
 MIN_KILLS = 20
-
-
-@pytest.fixture
-def emulator_process(tmp_path: Path):
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "veo31",
-            "emulate",
-            "kie",
-            "--port",
-            str(port),
-            "--generation-seconds",
-            "3",
-            "--clip-seconds",
-            "1",
-            "--key",
-            KIE_TEST_KEY,
-            # A provider that keeps knocking: with the server down this often, three tries over 6 s can all land
-            # on a dead server, and a paid task whose id was never recorded is then found only by its callback.
-            "--callback-attempts",
-            "10",
-        ],
-        stdout=(tmp_path / "emulator.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{url}/_emulator/state", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(10)
 
 
 @pytest.mark.slow

@@ -554,28 +554,35 @@ async def enqueue(runtime: Runtime, generation: Generation) -> None:
 ENDED_WORKFLOW = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "SUCCESS")
 
 
-async def ensure_workflow(runtime: Runtime, generation: Generation) -> int:
+async def ensure_workflows(runtime: Runtime, generations: Sequence[Generation]) -> int:
     """Every unfinished generation has a live workflow: one never enqueued (the process died in between) gets it
     now; one whose workflow ended without finishing it (a bug, or DBOS gave up recovering it) is failed with that
-    reason, so nothing waits forever."""
-    status = await DBOS.get_workflow_status_async(generation.workflow_id)
-    if status is None and generation.fetch_attempts == 0:
-        log.warning("generation %s had no workflow; starting it", generation.id)
-        await enqueue(runtime, generation)
-        return 1
-    if (
-        status is not None and status.status in ENDED_WORKFLOW
-    ):  # set_status leaves a generation alone if it ended meanwhile
-        reason = status.status.lower().replace("_", " ")
-        await runtime.set_status(
-            generation.id,
-            Status.FAILED,
-            f"its workflow ended ({reason})",
-            error_kind="interrupted",
-            error_message=f"veo31 could not finish this generation (its workflow ended: {reason}); retry it",
-        )
-        return 1
-    return 0
+    reason, so nothing waits forever. One look at DBOS for them all (one each cost a query per generation in
+    flight at every sweep). How many it set going or closed."""
+    if not generations:
+        return 0
+    found = await DBOS.list_workflows_async(
+        workflow_ids=[generation.workflow_id for generation in generations], load_input=False, load_output=False
+    )
+    statuses = {status.workflow_id: status.status for status in found}
+    changed = 0
+    for generation in generations:
+        status = statuses.get(generation.workflow_id)
+        if status is None and generation.fetch_attempts == 0:
+            log.warning("generation %s had no workflow; starting it", generation.id)
+            await enqueue(runtime, generation)
+            changed += 1
+        elif status in ENDED_WORKFLOW:  # set_status leaves a generation alone if it ended meanwhile
+            reason = str(status).lower().replace("_", " ")
+            await runtime.set_status(
+                generation.id,
+                Status.FAILED,
+                f"its workflow ended ({reason})",
+                error_kind="interrupted",
+                error_message=f"veo31 could not finish this generation (its workflow ended: {reason}); retry it",
+            )
+            changed += 1
+    return changed
 
 
 async def start_fetch(runtime: Runtime, generation: Generation) -> int:

@@ -67,23 +67,34 @@ async def prepare(generation_id: str) -> bool:
     generation = await load(runtime, generation_id)
     if generation.status.terminal:
         return False
-    await runtime.set_status(generation_id, Status.PREPARING)
+    return await _prepare(runtime, generation) is not None
+
+
+async def _prepare(runtime: Runtime, generation: Generation) -> Generation | None:
+    """The generation with its prompt written (as stored), or None when it failed (the reason is recorded)."""
+    await runtime.set_status(generation.id, Status.PREPARING)
     analysis = None
     if not generation.spec.prompt:
         try:
             analysis = await analyse_references(runtime, generation)
         except Veo31Error as error:
-            await fail(runtime, generation_id, error, stage="reference analysis")
-            return False
+            await fail(runtime, generation.id, error, stage="reference analysis")
+            return None
     written = await runtime.writer.write(generation.spec, image_count=len(generation.references), analysis=analysis)
     await runtime.update(
-        generation_id,
+        generation.id,
         analysis=analysis.model_dump(mode="json") if analysis else None,
         prompt=written.prompt,
         negative_prompt=written.negative_prompt,
         prompt_writer=written.writer,
     )
-    return True
+    return dataclasses.replace(
+        generation,
+        status=Status.PREPARING,
+        prompt=written.prompt,
+        negative_prompt=written.negative_prompt,
+        prompt_writer=written.writer,
+    )
 
 
 async def analyse_references(runtime: Runtime, generation: Generation) -> Analysis:
@@ -106,7 +117,40 @@ PROVIDER_LOGS = {
 
 @DBOS.step()
 async def submit(generation_id: str) -> str | None:
-    """Create the provider task (paid) and record its id at once.
+    """Create the provider task (paid) and record its id at once (see `_submit`)."""
+    runtime = current()
+    return await _submit(runtime, await load(runtime, generation_id), generating=False)
+
+
+@DBOS.step()
+async def begin(generation_id: str) -> list[Any] | str | None:
+    """Prepare (unless done: a crash may come between) and submit, in one step, and begin the wait: `[task id,
+    first wait, longest wait]`; UNCERTAIN or None as `_submit` answers.
+
+    One step instead of three (prepare, submit, start waiting) saves four checkpoint transactions and two loads
+    per generation (bench/pipeline.py). Redoing the preparation after a crash is safe: no task exists before the
+    "maybe sent" marker, which `_submit` looks at first, and the prompt written is kept (never written twice
+    once a submission may have used it)."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal:
+        return None
+    if generation.prompt is None and generation.submit_started_at is None and not generation.provider_task_id:
+        prepared = await _prepare(runtime, generation)
+        if prepared is None:
+            return None
+        generation = prepared
+    elif generation.provider_task_id:  # recorded before a crash that came before this step's checkpoint
+        await runtime.set_status(generation_id, Status.GENERATING)
+    task_id = await _submit(runtime, generation, generating=True)
+    if task_id is None or task_id == UNCERTAIN:
+        return task_id
+    return [task_id, *poll_schedule(runtime, generation.provider or "")]
+
+
+async def _submit(runtime: Runtime, generation: Generation, *, generating: bool) -> str | None:
+    """Create the provider task (paid) and record its id at once (with `generating`, the wait begins in the same
+    transaction).
 
     Returns the task id; None when the submission failed (the reason is recorded); UNCERTAIN when a task may
     exist but its id is unknown — a request that was sent and never answered, or a process that died while
@@ -116,8 +160,7 @@ async def submit(generation_id: str) -> str | None:
     With fallback, an `auto` generation that a provider refused before any task could exist moves to the next
     provider (the history says which was left and why) and is submitted there, in this same step.
     """
-    runtime = current()
-    generation = await load(runtime, generation_id)
+    generation_id = generation.id
     if generation.status.terminal or not generation.provider:
         return None
     if generation.provider_task_id:
@@ -145,7 +188,7 @@ async def submit(generation_id: str) -> str | None:
                 return None
             generation = moved
             continue
-        await record_task(runtime, generation_id, provider.name, provider.label, task.task_id)
+        await record_task(runtime, generation_id, provider.name, provider.label, task.task_id, generating=generating)
         await record_reported_cost(runtime, provider, generation_id, task.task_id)
         return task.task_id
 
@@ -247,16 +290,22 @@ async def record_task(
     label: str,
     task_id: str,
     detail: str | None = None,
+    *,
+    generating: bool = False,
 ) -> None:
     deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
-    await runtime.set_status(
+    moved = await asyncio.to_thread(
+        store.record_submission,
+        runtime.engine,
         generation_id,
-        Status.SUBMITTED,
-        detail or f"{label} task {task_id}",
-        provider_task_id=task_id,
+        provider=provider,
+        task_id=task_id,
+        detail=detail or f"{label} task {task_id}",
         deadline_at=deadline,
+        generating=generating,
     )
-    await asyncio.to_thread(store.add_provider_task, runtime.engine, generation_id, provider, task_id)
+    if moved:
+        runtime.events.publish(generation_id)
 
 
 @DBOS.step()
@@ -371,8 +420,13 @@ async def start_waiting(generation_id: str) -> list[float] | None:
     if generation.status.terminal:
         return None
     await runtime.set_status(generation_id, Status.GENERATING)
+    return poll_schedule(runtime, generation.provider or "")
+
+
+def poll_schedule(runtime: Runtime, provider: str) -> list[float]:
+    """How long to wait for a callback before asking the provider: [first, longest] (the waits grow between)."""
     settings = runtime.settings
-    hint = runtime.provider(generation.provider or "").poll_seconds
+    hint = runtime.provider(provider).poll_seconds
     if hint is None:
         return [settings.first_poll_seconds, settings.max_poll_seconds]
     return [min(hint, settings.first_poll_seconds), min(hint, settings.max_poll_seconds)]
@@ -385,32 +439,66 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True, ma
     `may_resubmit` allows one more submission."""
     runtime = current()
     generation = await load(runtime, generation_id)
+    state, found = await _check(runtime, generation, task_id, mind_deadline=mind_deadline, may_resubmit=may_resubmit)
+    if state == "succeeded":
+        # Retrieval starts from these, so it need not ask the provider again (an expired link gets a fresh one).
+        await runtime.update(generation_id, **found)
+    return state
+
+
+RETRIEVE_POLICY: dict[str, Any] = dict(
+    retries_allowed=True,
+    max_attempts=3,
+    interval_seconds=2.0,
+    should_retry=lambda error: isinstance(error, ProviderConnectionError | StorageError),
+)
+
+
+@DBOS.step(**RETRIEVE_POLICY)
+async def look(generation_id: str, task_id: str, may_resubmit: bool = False) -> str:
+    """`check`, and when the task succeeded, `retrieve` in the same step: 'completed' or what `check` answers.
+
+    One step instead of two saves two checkpoint transactions, a load and a write per generation. A transient
+    failure of the download runs both again (DBOS's retries), which asks the provider once more: a read."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status is Status.COMPLETED:  # finished by an attempt whose checkpoint a crash lost
+        return "completed"
+    state, found = await _check(runtime, generation, task_id, mind_deadline=True, may_resubmit=may_resubmit)
+    if state != "succeeded":
+        return state
+    return "completed" if await _retrieve(runtime, generation, task_id, found) else "failed"
+
+
+async def _check(
+    runtime: Runtime, generation: Generation, task_id: str, *, mind_deadline: bool, may_resubmit: bool
+) -> tuple[str, dict[str, Any]]:
+    """Where the task stands (see `check`), and for a finished one the fields learnt: its link and reported cost."""
+    generation_id = generation.id
     if generation.status.terminal:
-        return "stopped"
+        return "stopped", {}
     provider = runtime.provider(generation.provider or "")
     try:
         status = await provider.status(task_id)
     except ProviderError as error:
         if error.retryable:
             log.warning("status check for %s failed, will ask again: %s", generation_id, error.message)
-            return _still_waiting_or_overdue(generation, mind_deadline)
+            return _still_waiting_or_overdue(generation, mind_deadline), {}
         await fail(runtime, generation_id, error, stage=f"{provider.label} status check")
-        return "failed"
+        return "failed", {}
     if status.state is ProviderState.SUCCEEDED:
-        # Retrieval starts from these, so it need not ask the provider again (an expired link gets a fresh one).
-        await runtime.update(generation_id, provider_video_url=status.video_url, **reported_cost(runtime, status))
-        return "succeeded"
+        return "succeeded", {"provider_video_url": status.video_url, **reported_cost(runtime, status)}
     if status.state is ProviderState.FAILED and status.error is not None:
         uncharged = status.extra.get("charged") is False
         if may_resubmit and uncharged and status.extra.get("retry_same"):
             await runtime.note(generation_id, f"{status.error.message}; trying once more with the same prompt")
             await runtime.update(generation_id, provider_task_id=None, submit_started_at=None)
-            return "resubmit"
+            return "resubmit", {}
         if uncharged:
             await runtime.update(generation_id, cost_usd=0.0, cost_basis=f"not charged: {provider.label} made no video")
         await fail(runtime, generation_id, status.error, stage=f"{provider.label} generation")
-        return "failed"
-    return _still_waiting_or_overdue(generation, mind_deadline)
+        return "failed", {}
+    return _still_waiting_or_overdue(generation, mind_deadline), {}
 
 
 def _still_waiting_or_overdue(generation: Generation, mind_deadline: bool) -> str:
@@ -433,25 +521,28 @@ async def give_up_waiting(generation_id: str, task_id: str) -> None:
     )
 
 
-@DBOS.step(
-    retries_allowed=True,
-    max_attempts=3,
-    interval_seconds=2.0,
-    should_retry=lambda error: isinstance(error, ProviderConnectionError | StorageError),
-)
+@DBOS.step(**RETRIEVE_POLICY)
 async def retrieve(generation_id: str, task_id: str) -> bool:
     """Download the finished video, verify it by decoding it, write its poster, store both atomically."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status in (Status.COMPLETED, Status.CANCELED):
         return generation.status is Status.COMPLETED
-    await runtime.set_status(generation_id, Status.RETRIEVING)
+    return await _retrieve(runtime, generation, task_id, {})
+
+
+async def _retrieve(runtime: Runtime, generation: Generation, task_id: str, found: dict[str, Any]) -> bool:
+    """Retrieve (see `retrieve`) from the link in `found` (what the finishing check learnt, written with the move
+    to retrieving), else the one recorded, else a fresh status."""
+    generation_id = generation.id
+    found = {name: value for name, value in found.items() if value is not None}
+    await runtime.set_status(generation_id, Status.RETRIEVING, **found)
     provider = runtime.provider(generation.provider or "")
     scratch = runtime.blobs.scratch_dir()
     video = scratch / f"{generation_id}.mp4"
     poster = scratch / f"{generation_id}.jpg"
     try:
-        url = generation.provider_video_url  # recorded by the check that found the task finished
+        url = found.get("provider_video_url") or generation.provider_video_url
         if not url:
             url = (await provider.status(task_id)).video_url
         if not url:
@@ -494,9 +585,12 @@ async def retrieve(generation_id: str, task_id: str) -> bool:
         poster_key=f"videos/{generation_id}.jpg",
         video_info=video_info,
         provider_video_url=url,
-        **final_cost(generation),
+        **({name: found[name] for name in COST_FIELDS if name in found} or final_cost(generation)),
     )
     return True
+
+
+COST_FIELDS = ("cost_usd", "cost_basis")
 
 
 def reported_cost(runtime: Runtime, status: ProviderStatus) -> dict[str, Any]:

@@ -33,13 +33,12 @@ async def sweep_forever(runtime: Runtime) -> None:
 
 async def sweep(runtime: Runtime) -> int:
     """One pass; returns how many generations it set going again (or closed because their workflow ended)."""
-    from veo31.pipeline.service import ensure_workflow, start_fetch
+    from veo31.pipeline.service import ensure_workflows, start_fetch
 
     started = 0
     interval = runtime.settings.sweep_interval_seconds
     for generation in await asyncio.to_thread(store.overdue_generations, runtime.engine, utcnow(), interval):
         if generation.status.terminal and generation.provider_task_id:
             started += await start_fetch(runtime, generation)
-    for generation in await asyncio.to_thread(store.unfinished_generations, runtime.engine):
-        started += await ensure_workflow(runtime, generation)
-    return started
+    unfinished = await asyncio.to_thread(store.unfinished_generations, runtime.engine)
+    return started + await ensure_workflows(runtime, unfinished)

@@ -1,11 +1,20 @@
-"""One DBOS workflow per generation (workflow id = generation id): prepare → submit → wait → retrieve.
+"""One DBOS workflow per generation (workflow id = generation id): begin (prepare and submit) → wait → look
+(check, and retrieve once finished).
 
 The wait is `recv` with a timeout: a provider callback sends the workflow a message and wakes it at once; on
 timeout it asks the provider itself, backing off from `first_poll_seconds` to `max_poll_seconds`, until the
 generation's deadline. Either way the provider's status call decides — a callback is only a knock on the door.
+
+DBOS replays a workflow by the position and name of its steps, so a workflow's steps never change once it has
+run anywhere: a new shape gets a new name, and the old one stays registered, unchanged, for the generations a
+previous version left in flight (they resume with it after an upgrade). `veo31.generation` is the first shape,
+five steps per video; `veo31.generation.v2` does the same work in two.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
 
 from dbos import DBOS
 
@@ -15,8 +24,32 @@ from veo31.pipeline.runtime import current
 WAKE = "wake"
 
 
-@DBOS.workflow(name="veo31.generation")
+@DBOS.workflow(name="veo31.generation.v2")
 async def generation_workflow(generation_id: str) -> str:
+    for attempt in range(2):  # a second submission only after a filter that often passes on a second try
+        started = await steps.begin(generation_id)
+        if started == steps.UNCERTAIN:
+            task_id = await adopt_from_callback(generation_id)
+            if task_id is None:
+                return "failed"
+            schedule = await steps.start_waiting(generation_id)
+            if not schedule:
+                return "stopped"
+            started = [task_id, *schedule]
+        if not isinstance(started, list):
+            return "failed"
+        task_id, delay, longest = started
+        look = functools.partial(steps.look, generation_id, task_id, may_resubmit=attempt == 0)
+        state = await wait_for(generation_id, task_id, [delay, longest], look)
+        if state != "resubmit":
+            return state
+    return "failed"
+
+
+@DBOS.workflow(name="veo31.generation")
+async def legacy_generation_workflow(generation_id: str) -> str:
+    """The first shape (prepare → submit → start waiting → wait → check → retrieve), kept for generations that a
+    version before `veo31.generation.v2` left in flight. New generations never start it."""
     if not await steps.prepare(generation_id):
         return "stopped"
     task_id = await steps.submit(generation_id)
@@ -76,21 +109,33 @@ async def fetch_workflow(generation_id: str, task_id: str) -> str:
 
 
 async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> str:
+    """Start waiting, then wait for the task with separate check and retrieve steps (the upgrade workflow's
+    shape, and the first generation workflow's)."""
     schedule = await steps.start_waiting(generation_id)
     if not schedule:
         return "stopped"
     if not isinstance(schedule, list):  # recorded by a version whose step answered True
         settings = current().settings
         schedule = [settings.first_poll_seconds, settings.max_poll_seconds]
-    delay, longest = schedule
-    while True:
-        await DBOS.recv_async(WAKE, timeout_seconds=delay)
+
+    async def look() -> str:
         state = await steps.check(generation_id, task_id, may_resubmit=may_resubmit)
         if state == "succeeded":
             return "completed" if await steps.retrieve(generation_id, task_id) else "failed"
-        if state in ("failed", "stopped", "resubmit"):
-            return state
+        return state
+
+    return await wait_for(generation_id, task_id, schedule, look)
+
+
+async def wait_for(generation_id: str, task_id: str, schedule: list[float], look: Callable[[], Awaitable[str]]) -> str:
+    """Wait for a callback (or the next wait's end), then `look`, until the task ends or the deadline passes."""
+    delay, longest = schedule
+    while True:
+        await DBOS.recv_async(WAKE, timeout_seconds=delay)
+        state = await look()
         if state == "overdue":
             await steps.give_up_waiting(generation_id, task_id)
             return "overdue"
+        if state != "generating":
+            return state
         delay = min(longest, delay * 1.5)

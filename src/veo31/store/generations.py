@@ -291,15 +291,51 @@ def _transition(
     **guard: Any,
 ) -> bool:
     """Change the status where `statement`'s guard holds, and write the history row, in one transaction."""
+    with engine.begin() as connection:
+        return _move(connection, statement, generation_id, status, detail, fields, utcnow(), **guard)
+
+
+def _move(
+    connection: Connection,
+    statement: Update,
+    generation_id: str,
+    status: Status,
+    detail: str | None,
+    fields: dict[str, Any],
+    now: datetime,
+    **guard: Any,
+) -> bool:
+    values = {**_columns(fields), "status": status.value, "updated_at": now}
+    if connection.execute(statement, {"g_id": generation_id, **guard, **values}).rowcount == 0:
+        return False
+    connection.execute(
+        _ADD_HISTORY, {"generation_id": generation_id, "status": status.value, "detail": detail, "at": now}
+    )
+    return True
+
+
+def record_submission(
+    engine: Engine,
+    generation_id: str,
+    *,
+    provider: str,
+    task_id: str,
+    detail: str,
+    deadline_at: datetime,
+    generating: bool,
+) -> bool:
+    """The provider task is ours: the generation moves to submitted with its task id and deadline, the task is
+    listed, and (with `generating`) the wait begins — in one transaction. False if it ended meanwhile."""
     now = utcnow()
     with engine.begin() as connection:
-        values = {**_columns(fields), "status": status.value, "updated_at": now}
-        if connection.execute(statement, {"g_id": generation_id, **guard, **values}).rowcount == 0:
-            return False
-        connection.execute(
-            _ADD_HISTORY, {"generation_id": generation_id, "status": status.value, "detail": detail, "at": now}
+        fields = {"provider_task_id": task_id, "deadline_at": deadline_at}
+        moved = _move(
+            connection, _MOVE, generation_id, Status.SUBMITTED, detail, fields, now, to_status=Status.SUBMITTED.value
         )
-    return True
+        _add_task(connection, generation_id, provider, task_id, "generate")
+        if moved and generating:
+            _move(connection, _MOVE, generation_id, Status.GENERATING, None, {}, now, to_status=Status.GENERATING.value)
+    return moved
 
 
 def update_fields(engine: Engine, generation_id: str, **fields: Any) -> None:
@@ -334,11 +370,14 @@ _TASK_KNOWN = select(TASKS.c.id).where(TASKS.c.provider == bindparam("p"), TASKS
 
 def add_provider_task(engine: Engine, generation_id: str, provider: str, task_id: str, kind: str = "generate") -> None:
     with engine.begin() as connection:
-        if connection.scalar(_TASK_KNOWN, {"p": provider, "t": task_id}) is None:
-            connection.execute(
-                insert(TASKS),
-                {"generation_id": generation_id, "provider": provider, "task_id": task_id, "kind": kind},
-            )
+        _add_task(connection, generation_id, provider, task_id, kind)
+
+
+def _add_task(connection: Connection, generation_id: str, provider: str, task_id: str, kind: str) -> None:
+    if connection.scalar(_TASK_KNOWN, {"p": provider, "t": task_id}) is None:
+        connection.execute(
+            insert(TASKS), {"generation_id": generation_id, "provider": provider, "task_id": task_id, "kind": kind}
+        )
 
 
 MAX_FETCH_ATTEMPTS = 12
