@@ -1,7 +1,8 @@
 """DBOS alone: the bookkeeping of veo31's generation workflow with no work inside it — the durability floor.
 
-N workflows of the same shape as veo31's (`pipeline/workflow.py`: prepare, submit, start waiting, a wake-up
-message received, check, retrieve — five steps and one `recv`), each step empty, started through a DBOS queue and
+N workflows of the same shape as veo31's (`pipeline/workflow.py`, `veo31.generation.v2`: begin — prepare, submit
+and start waiting —, a wake-up message received, look — check, and retrieve —: two steps and one `recv`), each
+step empty, started through a DBOS queue and
 woken by `DBOS.send` as a provider's callback wakes veo31's. DBOS is configured as veo31 configures it (SQLite
 checkpoints in a write-ahead log, 16 executor threads). No HTTP, no application database, no downloads: what is
 left is what checkpointing every step costs on this machine.
@@ -34,12 +35,9 @@ async def step(name: str) -> str:
 
 @DBOS.workflow()
 async def generation(number: int) -> str:
-    await step("prepare")
-    await step("submit")
-    await step("start waiting")
+    await step("begin")
     await DBOS.recv_async("wake", timeout_seconds=60)
-    await step("check")
-    return await step("retrieve")
+    return await step("look")
 
 
 async def run(count: int, folder: Path) -> dict[str, float]:
@@ -59,8 +57,8 @@ async def run(count: int, folder: Path) -> dict[str, float]:
     results = [await handle.get_result() for handle in handles]
     wall, cpu = time.perf_counter() - begun, time.process_time() - cpu
     DBOS.destroy()
-    if results != ["retrieve"] * count:
-        raise RuntimeError(f"{sum(r != 'retrieve' for r in results)} workflows did not finish")
+    if results != ["look"] * count:
+        raise RuntimeError(f"{sum(r != 'look' for r in results)} workflows did not finish")
     return {"wall": wall, "cpu": cpu}
 
 
