@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,17 @@ from veo31.emulators.kie import create_kie_emulator
 from veo31.emulators.serve import ServerThread
 
 KIE_TEST_KEY = "kie-test-key-5f1c0e7a9b3d4c2e8a6b"
+
+
+def wait_answering(url: str, seconds: float = 30) -> None:
+    """Until a server process just started answers at `url` (it may still be binding its port)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, wait_answering
 from tests.databases import database_env
 
 VEO31 = [sys.executable, "-m", "veo31"]
@@ -101,13 +101,7 @@ def emulator_process() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/_emulator/state", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_answering(f"{url}/_emulator/state")
         yield url
     finally:
         process.terminate()

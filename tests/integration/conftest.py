@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes, wait_answering
 from tests.databases import database_for
 from veo31.api.app import create_app
 from veo31.config import load_settings
@@ -140,12 +140,7 @@ def emulator_process(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            httpx.get(f"{url}/_emulator/state", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
+    wait_answering(f"{url}/_emulator/state")
     yield url
     process.terminate()
     process.wait(10)
