@@ -27,7 +27,7 @@ def save_poster(image: Image.Image, target: Path | str, *, max_side: int = 1280)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=".jpg")
     os.close(fd)
     try:
-        image.convert("RGB").save(temp, format="JPEG", quality=85)
+        (image if image.mode == "RGB" else image.convert("RGB")).save(temp, format="JPEG", quality=85)
         os.replace(temp, target)
     finally:
         if os.path.exists(temp):
