@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     api_tokens: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Origins whose pages may call this server from a browser (CORS), and post to it: every other cross-site
+    # state-changing request is refused before anything is read. `null` = pages opened from disk; `*` = any.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_public: bool = Field(default=False, description="serve /metrics without a token when tokens are set")
     allow_private_urls: bool = False
     allowed_private_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="CIDRs image URLs may point into though private (an internal image host)"
@@ -173,6 +177,16 @@ class Settings(BaseSettings):
             return [token.strip() for token in value.split(",") if token.strip()]
         return value
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        for origin in value or []:
+            if origin not in ("*", "null") and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://shop.example.com, null or *")
+        return value
+
     @field_validator("provider_order", mode="before")
     @classmethod
     def _split_order(cls, value: Any) -> Any:
@@ -233,6 +247,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_open_bind(self) -> Settings:
+        if "*" in self.cors_origins and not _is_local_bind(self.host) and not self.api_tokens:
+            raise ValueError(
+                f"VEO31_CORS_ORIGINS=* with VEO31_HOST={self.host} and no VEO31_API_TOKENS would let any web page "
+                "spend this server's credits; list the origins that may call it, or set VEO31_API_TOKENS"
+            )
         if not _is_local_bind(self.host) and not self.api_tokens:
             raise ValueError(
                 f"VEO31_HOST={self.host} would expose veo31 beyond this machine without authentication; "

@@ -7,11 +7,12 @@ Nothing here does I/O or imports anything of ours but the errors.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from veo31.errors import (  # re-exported: the error tree was born here, and most code imports it from here
     ADVICE as ADVICE,
@@ -215,10 +216,36 @@ Mode = Literal["auto", "text", "first_frame", "first_last", "reference"]
 MAX_REFERENCE_IMAGES = 3
 
 
+# Control characters have no place in what a person types: NUL above all, which PostgreSQL refuses in text (a
+# generation would be stored, then die there). Prompts keep tab and line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_PROMPT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+FIELD_WORDS = {
+    "product_name": "the product name",
+    "extra_prompt": "the extra prompt text",
+    "prompt": "the prompt",
+    "negative_prompt": "the negative prompt",
+}
+
+
+def refuse_control_characters(value: str | None, what: str, *, line_breaks: bool = False) -> str | None:
+    """`value` unchanged, or a ValueError saying which text holds a control character (such as NUL)."""
+    if value is not None and (_CONTROL_IN_PROMPT if line_breaks else _CONTROL).search(value):
+        allowed = " (tabs and line breaks are fine)" if line_breaks else ""
+        raise ValueError(f"{what} contains a control character such as NUL; remove it{allowed}")
+    return value
+
+
 class GenerationSpec(BaseModel):
     """What a person asked for. Reference images travel beside it (uploads or URLs), never inside it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("product_name", "extra_prompt", "prompt", "negative_prompt")
+    @classmethod
+    def _no_control_characters(cls, value: str | None, info: ValidationInfo) -> str | None:
+        name = info.field_name or ""
+        return refuse_control_characters(value, FIELD_WORDS.get(name, name), line_breaks=name != "product_name")
 
     use_case: UseCase = "product_video"
     product_name: str | None = Field(default=None, max_length=200)

@@ -19,7 +19,7 @@ def test_analyse_edit_generate_round_trip(api: Api, kie: KieEmulatorHandle) -> N
     )
     assert analysed.status_code == 200, analysed.text
     body = analysed.json()
-    assert body["ready_for_editing"] is True and body["prompt"] == body["step2_prompt"]["prompt"]
+    assert body["ready_for_editing"] is True and body["prompt"] == body["step2_prompt"]
     assert body["step1_analysis"]["colours"][:2] == ["red", "white"]
     assert "Red bottle" in body["prompt"] and "elegant slow tracking shot" in body["prompt"]
     edited = body["prompt"].replace("elegant slow tracking shot", "slow crane shot rising") + " Rain on the window."
@@ -31,7 +31,7 @@ def test_analyse_edit_generate_round_trip(api: Api, kie: KieEmulatorHandle) -> N
     step3 = generated["step3_video_generation"]
     assert step3["status"] == "submitted"
     assert kie.task(step3["provider_task_id"])["params"]["prompt"] == edited, "exactly the edited prompt"
-    assert generated["step1_analysis"]["analyzer"] == "none" and generated["step2_prompt"]["writer"] == "user"
+    assert generated["step1_analysis"]["analyzer"] == "none" and generated["prompt_details"]["writer"] == "user"
 
 
 def test_generate_with_prompt_urls(api: Api, kie: KieEmulatorHandle) -> None:

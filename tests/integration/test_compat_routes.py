@@ -38,7 +38,8 @@ def test_generate_from_urls_in_the_old_shape(api: Api, kie: KieEmulatorHandle) -
     body = response.json()
     step3 = body["step3_video_generation"]
     assert step3["provider"] == "kie.ai" and step3["status"] == "submitted" and step3["task_id"]
-    assert body["step2_prompt"]["prompt"] and body["step2_prompt"]["use_case"] == "product_video"
+    assert isinstance(body["step2_prompt"], str) and body["step2_prompt"] == body["prompt_details"]["prompt"]
+    assert body["prompt_details"]["use_case"] == "product_video"
     assert body["step1_analysis"]["analyzer"] == "local" and body["step1_analysis"]["summary"]
     assert body["step1_analysis"]["images"][0]["background"] == "plain studio"
     assert body["warnings"] == ["duration_seconds=5 is not available on Kie.ai; using 8"]
@@ -53,7 +54,9 @@ def test_generate_from_urls_in_the_old_shape(api: Api, kie: KieEmulatorHandle) -
 
 def test_repeated_url_fields_and_old_task_ids(api: Api, kie: KieEmulatorHandle) -> None:
     urls = [hosted_image(kie), hosted_image(kie)]
-    body = api.http.post("/veo31/generate-from-urls", data={"reference_image_urls": urls}).json()
+    body = api.http.post(
+        "/veo31/generate-from-urls", data={"reference_image_urls": urls, "prefer_kie_api": "true"}
+    ).json()
     provider_task = body["step3_video_generation"]["provider_task_id"]
     assert len(kie.task(provider_task)["params"]["imageUrls"]) == 2
     by_kie_id = poll_old_status(api, provider_task)
@@ -80,7 +83,7 @@ def test_generate_with_uploads_and_own_prompt(api: Api, kie: KieEmulatorHandle) 
         },
     ).json()
     assert body["step3_video_generation"]["status"] == "submitted"
-    assert body["step2_prompt"]["prompt"] == "The watch turns under a soft spotlight"
+    assert body["step2_prompt"] == "The watch turns under a soft spotlight"
     assert body["warnings"] == [
         "use_case=watch_video is unknown; using general (known: product_video, hero_image, gemstone_closeup, "
         "luxury_brand, general, lifestyle, unboxing, social_vertical, turntable_360)",
@@ -106,17 +109,41 @@ def test_a_kie_task_veo31_never_started(api: Api, kie: KieEmulatorHandle) -> Non
 
 def test_failures_in_the_old_shape(api: Api, kie: KieEmulatorHandle) -> None:
     kie.set_credits(0)
-    body = api.http.post("/veo31/generate-from-urls", data={"reference_image_urls": hosted_image(kie)}).json()
+    body = api.http.post(
+        "/veo31/generate-from-urls", data={"reference_image_urls": hosted_image(kie), "prefer_kie_api": "1"}
+    ).json()
     step3 = body["step3_video_generation"]
     assert body["success"] is False and step3["status"] == "failed" and "credits" in step3["error"]
     status = api.http.get(f"/veo31/kie-status/{step3['task_id']}").json()
     assert status["status"] == "failed" and "Top up" in status["error"]
 
 
-def test_prefer_kie_false_asks_for_google(api: Api) -> None:
+def test_prefer_kie_false_is_a_preference(api: Api, kie: KieEmulatorHandle) -> None:
+    """Google preferred but not configured here: the provider `auto` picks makes the video, and says so."""
+    response = api.http.post(
+        "/veo31/generate-from-urls", data={"reference_image_urls": hosted_image(kie), "prefer_kie_api": "false"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "Google is not configured on this server; using Kie.ai instead" in body["warnings"]
+    assert body["step3_video_generation"]["provider"] == "kie.ai" and kie.calls("generate") == 1
+
+
+def test_generate_from_urls_without_prefer_kie_api_only_analyses(api: Api, kie: KieEmulatorHandle) -> None:
+    """The old page's URL tab: this route is its analyse step; the edited prompt goes to generate-with-prompt-urls."""
     response = api.http.post(
         "/veo31/generate-from-urls",
-        data={"reference_image_urls": "https://example.com/a.png", "prefer_kie_api": "false"},
+        data={
+            "reference_image_urls": ",".join(hosted_image(kie) for _ in range(4)),
+            "aspect_ratio": "9:16",
+            "additional_prompt": "on marble",
+            "platform": "veo3",
+        },
     )
-    assert response.status_code == 422 and "Google is not configured" in response.json()["detail"]
-    assert "GEMINI_API_KEY" in response.json()["detail"]
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert isinstance(body["step2_prompt"], str) and body["step2_prompt"] == body["prompt"]
+    assert body["step1_analysis"]["analyzer"] == "local" and len(body["step1_analysis"]["images"]) == 3
+    assert body["generation_settings"] == {"aspect_ratio": "9:16", "additional_prompt": "on marble"}
+    assert body["ready_for_editing"] is True and "step3_video_generation" not in body
+    assert kie.calls("generate") == 0

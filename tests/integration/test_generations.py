@@ -194,11 +194,6 @@ def test_a_result_that_is_gone_fails_with_that_reason(api: Api, kie: KieEmulator
             "English",
         ),
         ({"kind": "maintenance", "endpoint": "generate", "count": None}, "unavailable", "maintenance"),
-        (
-            {"kind": "error", "endpoint": "record-info", "code": 422, "msg": "record is null", "count": None},
-            "task_not_found",
-            "record is null",
-        ),
     ],
 )
 def test_provider_failures_end_in_the_right_reason(

@@ -15,15 +15,29 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veo31 import __version__
 from veo31.api.deps import load_link_key
+from veo31.api.guard import RequestGuard
 from veo31.api.metrics import GenerationsCollector
-from veo31.api.routes import analyses, callbacks, compat, events, generations, health, media, page, providers
+from veo31.api.routes import (
+    analyses,
+    callbacks,
+    compat,
+    compat_status,
+    events,
+    generations,
+    health,
+    media,
+    page,
+    providers,
+)
 from veo31.config import Settings
 from veo31.domain import (
     AuthenticationError,
@@ -70,6 +84,16 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = CollectorRegistry()
     install_request_metrics(app)
+    # Added last, so it runs first: refusals cost nothing, and CORS answers cover them and preflights alike.
+    app.add_middleware(RequestGuard, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Location", "Retry-After", "Content-Disposition", "Content-Range", "Accept-Ranges"],
+        )
     install_error_handlers(app)
     routers = (
         analyses.router,
@@ -79,6 +103,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         media.router,
         callbacks.router,
         compat.router,
+        compat_status.router,
         health.router,
         page.router,
     )
@@ -96,9 +121,15 @@ def install_request_metrics(app: FastAPI) -> None:
     app.add_middleware(RequestMetrics, latency=latency)
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetrics:
     """Answer times by method, route and status, taken when the answer starts. A plain ASGI middleware: Starlette's
-    `BaseHTTPMiddleware` would run every request through an extra task and a pair of memory streams."""
+    `BaseHTTPMiddleware` would run every request through an extra task and a pair of memory streams.
+
+    Every label takes a bounded set of values (a made-up method is "other", a path no route matches is
+    "unmatched"): a label fed from the request would let anyone grow the metrics without end."""
 
     def __init__(self, app: ASGIApp, latency: Histogram) -> None:
         self.app = app
@@ -114,7 +145,8 @@ class RequestMetrics:
             if message["type"] == "http.response.start":
                 route = getattr(scope.get("route"), "path", "unmatched")  # the router has matched by now
                 seconds = time.perf_counter() - started
-                self.latency.labels(scope["method"], route, str(message["status"])).observe(seconds)
+                method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+                self.latency.labels(method, route, str(message["status"])).observe(seconds)
             await send(message)
 
         await self.app(scope, receive, timed)
@@ -175,6 +207,11 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, f"http_{exc.status_code}", str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        log.info("client left before sending the whole body: %s %s", request.method, request.url.path)
+        return problem(400, "client_disconnected", "the request body was cut off before its end")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

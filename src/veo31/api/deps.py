@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from veo31.config import Settings
-from veo31.domain import Generation, Status
+from veo31.domain import Generation, InputError, Status
 from veo31.pipeline.service import GenerationService
 
 
@@ -102,3 +103,12 @@ def generation_links(request: Request, settings: Settings, generation: Generatio
         "cancel": f"{root}/cancel" if not generation.status.terminal else None,
         "retry": f"{root}/retry" if generation.status in (Status.FAILED, Status.CANCELED) else None,
     }
+
+
+async def read_json(request: Request, *, what: str = "the body") -> Any:
+    """The request's body as JSON; malformed or absurdly nested JSON is the sender's mistake (422), not ours."""
+    body = await request.body()
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than the parser goes
+        raise InputError(f"{what} must be JSON") from None

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import io
 import ipaddress
+import re
 import socket
 import warnings
 from collections.abc import Sequence
@@ -25,8 +26,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from veo31.domain import ImageFetchError, InvalidMediaError, UnsafeUrlError
 
 MAX_REDIRECTS = 5
+MAX_URL_LENGTH = 2000
+USERINFO = re.compile(r"//[^/?#@]*@")
 MIN_SIDE = 64
 MAX_PIXELS = 40_000_000  # about 7300 × 5500; larger is refused as a possible decompression bomb
+# References are kept at most 4K on their longer side: no provider makes a larger video, and a bound here keeps
+# every later decode (analysis, the renderer, uploads to a provider) bounded too.
+MAX_SIDE = 3840
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 USER_AGENT = "veo31-intake"
 
@@ -87,9 +93,7 @@ class AddressPolicy:
 
 async def _fetch(client: httpx.AsyncClient, url: str, *, policy: AddressPolicy, max_bytes: int, accept: str) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
-        target = httpx.URL(url) if _is_http(url) else None
-        if target is None or not target.host:
-            raise UnsafeUrlError(f"{_short(url)} is not an http(s) URL", field="image_urls")
+        target = checked_url(url)
         address = await checked_address(target, policy)
         pinned = target.copy_with(host=address)
         headers = {"Host": target.netloc.decode("ascii"), "User-Agent": USER_AGENT, "Accept": accept}
@@ -135,17 +139,58 @@ async def checked_address(url: httpx.URL, policy: AddressPolicy) -> str:
     for address in addresses:
         if not policy.permits(address):
             raise UnsafeUrlError(
-                f"{url.host} resolves to a non-public address ({address}); veo31 only fetches public URLs",
+                f"{url.host} resolves to a non-public address ({address}); veo31 only fetches public URLs. "
+                "To fetch from this machine or your own network, set VEO31_ALLOW_PRIVATE_URLS=true, or list the "
+                "network in VEO31_ALLOWED_PRIVATE_NETWORKS (such as 10.0.0.0/8)",
                 field="image_urls",
             )
     return addresses[0]
 
 
+# Not global, though Python's table says so: IPv6 site-local (deprecated, still routed inside some networks) and
+# the 6to4 relay anycast block.
+NOT_PUBLIC = (ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("192.88.99.0/24"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public_address(address: str) -> bool:
+    """Public, and so is every IPv4 address it carries inside (mapped, 6to4, IPv4-compatible, NAT64): a 6to4
+    address such as 2002:7f00:1::1 reaches 127.0.0.1 where a relay is near."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        addresses += [inner for inner in (ip.ipv4_mapped, ip.sixtofour) if inner is not None]
+        if ip in IPV4_COMPATIBLE or ip in NAT64:
+            addresses.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(_public(one) for one in addresses)
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if any(ip in network for network in NOT_PUBLIC if network.version == ip.version):
+        return False
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
+
+
+def checked_url(url: str, field: str = "image_urls") -> httpx.URL:
+    """`url` parsed as an http(s) URL we may fetch, without its user name and password (never kept or sent on);
+    anything else is an `UnsafeUrlError` naming `field`."""
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrlError(f"a URL may be at most {MAX_URL_LENGTH} characters; this one has {len(url)}", field=field)
+    if not _is_http(url):
+        raise UnsafeUrlError(f"{_short(url)} is not an http(s) URL", field=field)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):  # ValueError: idna's errors for a malformed international name
+        raise UnsafeUrlError(f"{_short(url)} is not a valid URL", field=field) from None
+    if not parsed.host:
+        raise UnsafeUrlError(f"{_short(url)} has no host name", field=field)
+    return parsed.copy_with(username=None, password=None) if parsed.userinfo else parsed
+
+
+def without_credentials(url: str) -> str:
+    """The URL as it may be stored and shown: a user name and password in it are dropped."""
+    return str(checked_url(url))
 
 
 def normalise_image(data: bytes, *, label: str = "image") -> NormalisedImage:
@@ -167,8 +212,7 @@ def normalise_image(data: bytes, *, label: str = "image") -> NormalisedImage:
                         f"{MAX_PIXELS // 1_000_000} megapixels",
                         field="images",
                     )
-                opened.load()
-                image = ImageOps.exif_transpose(opened)
+                image = _decoded(opened)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidMediaError(
             f"{label} has more than {MAX_PIXELS // 1_000_000} megapixels; refused as a possible decompression bomb",
@@ -184,6 +228,19 @@ def normalise_image(data: bytes, *, label: str = "image") -> NormalisedImage:
         )
     content = _encode(image, kind)
     return NormalisedImage(content, FORMATS[kind], image.width, image.height, hashlib.sha256(content).hexdigest())
+
+
+def _decoded(opened: Image.Image) -> Image.Image:
+    """The image decoded, upright, at most MAX_SIDE on its longer side. A JPEG is decoded at a reduced scale (its
+    DCT allows 1/2, 1/4, 1/8) whenever that still leaves at least half of MAX_SIDE, so its full size never
+    reaches memory; PNG and WebP decoders have no such scale and are bounded by MAX_PIXELS."""
+    if opened.format == "JPEG":
+        opened.draft("RGB", (MAX_SIDE // 2, MAX_SIDE // 2))
+    opened.load()
+    image = ImageOps.exif_transpose(opened)
+    if max(image.size) > MAX_SIDE:
+        image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
 
 
 def _encode(image: Image.Image, kind: str) -> bytes:
@@ -205,4 +262,5 @@ def _is_http(url: str) -> bool:
 
 
 def _short(url: str) -> str:
+    url = USERINFO.sub("//", url, count=1)  # a password in a URL is never echoed back
     return url if len(url) <= 80 else url[:77] + "…"

@@ -36,7 +36,7 @@ from veo31.domain import (
     Status,
     resolve_mode,
 )
-from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image
+from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image, without_credentials
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.steps import budget_problem
@@ -55,7 +55,7 @@ from veo31.providers.registry import (
     provider_overview,
     route,
 )
-from veo31.store import generations as store
+from veo31.store import generations as store, request_keys
 from veo31.store.db import create_db_engine, database_problem
 
 log = logging.getLogger("veo31.service")
@@ -108,10 +108,10 @@ class GenerationService:
     ) -> Created:
         """Check, take in the images, store, and start one generation. A used idempotency key returns its one."""
         runtime = self.runtime
-        if idempotency_key:
-            existing = await asyncio.to_thread(store.find_by_idempotency_key, runtime.engine, idempotency_key)
-            if existing is not None:
-                return Created(existing, False)
+        keyed = request_keys.keyed(idempotency_key, *create_request(spec, uploads, image_urls, video))
+        existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
+        if existing is not None:
+            return Created(existing, False)
         count = check_image_count(len(uploads) + len(image_urls))
         warnings: list[str] = []
         if lenient:
@@ -136,7 +136,7 @@ class GenerationService:
             references=references,
             provider=chosen.provider,
             mode=chosen.mode,
-            idempotency_key=idempotency_key,
+            request_key=keyed,
             parent_id=parent_id,
             warnings=warnings,
             reference_video=reference_video,
@@ -188,6 +188,7 @@ class GenerationService:
     ) -> list[tuple[NormalisedImage, str | None]]:
         """Fetch (through the SSRF guard) and normalise every reference image; nothing is stored yet."""
         settings = self.runtime.settings
+        image_urls = [without_credentials(url) for url in image_urls]  # nothing stores or shows a password
         fetched = await asyncio.gather(
             *(
                 fetch_reference(
@@ -365,7 +366,18 @@ class GenerationService:
 
     # -- change -------------------------------------------------------------------------------------------------
 
-    async def cancel(self, generation_id: str) -> Generation:
+    async def cancel(self, generation_id: str, idempotency_key: str | None = None) -> Generation:
+        """Cancel a generation. With an Idempotency-Key, asking again answers with the canceled generation."""
+        runtime = self.runtime
+        keyed = request_keys.keyed(idempotency_key, "cancel", generation_id)
+        if keyed is not None and await asyncio.to_thread(request_keys.bound_generation, runtime.engine, keyed):
+            return await self.get(generation_id)
+        generation = await self._cancel(generation_id)
+        if keyed is not None:
+            await asyncio.to_thread(request_keys.bind, runtime.engine, keyed, generation_id)
+        return generation
+
+    async def _cancel(self, generation_id: str) -> Generation:
         runtime = self.runtime
         generation = await self.get(generation_id)
         if generation.status.terminal:
@@ -383,28 +395,45 @@ class GenerationService:
         await DBOS.cancel_workflow_async(generation_id)
         return await self.get(generation_id)
 
-    async def retry(self, generation_id: str) -> Generation:
-        """A new generation with the same request and images, linked to the one that failed or was canceled."""
+    async def retry(self, generation_id: str, idempotency_key: str | None = None) -> Created:
+        """A new generation with the same request and images, linked to the one that failed or was canceled.
+
+        One live retry per generation: while one is queued, under way or finished, asking again answers with it
+        (a double-click, or a client repeating its request, never pays twice). Once it failed too, the next
+        retry makes another."""
+        runtime = self.runtime
+        keyed = request_keys.keyed(idempotency_key, "retry", generation_id)
+        existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
+        if existing is not None:
+            return Created(existing, False)
         original = await self.get(generation_id)
         if original.status not in (Status.FAILED, Status.CANCELED):
             raise ConflictError(
                 f"only failed or canceled generations can be retried; {generation_id} is {original.status.value}"
             )
         if original.upgrade_of:
-            return (await self.upgrade(original.upgrade_of, original.spec.resolution)).generation
-        runtime = self.runtime
+            return await self.upgrade(original.upgrade_of, original.spec.resolution)
+        earlier = await asyncio.to_thread(store.children, runtime.engine, generation_id)
+        live = [child for child, status in earlier if status not in (Status.FAILED, Status.CANCELED)]
+        if live:
+            if keyed is not None:
+                await asyncio.to_thread(request_keys.bind, runtime.engine, keyed, live[-1])
+            return Created(await self.get(live[-1]), False)
         chosen = route(original.spec, len(original.references), runtime.settings)
         cost = self.estimate(chosen.provider, original.spec)
         over = await asyncio.to_thread(budget_problem, runtime, cost.usd)
         if over is not None:
             raise over
-        generation, _ = await asyncio.to_thread(
+        generation, created = await asyncio.to_thread(
             store.create_generation,
             runtime.engine,
             spec=original.spec,
             references=original.references,
             provider=chosen.provider,
             mode=chosen.mode,
+            # Racing retries count the same earlier children, so they derive one key and make one generation.
+            idempotency_key=f"veo31:retry:{original.id}:{len(earlier)}",
+            request_key=keyed,
             parent_id=original.id,
             warnings=original.warnings,
             reference_video=original.reference_video,
@@ -412,20 +441,28 @@ class GenerationService:
             cost_basis=cost.basis,
             notes=chosen.notes,
         )
-        await enqueue(runtime, generation)
-        return generation
+        if created:
+            await enqueue(runtime, generation)
+        return Created(generation, created)
 
-    async def upgrade(self, generation_id: str, resolution: str) -> Created:
+    async def upgrade(self, generation_id: str, resolution: str, idempotency_key: str | None = None) -> Created:
         """Start the 1080p / 4K rendition of a finished generation (or return the one already made or under way)."""
         runtime = self.runtime
+        keyed = request_keys.keyed(idempotency_key, "upgrade", generation_id, resolution)
+        existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
+        if existing is not None:
+            return Created(existing, False)
         source = await source_of(runtime, await self.get(generation_id))
         check_upgradable(source, resolution)
         existing = await existing_upgrade(runtime, source, resolution)
         if existing is not None:
+            if keyed is not None:
+                await asyncio.to_thread(request_keys.bind, runtime.engine, keyed, existing.id)
             return Created(existing, False)
-        generation = await create_upgrade(runtime, source, resolution)
-        await enqueue(runtime, generation)
-        return Created(generation, True)
+        generation, created = await create_upgrade(runtime, source, resolution, keyed)
+        if created:
+            await enqueue(runtime, generation)
+        return Created(generation, created)
 
     async def view(self, generation_id: str) -> tuple[Generation, list[Generation]]:
         """A generation and its renditions, as a status read shows them."""
@@ -434,12 +471,18 @@ class GenerationService:
     async def upgrades_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await asyncio.to_thread(store.upgrades_of, self.runtime.engine, generation_ids)
 
-    async def deliver_callback(self, provider: str, token: str, payload: Any) -> bool:
-        """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
-        runtime = self.runtime
-        generation = await asyncio.to_thread(store.find_callback_target, runtime.engine, token)
+    async def callback_target(self, provider: str, token: str) -> store.CallbackTarget:
+        """The generation a callback URL belongs to; looked up before its body is read, so a stranger's flood of
+        bodies costs a query each, never their size in memory."""
+        generation = await asyncio.to_thread(store.find_callback_target, self.runtime.engine, token)
         if generation is None or generation.provider != provider:
             raise NotFoundError("no generation expects this callback")
+        return generation
+
+    async def deliver_callback(self, generation: store.CallbackTarget, payload: Any) -> bool:
+        """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
+        runtime = self.runtime
+        provider = generation.provider or ""
         hint = runtime.provider(provider).parse_callback(payload)
         if hint.task_id and generation.provider_task_id and hint.task_id != generation.provider_task_id:
             log.warning("callback for %s names task %s, not its own; ignored", generation.id, hint.task_id)
@@ -516,6 +559,16 @@ def check_image_count(count: int) -> int:
     if count > MAX_REFERENCE_IMAGES:
         raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images per generation, got {count}", field="images")
     return count
+
+
+def create_request(
+    spec: GenerationSpec, uploads: Sequence[UploadedImage], image_urls: Sequence[str], video: ReferenceVideo | None
+) -> tuple[Any, ...]:
+    """What a create request asked for, to bind its key to: the spec, each photo's hash, the URLs, the video."""
+    video_part = None
+    if video is not None:
+        video_part = sha256(video.content) if video.content is not None else video.url
+    return "create", spec.model_dump(mode="json"), [sha256(u.content) for u in uploads], list(image_urls), video_part
 
 
 def sha256(content: bytes) -> str:

@@ -25,7 +25,6 @@ from veo31.domain import (
     Generation,
     InvalidMediaError,
     ProviderConnectionError,
-    ProviderError,
     ProviderState,
     ProviderStatus,
     ResultExpiredError,
@@ -480,12 +479,12 @@ async def _check(
     provider = runtime.provider(generation.provider or "")
     try:
         status = await provider.status(task_id)
-    except ProviderError as error:
-        if error.retryable:
-            log.warning("status check for %s failed, will ask again: %s", generation_id, error.message)
-            return _still_waiting_or_overdue(generation, mind_deadline), {}
-        await fail(runtime, generation_id, error, stage=f"{provider.label} status check")
-        return "failed", {}
+    except Veo31Error as error:
+        # A failed *check* is never the task's outcome: the task exists, is paid for, and may well finish (a key
+        # rotated or a 402 blip while Kie generates). Only the provider's own task state ends it; until the
+        # deadline the wait goes on, then the generation times out with its task kept (a late fetch recovers it).
+        log.warning("status check for %s failed (%s), will ask again: %s", generation_id, error.kind, error.message)
+        return _still_waiting_or_overdue(generation, mind_deadline), {}
     if status.state is ProviderState.SUCCEEDED:
         return "succeeded", {"provider_video_url": status.video_url, **reported_cost(runtime, status)}
     if status.state is ProviderState.FAILED and status.error is not None:
@@ -505,6 +504,19 @@ def _still_waiting_or_overdue(generation: Generation, mind_deadline: bool) -> st
     if mind_deadline and generation.deadline_at is not None and utcnow() >= generation.deadline_at:
         return "overdue"
     return "generating"
+
+
+@DBOS.step()
+async def fail_internal(generation_id: str, error_name: str) -> None:
+    """The generation's workflow died of an unexpected error: fail it, pointing at the log (a status change only,
+    no load: loading may be what failed)."""
+    message = (
+        f"veo31 stopped this generation after an unexpected error ({error_name}); the server log has the details "
+        f"under 'generation {generation_id}' — please report it, then retry"
+    )
+    await current().set_status(
+        generation_id, Status.FAILED, f"internal error: {error_name}", error_kind="internal", error_message=message
+    )
 
 
 @DBOS.step()

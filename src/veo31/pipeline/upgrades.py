@@ -20,6 +20,7 @@ from veo31.domain import (
 from veo31.pipeline.runtime import Runtime
 from veo31.providers.registry import CAPABILITIES, LABELS
 from veo31.store import generations as store
+from veo31.store.request_keys import RequestKey
 
 
 async def source_of(runtime: Runtime, generation: Generation) -> Generation:
@@ -48,18 +49,27 @@ def check_upgradable(source: Generation, resolution: str) -> None:
         raise ConflictError(f"generation {source.id} is already {source.spec.resolution}; nothing to upgrade")
 
 
+async def renditions_at(runtime: Runtime, source: Generation, resolution: str) -> list[Generation]:
+    renditions = await asyncio.to_thread(store.upgrades_of, runtime.engine, [source.id])
+    return [rendition for rendition in renditions[source.id] if rendition.spec.resolution == resolution]
+
+
 async def existing_upgrade(runtime: Runtime, source: Generation, resolution: str) -> Generation | None:
     """A rendition at `resolution` that is finished or under way (a failed or canceled one can be asked again)."""
-    renditions = await asyncio.to_thread(store.upgrades_of, runtime.engine, [source.id])
-    for rendition in renditions[source.id]:
-        if rendition.spec.resolution == resolution and rendition.status not in (Status.FAILED, Status.CANCELED):
+    for rendition in await renditions_at(runtime, source, resolution):
+        if rendition.status not in (Status.FAILED, Status.CANCELED):
             return rendition
     return None
 
 
-async def create_upgrade(runtime: Runtime, source: Generation, resolution: str) -> Generation:
+async def create_upgrade(
+    runtime: Runtime, source: Generation, resolution: str, request_key: RequestKey | None = None
+) -> tuple[Generation, bool]:
+    """The rendition, created now (True) — or the one a racing request created a moment before (False): racing
+    requests count the same earlier renditions, so they derive one key and make one generation."""
+    earlier = len(await renditions_at(runtime, source, resolution))
     spec = source.spec.model_copy(update={"resolution": resolution})
-    generation, _ = await asyncio.to_thread(
+    return await asyncio.to_thread(
         store.create_generation,
         runtime.engine,
         spec=spec,
@@ -69,5 +79,6 @@ async def create_upgrade(runtime: Runtime, source: Generation, resolution: str) 
         upgrade_of=source.id,
         prompt=source.prompt,
         negative_prompt=source.negative_prompt,
+        idempotency_key=f"veo31:upgrade:{source.id}:{resolution}:{earlier}",
+        request_key=request_key,
     )
-    return generation

@@ -14,7 +14,9 @@ five steps per video; `veo31.generation.v2` does the same work in two.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from dbos import DBOS
 
@@ -22,9 +24,31 @@ from veo31.pipeline import steps
 from veo31.pipeline.runtime import current
 
 WAKE = "wake"
+log = logging.getLogger("veo31.pipeline")
+
+
+def failing_generation_on_error(workflow: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """A workflow that dies of an unexpected error fails its generation (kind `internal`) before it ends, so
+    nothing stays in a non-final status with no workflow behind it. The error is logged under the generation's
+    id, and raised again: DBOS records the workflow as ERROR, as it ended.
+
+    Safe for shapes already in flight: the step it adds runs only where the workflow would otherwise have died,
+    and a workflow that died is never replayed."""
+
+    @functools.wraps(workflow)
+    async def guarded(generation_id: str, *args: Any) -> str:
+        try:
+            return await workflow(generation_id, *args)
+        except Exception as error:
+            log.exception("generation %s: its workflow died of an unexpected error", generation_id)
+            await steps.fail_internal(generation_id, type(error).__name__)
+            raise
+
+    return guarded
 
 
 @DBOS.workflow(name="veo31.generation.v2")
+@failing_generation_on_error
 async def generation_workflow(generation_id: str) -> str:
     for attempt in range(2):  # a second submission only after a filter that often passes on a second try
         started = await steps.begin(generation_id)
@@ -47,6 +71,7 @@ async def generation_workflow(generation_id: str) -> str:
 
 
 @DBOS.workflow(name="veo31.generation")
+@failing_generation_on_error
 async def legacy_generation_workflow(generation_id: str) -> str:
     """The first shape (prepare → submit → start waiting → wait → check → retrieve), kept for generations that a
     version before `veo31.generation.v2` left in flight. New generations never start it."""
@@ -70,6 +95,7 @@ async def legacy_generation_workflow(generation_id: str) -> str:
 
 
 @DBOS.workflow(name="veo31.upgrade")
+@failing_generation_on_error
 async def upgrade_workflow(generation_id: str) -> str:
     """A 1080p / 4K rendition of a finished generation: ask the provider for it, then wait and retrieve as usual."""
     task_id = await steps.submit_upgrade(generation_id)
@@ -97,6 +123,7 @@ async def adopt_from_callback(generation_id: str) -> str | None:
 
 
 @DBOS.workflow(name="veo31.fetch")
+@failing_generation_on_error
 async def fetch_workflow(generation_id: str, task_id: str) -> str:
     """Look once more at a task that outlived its deadline: retrieve it if it finished, else keep waiting later."""
     state = await steps.check(generation_id, task_id, mind_deadline=False)

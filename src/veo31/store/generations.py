@@ -31,6 +31,8 @@ from veo31.domain import (
     Status,
     StatusChange,
 )
+from veo31.store import request_keys
+from veo31.store.request_keys import RequestKey
 from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, StatusChangeRow, utcnow
 
 TERMINAL = [status.value for status in Status if status.terminal]
@@ -78,10 +80,13 @@ def create_generation(
     cost_estimate_usd: float | None = None,
     cost_basis: str | None = None,
     notes: Sequence[str] = (),
+    request_key: RequestKey | None = None,
 ) -> tuple[Generation, bool]:
     """Insert a queued generation. With an idempotency key already used, return that one instead (created False).
 
-    The unique index on the key decides, so two racing requests with one key get one generation.
+    The unique indexes on the keys decide, so two racing requests with one key get one generation: the client's
+    `request_key` (bound to its request: another request with it is a ConflictError), and `idempotency_key`, a
+    key veo31 derives itself (one live retry of a generation, one rendition per resolution).
     """
     generation_id = new_generation_id()
     now = utcnow()
@@ -130,10 +135,10 @@ def create_generation(
             connection.execute(
                 _ADD_HISTORY, dict(generation_id=generation_id, status=Status.QUEUED.value, at=now, detail=detail)
             )
+            if request_key is not None:
+                request_keys.add(connection, request_key, generation_id)
     except IntegrityError:
-        if idempotency_key is None:
-            raise
-        existing = find_by_idempotency_key(engine, idempotency_key)
+        existing = find_keyed(engine, request_key, idempotency_key)
         if existing is None:
             raise
         return existing, False
@@ -156,6 +161,27 @@ def _get(connection: Connection, generation_id: str, *, history: bool = True) ->
 
 def find_by_idempotency_key(engine: Engine, key: str) -> Generation | None:
     return _find_one(engine, G.idempotency_key == key)
+
+
+def find_keyed(engine: Engine, request_key: RequestKey | None, idempotency_key: str | None = None) -> Generation | None:
+    """The generation a client's key (checked against its request) or a derived key already answered with."""
+    if request_key is not None:
+        bound = request_keys.bound_generation(engine, request_key)
+        if bound is not None:
+            return get_generation(engine, bound)
+        legacy = find_by_idempotency_key(engine, request_key.key)  # keyed before keys were bound to requests
+        if legacy is not None:
+            return legacy
+    return find_by_idempotency_key(engine, idempotency_key) if idempotency_key else None
+
+
+_CHILDREN = select(G.id, G.status).where(G.parent_id == bindparam("p")).order_by(G.created_at)
+
+
+def children(engine: Engine, parent_id: str) -> list[tuple[str, Status]]:
+    """The retries of a generation, oldest first: (id, status)."""
+    with engine.connect() as connection:
+        return [(row.id, Status(row.status)) for row in connection.execute(_CHILDREN, {"p": parent_id})]
 
 
 class CallbackTarget(NamedTuple):

@@ -110,6 +110,17 @@ class ProviderTaskRow(Base):
     __table_args__ = (UniqueConstraint("provider", "task_id", name="uq_provider_task"),)
 
 
+class RequestKeyRow(Base):
+    """An Idempotency-Key and the request it first came with (a hash), bound to the generation it answered with."""
+
+    __tablename__ = "request_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    generation_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiTokenRow(Base):
     __tablename__ = "api_tokens"
 

@@ -1,5 +1,6 @@
-"""Provider callbacks. The URL carries an unguessable per-generation token; the body is only a hint that wakes
-the workflow, which then asks the provider itself. A forged body changes nothing."""
+"""Provider callbacks. The URL carries an unguessable per-generation token, looked up before a byte of the body
+is read (bodies are capped at 64 KB by the request guard); the body is only a hint that wakes the workflow,
+which then asks the provider itself. A forged body changes nothing."""
 
 from __future__ import annotations
 
@@ -7,17 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from veo31.api.deps import ServiceDep
-from veo31.domain import InputError
+from veo31.api.deps import ServiceDep, read_json
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
 
 @router.post("/{provider}/{token}")
 async def callback(provider: str, token: str, request: Request, service: ServiceDep) -> dict[str, Any]:
-    try:
-        payload = await request.json()
-    except ValueError:
-        raise InputError("a callback body must be JSON") from None
-    woke = await service.deliver_callback(provider, token, payload)
+    target = await service.callback_target(provider, token)
+    payload = await read_json(request, what="a callback body")
+    woke = await service.deliver_callback(target, payload)
     return {"received": True, "woke": woke}

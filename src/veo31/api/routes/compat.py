@@ -11,13 +11,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import ValidationError
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.generations import describe, read_upload, split_urls
-from veo31.domain import USE_CASES, Generation, GenerationSpec, InputError, ProviderState, ProviderStatus, Status
+from veo31.config import Settings
+from veo31.domain import (
+    USE_CASES,
+    Generation,
+    GenerationSpec,
+    InputError,
+    Status,
+)
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
+from veo31.providers.registry import LABELS, auto_order, configured_providers
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
 
@@ -54,7 +62,7 @@ def lenient_spec(
     prompt: str | None,
     product_name: str | None,
     additional_prompt: str | None,
-    prefer_kie_api: bool,
+    provider: str,
     quality: str | None,
 ) -> tuple[GenerationSpec, list[str]]:
     """Old form fields → a spec, correcting what the old system let through (with a warning for each)."""
@@ -76,7 +84,7 @@ def lenient_spec(
         prompt=prompt.strip() if prompt and prompt.strip() else None,
         product_name=product_name or None,
         extra_prompt=additional_prompt or None,
-        provider="kie" if prefer_kie_api else "gemini",
+        provider=provider,  # type: ignore[arg-type]
         model_tier="quality" if (quality or "").lower() == "high" else "fast",
     )
     return spec, warnings
@@ -115,12 +123,10 @@ async def answer(
             if generation.spec.prompt
             else "not finished yet; GET the status_url for it",
         },
-        "step2_prompt": {
-            "prompt": generation.prompt,
-            "negative_prompt": generation.negative_prompt,
-            "use_case": generation.spec.use_case,
-            "writer": generation.prompt_writer,
-        },
+        "step2_prompt": generation.prompt,
+        "prompt_details": prompt_details(
+            generation.prompt, generation.negative_prompt, generation.spec.use_case, generation.prompt_writer
+        ),
         "step3_video_generation": step3,
         "warnings": [*warnings, *generation.warnings],
         "links": {k: v for k, v in generation_links(request, settings, generation).items() if v},
@@ -159,7 +165,7 @@ VideoDep = Annotated[ReferenceVideo | None, Depends(reference_video)]
 class OldFields:
     """The form fields both old generate routes take."""
 
-    prefer_kie_api: bool
+    prefer_kie_api: bool | None
     use_case: str | None
     duration_seconds: int | None
     aspect_ratio: str | None
@@ -168,17 +174,30 @@ class OldFields:
     additional_prompt: str | None
     quality: str | None
 
-    def spec(self, *, prompt_required: bool = False) -> tuple[GenerationSpec, list[str]]:
+    def spec(self, settings: Settings, *, prompt_required: bool = False) -> tuple[GenerationSpec, list[str]]:
         if prompt_required and not (self.prompt and self.prompt.strip()):
             raise InputError("prompt is required: send the (edited) prompt to generate with", field="prompt")
+        fields = asdict(self)
+        preferred = "kie" if fields.pop("prefer_kie_api") in (True, None) else "gemini"
         try:
-            return lenient_spec(**asdict(self))
+            spec, warnings = lenient_spec(**fields, provider=preferred)
         except ValidationError as exc:
             raise InputError(describe(exc)) from None
+        if preferred not in configured_providers(settings):
+            # "prefer" is a preference: on a server without that provider, the one `auto` picks makes the video.
+            spec = spec.model_copy(update={"provider": "auto"})
+            instead = auto_order(settings)
+            warnings.append(
+                f"{LABELS[preferred]} is not configured on this server; using "
+                f"{LABELS[instead[0]] if instead else 'the provider auto picks'} instead"
+            )
+        return spec, warnings
 
 
 async def old_fields(
-    prefer_kie_api: Annotated[bool, Form()] = True,
+    prefer_kie_api: Annotated[
+        bool | None, Form(description="prefer Kie.ai (true, the default) or Google (false), when configured")
+    ] = None,
     use_case: Text = None,
     duration_seconds: Annotated[int | None, Form()] = None,
     aspect_ratio: Text = None,
@@ -204,8 +223,24 @@ async def generate_from_urls(
     video: VideoDep,
     reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
 ) -> dict[str, Any]:
-    spec, warnings = fields.spec()
-    generation = await start(service, spec, [], image_urls(reference_image_urls), video)
+    """Two callers, two meanings, told apart by `prefer_kie_api`:
+
+    - without it (the old page's URL tab, whose old server only analysed here despite the route's name): steps
+      1 and 2 only, in the old shape (`step2_prompt` the prompt text, `generation_settings`); nothing is
+      submitted — the page then sends the edited prompt to /veo31/generate-with-prompt-urls;
+    - with it (the old system's written instructions): analyse, write and submit, answering with
+      `step3_video_generation` as /veo31/generate does."""
+    urls = image_urls(reference_image_urls)
+    if fields.prefer_kie_api is None:
+        spec, warnings = fields.spec(settings)
+        body = await analysis_answer(service, spec, warnings, image_urls=urls[:3], video=video)
+        body["generation_settings"] = {
+            "aspect_ratio": fields.aspect_ratio or "16:9",
+            "additional_prompt": fields.additional_prompt,
+        }
+        return body
+    spec, warnings = fields.spec(settings)
+    generation = await start(service, spec, [], urls, video)
     return await answer(request, settings, service, generation, warnings)
 
 
@@ -218,7 +253,7 @@ async def generate_from_uploads(
     video: VideoDep,
     uploads: UploadsDep,
 ) -> dict[str, Any]:
-    spec, warnings = fields.spec()
+    spec, warnings = fields.spec(settings)
     generation = await start(service, spec, uploads, [], video)
     return await answer(request, settings, service, generation, warnings)
 
@@ -232,20 +267,26 @@ async def analyze_and_prompt(
     uploads: UploadsDep,
 ) -> dict[str, Any]:
     """Steps 1 and 2 only: the analysis and the prompt, to edit and send back to /veo31/generate-with-prompt."""
-    spec, warnings = fields.spec()
-    analysis, written = await service.analyse(spec, uploads=uploads, video=video)
+    spec, warnings = fields.spec(settings)
+    return await analysis_answer(service, spec, warnings, uploads=uploads, video=video)
+
+
+async def analysis_answer(service: Any, spec: GenerationSpec, warnings: list[str], **references: Any) -> dict[str, Any]:
+    """Steps 1 and 2 in the old shape: `step2_prompt` and `prompt` are the prompt text, for an edit box."""
+    analysis, written = await service.analyse(spec, **references)
     return {
         "step1_analysis": analysis.model_dump(mode="json"),
-        "step2_prompt": {
-            "prompt": written.prompt,
-            "negative_prompt": written.negative_prompt,
-            "use_case": spec.use_case,
-            "writer": written.writer,
-        },
+        "step2_prompt": written.prompt,
         "prompt": written.prompt,
+        "prompt_details": prompt_details(written.prompt, written.negative_prompt, spec.use_case, written.writer),
         "ready_for_editing": True,
         "warnings": warnings,
     }
+
+
+def prompt_details(prompt: str | None, negative: str | None, use_case: str, writer: str | None) -> dict[str, Any]:
+    """What veo31 adds about the prompt, under a key of its own: the old clients read `step2_prompt` as text."""
+    return {"prompt": prompt, "negative_prompt": negative, "use_case": use_case, "writer": writer}
 
 
 @router.post("/generate-with-prompt")
@@ -257,7 +298,7 @@ async def generate_with_prompt(
     uploads: UploadsDep,
 ) -> dict[str, Any]:
     """Step 3 with the (edited) prompt exactly as given: no analysis, no rewriting."""
-    spec, warnings = fields.spec(prompt_required=True)
+    spec, warnings = fields.spec(settings, prompt_required=True)
     generation = await start(service, spec, uploads, [])
     return await answer(request, settings, service, generation, warnings)
 
@@ -270,7 +311,7 @@ async def generate_with_prompt_urls(
     fields: OldFieldsDep,
     reference_image_urls: Annotated[list[str], Form(description="repeated, or comma-separated")],
 ) -> dict[str, Any]:
-    spec, warnings = fields.spec(prompt_required=True)
+    spec, warnings = fields.spec(settings, prompt_required=True)
     generation = await start(service, spec, [], image_urls(reference_image_urls))
     return await answer(request, settings, service, generation, warnings)
 
@@ -294,58 +335,3 @@ async def old_uploads(
 
 
 UploadsDep = Annotated[list[UploadedImage], Depends(old_uploads)]
-
-
-async def status_answer(request: Request, settings: Any, service: Any, task_id: str, provider: str) -> dict[str, Any]:
-    generation = await service.find(task_id)
-    if generation is not None:
-        links = generation_links(request, settings, generation)
-        body: dict[str, Any] = {
-            "provider": OLD_PROVIDER_NAMES.get(generation.provider or "", generation.provider),
-            "task_id": task_id,
-            "status": old_status(generation.status),
-            "video_url": links["video"],
-            "provider_video_url": generation.provider_video_url,
-            "generation_id": generation.id,
-            "provider_task_id": generation.provider_task_id,
-            "stage": generation.status.value,
-            "poster_url": links["poster"],
-            "download_url": links["download"],
-        }
-        if generation.error_message:
-            body["error"] = generation.error_message
-        return body
-    status: ProviderStatus = await service.provider_status(provider, task_id)
-    body = {
-        "provider": OLD_PROVIDER_NAMES.get(provider, provider),
-        "task_id": task_id,
-        "status": {
-            ProviderState.GENERATING: "processing",
-            ProviderState.SUCCEEDED: "completed",
-            ProviderState.FAILED: "failed",
-        }.get(status.state, "unknown"),
-        "video_url": status.video_url,
-        "provider_video_url": status.video_url,
-        "generation_id": None,
-        "note": "this task was not started by veo31, so its video is not kept in veo31's storage",
-    }
-    if status.error is not None:
-        body["error"] = status.error.message
-    return body
-
-
-@router.get("/kie-status/{task_id}")
-async def kie_status(task_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
-    """Our generation id or a raw Kie.ai task id → processing | completed | failed | unknown, with `video_url`."""
-    return await status_answer(request, settings, service, task_id, "kie")
-
-
-@router.get("/status/{task_id}")
-async def status(
-    task_id: str,
-    request: Request,
-    service: ServiceDep,
-    settings: SettingsDep,
-    provider: Annotated[str, Query(description="kie (kie.ai) or google (gemini)")] = "kie",
-) -> dict[str, Any]:
-    return await status_answer(request, settings, service, task_id, PROVIDER_ALIASES.get(provider.lower(), "kie"))

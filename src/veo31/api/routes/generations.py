@@ -20,6 +20,11 @@ router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=
 MULTIPART_FILE_FIELDS = ("images", "image", "reference_image1", "reference_image2", "reference_image3")
 VIDEO_FILE_FIELDS = ("video", "video_reference")
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=200, description="the same key again repeats the request instead of doing it twice"),
+]
+
 CREATE_BODY = {
     "requestBody": {
         "required": True,
@@ -53,7 +58,7 @@ async def create_generation(
     response: Response,
     service: ServiceDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> GenerationPublic:
     """Start a generation. Send the same `Idempotency-Key` again and you get the same generation, never a second."""
     body, uploads, video = await read_create_request(request, settings.max_image_bytes)
@@ -182,17 +187,36 @@ async def get_generation(
 
 @router.post("/{generation_id}/cancel", response_model=GenerationPublic)
 async def cancel_generation(
-    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+    generation_id: str,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> GenerationPublic:
-    return await present(request, settings, service, await service.cancel(generation_id))
+    canceled = await service.cancel(generation_id, idempotency_key)
+    return await present(request, settings, service, canceled)
 
 
-@router.post("/{generation_id}/retry", status_code=201, response_model=GenerationPublic)
+@router.post(
+    "/{generation_id}/retry",
+    status_code=201,
+    response_model=GenerationPublic,
+    responses={200: {"description": "the retry of this generation that is already queued, under way or finished"}},
+)
 async def retry_generation(
-    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+    generation_id: str,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> GenerationPublic:
-    """A new generation with the same request, linked to this failed or canceled one (`parent_id`)."""
-    return await present(request, settings, service, await service.retry(generation_id))
+    """A new generation with the same request, linked to this failed or canceled one (`parent_id`). One at a
+    time: while a retry of it is queued, under way or finished, asking again answers with that one (200)."""
+    created = await service.retry(generation_id, idempotency_key)
+    if not created.created:
+        response.status_code = 200
+    return await present(request, settings, service, created.generation)
 
 
 @router.post("/{generation_id}/fetch", response_model=GenerationPublic)
@@ -216,11 +240,12 @@ async def upgrade_generation(
     response: Response,
     service: ServiceDep,
     settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> GenerationPublic:
     """The 1080p or 4K rendition of a finished generation: a new generation (`upgrade_of` names this one) made by
     the same provider from the same task, tracked, downloaded and verified like any other. Asking again while it
     exists returns it (200) and costs nothing more."""
-    created = await service.upgrade(generation_id, body.resolution)
+    created = await service.upgrade(generation_id, body.resolution, idempotency_key)
     if not created.created:
         response.status_code = 200
     return await present(request, settings, service, created.generation)

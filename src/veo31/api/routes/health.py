@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token
+from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token, require_token
 
 router = APIRouter(tags=["health"])
 
@@ -35,6 +35,10 @@ async def readyz(service: ServiceDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, settings: SettingsDep) -> Response:
+    """Prometheus metrics. With VEO31_API_TOKENS set it needs a token too (Prometheus sends one with
+    `authorization: {credentials: …}`), unless VEO31_METRICS_PUBLIC=true."""
+    if not settings.metrics_public:
+        await require_token(request, settings)
     registry = request.app.state.metrics
     return Response(await asyncio.to_thread(generate_latest, registry), media_type=CONTENT_TYPE_LATEST)
