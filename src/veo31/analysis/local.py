@@ -59,10 +59,15 @@ _PALETTE_LAB = cv2.cvtColor(np.array([list(NAMED_COLOURS.values())], dtype=np.ui
 )
 
 
-def load_rgb(content: bytes) -> np.ndarray:
+def load_rgb(content: bytes, max_side: int = SHARPNESS_SIDE) -> np.ndarray:
+    """The photo as RGB, at most `max_side` on its longer side (nothing here looks at more pixels). A JPEG is
+    decoded at a reduced DCT scale, so a large photo's full size never reaches memory."""
     try:
         with Image.open(io.BytesIO(content)) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            image.draft("RGB", (max_side, max_side))
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+            upright.thumbnail((max_side, max_side), Image.Resampling.BOX)
+            return np.asarray(upright)
     except (OSError, ValueError, SyntaxError):
         raise InvalidMediaError("a reference image could not be decoded for analysis", field="images") from None
 
@@ -197,7 +202,8 @@ def sharpness_of(rgb: np.ndarray) -> tuple[float, str]:
 
 def analyse_image(content: bytes, index: int = 0) -> ImageNotes:
     full = load_rgb(content)
-    height, width = full.shape[:2]
+    with Image.open(io.BytesIO(content)) as header:  # the photo's own size (intake already turned it upright)
+        width, height = header.size
     rgb = _shrink(full, WORK_SIDE)
     mask, plain, background = subject_mask(rgb)
     box = box_of(mask)

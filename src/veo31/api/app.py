@@ -210,7 +210,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ClientDisconnect)
     async def client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
-        log.info("client left before sending the whole body: %s %s", request.method, request.url.path)
+        log.warning("client left before sending the whole body: %s %s", request.method, request.url.path)
         return problem(400, "client_disconnected", "the request body was cut off before its end")
 
     @app.exception_handler(Exception)

@@ -181,9 +181,10 @@ def checked_url(url: str, field: str = "image_urls") -> httpx.URL:
         raise UnsafeUrlError(f"{_short(url)} is not an http(s) URL", field=field)
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):  # ValueError: idna's errors for a malformed international name
+        host = parsed.host  # decodes an international name: idna's errors are ValueErrors
+    except (httpx.InvalidURL, ValueError):
         raise UnsafeUrlError(f"{_short(url)} is not a valid URL", field=field) from None
-    if not parsed.host:
+    if not host:
         raise UnsafeUrlError(f"{_short(url)} has no host name", field=field)
     return parsed.copy_with(username=None, password=None) if parsed.userinfo else parsed
 

@@ -60,8 +60,7 @@ def bound_generation(engine: Engine, request_key: RequestKey) -> str | None:
     if row.fingerprint != request_key.fingerprint:
         raise ConflictError(
             f"the Idempotency-Key {request_key.key[:80]!r} was already used for a different request; "
-            "send a new key for a new request (the same key only repeats the same request)",
-            field="Idempotency-Key",
+            "send a new key for a new request (the same key only repeats the same request)"
         )
     return str(row.generation_id)
 
