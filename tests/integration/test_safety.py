@@ -124,7 +124,19 @@ def test_a_foreign_page_cannot_spend(http: httpx.Client, kie: KieEmulatorHandle)
     )
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "null"
     assert http.get("/", headers={"Origin": "null"}).headers["access-control-allow-origin"] == "null"
-    for made in (allowed, own):
+    # Behind a reverse proxy, the forwarded host is this server's own; a Host that is no loopback name, on a
+    # server without tokens, is a rebound DNS name, not this server.
+    proxied = http.post(
+        "/v1/generations",
+        headers={"Origin": "https://shop.example", "X-Forwarded-Host": "shop.example", "X-Forwarded-Proto": "https"},
+        **photo_form(),
+    )
+    assert proxied.status_code == 201, proxied.text
+    rebound = http.post(
+        "/v1/generations", headers={"Origin": "http://evil.example:8000", "Host": "evil.example:8000"}, **photo_form()
+    )
+    assert rebound.status_code == 403
+    for made in (allowed, own, proxied):
         assert wait_final(http, made.json()["id"])["status"] == "completed"
 
 

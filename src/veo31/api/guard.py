@@ -119,17 +119,19 @@ class RequestGuard:
         )
 
     def own_origins(self, scope: Scope, headers: Headers) -> Iterable[str]:
-        """The origins this request was addressed to: its Host (or a proxy's forwarded host) with its scheme.
+        """The origins this request was addressed to: its Host, or a proxy's forwarded host, with its scheme.
 
         Without tokens, a Host counts only when it is a loopback name: a site whose name was made to resolve to
-        127.0.0.1 (DNS rebinding) would otherwise be "same-origin" with this server."""
+        127.0.0.1 (DNS rebinding) would otherwise be "same-origin" with this server. A forwarded host always
+        counts: a page cannot add that header to a request without asking first (a preflight it would fail)."""
         scheme = headers.get("x-forwarded-proto", scope.get("scheme", "http")).split(",")[0].strip().lower()
-        hosts = [headers.get("host", "")]
+        host = headers.get("host", "")
+        hosts = [host] if host and (self.settings.api_tokens or is_loopback_host(host)) else []
         forwarded = headers.get("x-forwarded-host")
         if forwarded:
             hosts.append(forwarded.split(",")[0].strip())
         for host in hosts:
-            if host and (self.settings.api_tokens or is_loopback_host(host)):
+            if host:
                 yield f"{scheme}://{host.lower()}"
                 if scheme == "http" and host.endswith(":80") or scheme == "https" and host.endswith(":443"):
                     yield f"{scheme}://{host.lower().rsplit(':', 1)[0]}"
