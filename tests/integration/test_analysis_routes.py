@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import KieEmulatorHandle
 from tests.integration.conftest import Api, hosted_image
-from tests.videos import video_bytes
+from tests.videos import studio_moves, video_bytes, write_video
 
 PHOTO = (Path(__file__).parents[1] / "fixtures" / "product-on-white.jpg").read_bytes()
 
@@ -58,6 +60,35 @@ def test_v1_analyses_json_and_multipart_with_a_video(api: Api, kie: KieEmulatorH
     answer = with_video.json()
     assert answer["analysis"]["video"]["camera_motion"] == "pan left"
     assert "Camera: pan left at a" in answer["prompt"] and "as in the reference video" in answer["prompt"]
+
+
+STUDIO_MOVES = studio_moves()
+CAMERA = {
+    "static": "Camera: a still, locked-off camera, as in the reference video.",
+    "unknown": "Camera: smooth slow dolly-in",  # the use case's own move: nothing was judged, nothing is claimed
+}
+
+
+@pytest.mark.parametrize("motion", list(STUDIO_MOVES))
+def test_camera_motion_over_a_plain_studio_background(api: Api, tmp_path: Path, motion: str) -> None:
+    """The commonest product shot: one product on a white sweep, the camera moving over it (or a turntable, as
+    the camera sees an orbit). Each move is named by the old analyse route, and the prompt follows it."""
+    video = write_video(tmp_path / "reference.mp4", STUDIO_MOVES[motion]).read_bytes()
+    response = api.http.post(
+        "/veo31/analyze-and-prompt",
+        files={
+            "reference_image1": ("a.jpg", PHOTO, "image/jpeg"),
+            "video_reference": ("reference.mp4", video, "video/mp4"),
+        },
+        data={"use_case": "product_video"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["step1_analysis"]["video"]["camera_motion"] == motion
+    expected = CAMERA.get(motion, f"Camera: {motion} at a ")
+    assert expected in body["step2_prompt"], body["step2_prompt"]
+    if motion == "unknown":
+        assert "reference video" not in body["step2_prompt"] and "static" not in body["step2_prompt"]
 
 
 def test_a_reference_video_steers_the_generation(api: Api, kie: KieEmulatorHandle, tmp_path: Path) -> None:

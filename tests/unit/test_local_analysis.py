@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from tests.videos import MOVES, view, write_video
+from tests.videos import MOVES, studio_moves, view, write_video
 from veo31.analysis.local import analyse_image, analyse_images, colour_name
 from veo31.analysis.video import analyse_video
 from veo31.domain import InputError, InvalidMediaError
@@ -87,6 +87,19 @@ def test_camera_moves(tmp_path: Path, motion: str) -> None:
     notes = analyse_video(write_video(tmp_path / "move.mp4", MOVES[motion]))
     assert notes.camera_motion == motion and notes.cuts == 0 and notes.pace in ("slow", "moderate", "fast")
     assert abs(notes.duration - 3.0) < 0.1
+
+
+@pytest.mark.parametrize("motion", ["pan right", "pan left", "tilt up", "tilt down", "push in", "pull out"])
+def test_camera_moves_over_a_plain_studio_background(tmp_path: Path, motion: str) -> None:
+    """A product on a white sweep: the moving camera is seen in the product's edges, not in the blank backdrop."""
+    notes = analyse_video(write_video(tmp_path / "move.mp4", studio_moves()[motion]))
+    assert notes.camera_motion == motion and notes.pace != "still", notes.notes
+
+
+def test_too_little_texture_is_unknown_not_static(tmp_path: Path) -> None:
+    notes = analyse_video(write_video(tmp_path / "blank.mp4", studio_moves()["unknown"]))
+    assert (notes.camera_motion, notes.pace) == ("unknown", "unknown")
+    assert notes.camera_words() is None and "could not be judged" in notes.notes
 
 
 def test_still_shot(tmp_path: Path) -> None:

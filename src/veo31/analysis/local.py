@@ -278,7 +278,7 @@ def analyse_images(
         f"{subject} {first.subject_position}, filling about {round(fill * 100)}% of a {first.orientation} "
         f"frame" + (f"; {len(notes)} views of it" if len(notes) > 1 else "")
     )
-    if video is not None:
+    if video is not None and video.camera_motion != "unknown":
         camera = f"as in the reference video: {video.camera_motion}, {video.pace} pace"
     else:
         camera = (
@@ -320,7 +320,8 @@ def analyse_images(
 
 
 def _text_only(subject: str, video: VideoNotes | None) -> Analysis:
-    camera = f"as in the reference video: {video.camera_motion}, {video.pace} pace" if video else "not set"
+    judged = video is not None and video.camera_motion != "unknown"
+    camera = f"as in the reference video: {video.camera_motion}, {video.pace} pace" if video and judged else "not set"
     return Analysis(
         analyzer="local",
         main_objects=[subject],

@@ -9,8 +9,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 CameraMotion = Literal[
-    "static", "pan left", "pan right", "tilt up", "tilt down", "push in", "pull out", "orbit-like", "handheld"
+    "static",
+    "pan left",
+    "pan right",
+    "tilt up",
+    "tilt down",
+    "push in",
+    "pull out",
+    "orbit-like",
+    "handheld",
+    "unknown",  # the frames gave too little texture to judge by
 ]
+Pace = Literal["still", "slow", "moderate", "fast", "unknown"]
 
 
 class Colour(BaseModel):
@@ -54,9 +64,17 @@ class VideoNotes(BaseModel):
     frames_analysed: int
     camera_motion: CameraMotion
     segments: list[MotionSegment]
-    pace: Literal["still", "slow", "moderate", "fast"]
+    pace: Pace
     cuts: int
     notes: str
+
+    def camera_words(self) -> str | None:
+        """The camera move to ask for, in a prompt's words; None when it could not be judged (nothing to follow)."""
+        if self.camera_motion == "unknown":
+            return None
+        if self.camera_motion == "static":
+            return "a still, locked-off camera, as in the reference video"
+        return f"{self.camera_motion} at a {self.pace} pace, as in the reference video"
 
 
 class Analysis(BaseModel):

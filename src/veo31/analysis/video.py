@@ -1,10 +1,11 @@
-"""How the camera moves in a reference video, from optical flow over a few frames a second.
+"""How the camera moves in a reference video, from tracked features over a few frames a second.
 
 Frames are sampled (about 6 a second, at most 150), shrunk and compared in pairs: a jump in the colour histogram
-is a cut; otherwise dense optical flow (Farneback) gives the image's motion, split into a translation (pan or
-tilt — the image moves opposite to the camera), a radial part (push-in or pull-out) and parallax (the near and
-far parts moving at different speeds: orbit-like). A video longer than the limit is refused by its duration, read
-from the container, before any frame is decoded.
+is a cut; otherwise corners are tracked between the two (see `classify`) and a similarity transform fitted to
+them gives a translation (pan or tilt — the image moves opposite to the camera) and a scale (push-in or
+pull-out); what it leaves unexplained is parallax (near and far parts moving at different speeds: orbit-like).
+Frames with too little texture to track say "unknown", not "static". A video longer than the limit is refused by
+its duration, read from the container, before any frame is decoded.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import av
 import cv2
 import numpy as np
 
-from veo31.analysis.result import CameraMotion, MotionSegment, VideoNotes
+from veo31.analysis.result import CameraMotion, MotionSegment, Pace, VideoNotes
 from veo31.domain import InputError, InvalidMediaError
 from veo31.media.poster import frame_image
 
 MAX_VIDEO_SECONDS = 600.0
 SAMPLE_FPS = 6.0
 MAX_SAMPLES = 150
-WIDTH = 192
+WIDTH = 320  # enough for a product's edges and print to give corners to track
 STILL = 0.012  # frame widths (or scale) per second below which nothing moves
+PARALLAX = 0.3  # unexplained spread of horizontal motion, against the fitted motion, that reads as orbit-like
+MIN_POINTS = 12  # fewer tracked corners than this between two frames: the motion is not judged
 CUT = 0.45  # Bhattacharyya distance between colour histograms that marks a cut
 
 
@@ -69,18 +72,24 @@ def analyse_video(path: Path | str, *, max_seconds: float = MAX_VIDEO_SECONDS) -
         labels.append((start, end, motion, speed))
     segments = _segments(labels)
     overall = _overall(labels)
-    speeds = [speed for _, _, motion, speed in labels if motion != "static"]
+    speeds = [speed for _, _, motion, speed in labels if motion not in ("static", "unknown")]
     mean_speed = float(np.mean(speeds)) if speeds else 0.0
-    pace = (
-        "still" if overall == "static" else "slow" if mean_speed < 0.08 else "moderate" if mean_speed < 0.25 else "fast"
+    pace: Pace = (
+        "unknown"
+        if overall == "unknown"
+        else "still"
+        if overall == "static"
+        else "slow"
+        if mean_speed < 0.08
+        else "moderate"
+        if mean_speed < 0.25
+        else "fast"
     )
-    notes = (
-        f"{'A still camera' if overall == 'static' else f'Mostly {overall}'}"
-        + ("" if overall == "static" else f", {pace} pace")
-        + f", over {duration or times[-1]:.1f} s"
-        + (f", {cuts} cut(s)" if cuts else ", no cuts")
-        + "."
-    )
+    if overall == "unknown":
+        heading = "The camera motion could not be judged (too little texture in the frames)"
+    else:
+        heading = "A still camera" if overall == "static" else f"Mostly {overall}, {pace} pace"
+    notes = heading + f", over {duration or times[-1]:.1f} s" + (f", {cuts} cut(s)" if cuts else ", no cuts") + "."
     return VideoNotes(
         duration=round(duration or times[-1], 3),
         fps=round(fps, 3),
@@ -159,31 +168,54 @@ def _is_cut(before: np.ndarray, after: np.ndarray) -> bool:
 
 
 def classify(before: np.ndarray, after: np.ndarray, seconds: float) -> tuple[CameraMotion, float]:
-    """The camera motion between two frames, and its speed in frame widths (or scale) per second."""
+    """The camera motion between two frames, and its speed in frame widths (or scale) per second.
+
+    Judged from what has texture: corners are tracked from one frame to the next (and back, to drop points that
+    do not return), and a similarity transform (shift, scale, rotation) is fitted to them. On a plain studio
+    background the product's own edges and print carry the motion, where a dense field averaged over the frame
+    sees a still backdrop. The part of the motion the transform cannot explain is parallax: near and far parts
+    moving at different speeds, as when the camera circles the product. Too few points to judge: "unknown"."""
     gray = [cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in (before, after)]
-    flow = cv2.calcOpticalFlowFarneback(gray[0], gray[1], None, 0.5, 3, 21, 3, 5, 1.1, 0)
     height, width = gray[0].shape
-    dx, dy = flow[..., 0], flow[..., 1]
-    shift_x = float(np.median(dx)) / width / seconds
-    shift_y = float(np.median(dy)) / width / seconds
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    rx, ry = xs - width / 2, ys - height / 2
-    radius_sq = rx**2 + ry**2 + 1e-3
-    zoom = float(np.median((dx * rx + dy * ry) / radius_sq)) / seconds  # relative growth per second
-    left, right = dx[:, : width // 3], dx[:, -width // 3 :]
-    top, bottom = dx[: height // 3], dx[-height // 3 :]
-    parallax = max(abs(float(np.median(top) - np.median(bottom))), abs(float(np.median(left) - np.median(right))))
-    parallax = parallax / width / seconds
+    tracked = _track(gray[0], gray[1])
+    if tracked is None:
+        return "unknown", 0.0
+    start, end = tracked
+    matrix, _ = cv2.estimateAffinePartial2D(start, end, method=cv2.RANSAC, ransacReprojThreshold=0.75)
+    if matrix is None:
+        return "unknown", 0.0
+    centre = np.array([width / 2, height / 2, 1.0])
+    shift_x, shift_y = (matrix @ centre - centre[:2]) / width / seconds
+    zoom = (float(np.hypot(matrix[0, 0], matrix[1, 0])) - 1.0) / seconds  # relative growth per second
+    unexplained = (end - (start @ matrix[:, :2].T + matrix[:, 2]))[:, 0]
+    low, high = np.percentile(unexplained, [10, 90])
+    parallax = float(high - low) / width / seconds
     translation = max(abs(shift_x), abs(shift_y))
-    if translation < STILL and abs(zoom) < STILL:
+    if max(translation, abs(zoom), parallax) < STILL:
         return "static", 0.0
+    if parallax > PARALLAX * max(translation, abs(zoom)):
+        return "orbit-like", max(translation, parallax)
     if abs(zoom) > translation:
         return ("push in" if zoom > 0 else "pull out"), abs(zoom)
     if abs(shift_x) >= abs(shift_y):
-        if parallax > 0.6 * abs(shift_x):
-            return "orbit-like", translation
         return ("pan right" if shift_x < 0 else "pan left"), translation
     return ("tilt up" if shift_y > 0 else "tilt down"), translation
+
+
+def _track(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Corners of `first` and where they are in `second`, kept only where tracking back returns to the start;
+    None when there are too few to judge by."""
+    corners = cv2.goodFeaturesToTrack(first, maxCorners=400, qualityLevel=0.01, minDistance=3, blockSize=5)
+    if corners is None or len(corners) < MIN_POINTS:
+        return None
+    window = {"winSize": (21, 21), "maxLevel": 3}
+    moved, found, _ = cv2.calcOpticalFlowPyrLK(first, second, corners, None, **window)
+    back, found_back, _ = cv2.calcOpticalFlowPyrLK(second, first, moved, None, **window)
+    returned = np.linalg.norm((back - corners).reshape(-1, 2), axis=1) < 0.5
+    keep = (found.ravel() == 1) & (found_back.ravel() == 1) & returned
+    if keep.sum() < MIN_POINTS:
+        return None
+    return corners.reshape(-1, 2)[keep], moved.reshape(-1, 2)[keep]
 
 
 def _segments(labels: list[tuple[float, float, CameraMotion, float]]) -> list[MotionSegment]:
@@ -197,13 +229,19 @@ def _segments(labels: list[tuple[float, float, CameraMotion, float]]) -> list[Mo
 
 
 def _overall(labels: list[tuple[float, float, CameraMotion, float]]) -> CameraMotion:
-    """The motion that lasts longest; frequent direction changes with no clear winner read as handheld."""
-    moving = Counter()
+    """The motion that lasts longest; frequent direction changes with no clear winner read as handheld. When most
+    of the video could not be judged (too little texture), "unknown" — never a guessed "static"."""
+    moving: Counter[CameraMotion] = Counter()
+    unjudged = 0.0
     for start, end, motion, _ in labels:
-        if motion != "static":
+        if motion == "unknown":
+            unjudged += end - start
+        elif motion != "static":
             moving[motion] += end - start
     total = sum(end - start for start, end, _, _ in labels) or 1.0
-    if not moving or sum(moving.values()) < 0.3 * total:
+    if unjudged > 0.5 * total:
+        return "unknown"
+    if not moving or sum(moving.values()) < 0.3 * (total - unjudged):
         return "static"
     motion, share = moving.most_common(1)[0]
     if share < 0.45 * sum(moving.values()) and len(moving) >= 3:

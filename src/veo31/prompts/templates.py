@@ -121,9 +121,8 @@ def write_prompt(spec: GenerationSpec, *, image_count: int, analysis: Analysis |
     negative = spec.negative_prompt or TEMPLATES[spec.use_case].avoid
     template = TEMPLATES[spec.use_case]
     subject = _subject(spec, image_count)
-    camera = template.camera
-    if analysis is not None and analysis.video is not None and analysis.video.camera_motion != "static":
-        camera = f"{analysis.video.camera_motion} at a {analysis.video.pace} pace, as in the reference video"
+    followed = analysis.video.camera_words() if analysis is not None and analysis.video is not None else None
+    camera = followed or template.camera
     parts = [
         _sentence(template.action.format(subject=subject)),
         f"Camera: {camera}.",
