@@ -129,3 +129,22 @@ def test_the_emulator_renders_its_results_from_the_reference_photos(api: Api, tm
     assert red[360, 640], "the red square is in the middle"
     assert rows.min() > 100 and rows.max() < 620, "it is a square, not a full-height test-pattern bar"
     assert 400 < columns.min() and columns.max() < 880
+
+
+def test_ten_upgrade_clicks_at_once_make_one_rendition(api: Api, kie: KieEmulatorHandle) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = finished(api)
+    key = {"Idempotency-Key": f"upgrade-{source['id']}"}
+
+    def click(_: int) -> httpx.Response:
+        return api.http.post(f"/v1/generations/{source['id']}/upgrade", json={"resolution": "1080p"}, headers=key)
+
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(click, range(10)))
+    assert sorted(answer.status_code for answer in answers) == [200] * 9 + [201]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert api.wait(answers[0].json()["id"])["status"] == "completed"
+    assert len(api.get(source["id"])["renditions"]) == 1
+    other = api.http.post(f"/v1/generations/{source['id']}/upgrade", json={"resolution": "4k"}, headers=key)
+    assert other.status_code == 409, "the key belongs to the 1080p request"

@@ -105,6 +105,24 @@ def test_open_bind_without_tokens_is_refused_with_the_fix(monkeypatch: pytest.Mo
     assert "VEO31_API_TOKENS" in caught.value.message and "127.0.0.1" in caught.value.message
 
 
+def test_any_origin_on_an_open_bind_without_tokens_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEO31_HOST", "0.0.0.0")
+    monkeypatch.setenv("VEO31_CORS_ORIGINS", "*")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "VEO31_CORS_ORIGINS=*" in caught.value.message and "VEO31_API_TOKENS" in caught.value.message
+    monkeypatch.setenv("VEO31_API_TOKENS", "a-token-of-some-length")
+    assert load_settings().cors_origins == ["*"]
+
+
+def test_cors_origins_are_origins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEO31_CORS_ORIGINS", "null, https://shop.example.com/ ,http://localhost:3000")
+    assert load_settings().cors_origins == ["null", "https://shop.example.com", "http://localhost:3000"]
+    monkeypatch.setenv("VEO31_CORS_ORIGINS", "shop.example.com/page")
+    with pytest.raises(ConfigurationError, match="VEO31_CORS_ORIGINS: .*not an origin"):
+        load_settings()
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
 def test_loopback_binds_need_no_tokens(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
     monkeypatch.setenv("VEO31_HOST", host)
