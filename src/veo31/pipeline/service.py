@@ -108,10 +108,12 @@ class GenerationService:
     ) -> Created:
         """Check, take in the images, store, and start one generation. A used idempotency key returns its one."""
         runtime = self.runtime
-        keyed = request_keys.keyed(idempotency_key, *create_request(spec, uploads, image_urls, video))
-        existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
-        if existing is not None:
-            return Created(existing, False)
+        keyed = None
+        if idempotency_key:  # hashing the photos only when there is a key to bind them to
+            keyed = request_keys.keyed(idempotency_key, *create_request(spec, uploads, image_urls, video))
+            existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
+            if existing is not None:
+                return Created(existing, False)
         count = check_image_count(len(uploads) + len(image_urls))
         warnings: list[str] = []
         if lenient:
@@ -403,8 +405,8 @@ class GenerationService:
         retry makes another."""
         runtime = self.runtime
         keyed = request_keys.keyed(idempotency_key, "retry", generation_id)
-        existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
-        if existing is not None:
+        existing = keyed and await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
+        if existing:
             return Created(existing, False)
         original = await self.get(generation_id)
         if original.status not in (Status.FAILED, Status.CANCELED):
@@ -449,8 +451,8 @@ class GenerationService:
         """Start the 1080p / 4K rendition of a finished generation (or return the one already made or under way)."""
         runtime = self.runtime
         keyed = request_keys.keyed(idempotency_key, "upgrade", generation_id, resolution)
-        existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
-        if existing is not None:
+        existing = keyed and await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
+        if existing:
             return Created(existing, False)
         source = await source_of(runtime, await self.get(generation_id))
         check_upgradable(source, resolution)
