@@ -79,6 +79,8 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         title="veo31",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # served by the page router from packaged assets (FastAPI's own loads Swagger UI from a CDN)
+        redoc_url=None,
         description="Product videos with Veo 3.1, tracked durably from request to a verified MP4.",
     )
     app.state.settings = settings
@@ -110,6 +112,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.mount("/static", page.static_files(), name="static")
+    app.mount("/docs-assets", page.docs_assets(), name="docs-assets")
     return app
 
 
