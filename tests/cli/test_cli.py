@@ -259,3 +259,14 @@ def test_emulate_gemini_serves_both_surfaces(tmp_path: Path) -> None:
         process.terminate()
         process.wait(10)
     assert run("emulate", "gemini", "--fault", "meteor").returncode == 2
+
+
+def test_serve_on_a_taken_port_says_so_before_claiming_to_run(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run("serve", "--port", str(port), cwd=tmp_path, env={"VEO31_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 2
+    assert f"port {port} is taken" in result.stderr and "--port" in result.stderr and "VEO31_PORT" in result.stderr
+    assert "veo31 on" not in result.stdout

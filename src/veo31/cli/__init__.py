@@ -7,6 +7,7 @@ naming what to fix — never a traceback, never a key.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -91,6 +92,11 @@ def serve(
             settings = load_settings(**overrides, public_url=f"http://127.0.0.1:{settings.port}")
     except ConfigurationError as exc:
         raise fail(exc.message, 2) from None
+    taken = port_problem(settings.host, settings.port)
+    if taken is not None:
+        if emulator is not None:
+            emulator.stop()
+        raise fail(taken, 2)
     from veo31.api.app import create_app
 
     shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
@@ -110,6 +116,25 @@ def serve(
     finally:
         if emulator is not None:
             emulator.stop()
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why veo31 cannot listen on host:port (taken, most often), said before anything claims it is running."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a closing socket is no hindrance
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} is taken (another program, or veo31 already running?); choose another with "
+                    f"--port N (bash scripts/start.sh --port 8080) or VEO31_PORT=N"
+                )
+            return f"cannot listen on {host}:{port} ({exc.strerror}); check VEO31_HOST and VEO31_PORT"
+    return None
 
 
 def _start_emulator(port: int, generation_seconds: float) -> ServerThread:
