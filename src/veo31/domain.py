@@ -187,6 +187,13 @@ class Generation:
     cost_usd: float | None = None  # what it cost, as reported (or known: 0 when the provider charged nothing)
     cost_basis: str | None = None
 
+    def download_name(self, extension: str = "mp4") -> str:
+        """The file name a download of its video gets, on the page and from `veo31 fetch`: the product and day."""
+        base = self.spec.product_name or "veo31-video"
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "veo31-video"
+        suffix = f"-{self.spec.resolution}" if self.upgrade_of else ""
+        return f"{slug}-{self.created_at:%Y-%m-%d}{suffix}.{extension}"
+
     @property
     def workflow_id(self) -> str:
         """The workflow now responsible: the generation's own, or its latest late fetch."""

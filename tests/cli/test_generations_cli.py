@@ -46,6 +46,18 @@ def test_generate_writes_a_video_and_status_and_list_show_it(tmp_path: Path) -> 
     assert fetched.returncode == 0, fetched.stderr
     assert again.read_bytes() == target.read_bytes()
 
+    # The first characters of an id do, as in git; `list` shows ids whole even in 80 columns; `fetch` without
+    # --out names the file as the page names a download.
+    assert json.loads(run("status", generation_id[:6], "--json", env=env).stdout)["id"] == generation_id
+    narrow = run("list", env={**env, "COLUMNS": "80"})
+    assert generation_id in narrow.stdout, narrow.stdout
+    named = run("fetch", generation_id[:8], env=env, cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    expected = tmp_path / f"desk-lamp-{listed[0]['created_at'][:10]}.mp4"
+    assert expected.read_bytes() == target.read_bytes()
+    unknown = run("status", "ffff0000", env=env)
+    assert unknown.returncode != 0 and "ffff0000" in unknown.stderr
+
 
 def test_json_and_vertical_options(tmp_path: Path) -> None:
     target = tmp_path / "v.mp4"

@@ -32,6 +32,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ServiceDep = Annotated[GenerationService, Depends(get_service)]
 
 
+async def resolve_generation_id(generation_id: str, service: ServiceDep) -> str:
+    """The whole id, from the id itself or its first characters (as git takes a commit's)."""
+    return await service.resolve(generation_id)
+
+
+GenerationIdDep = Annotated[str, Depends(resolve_generation_id)]
+
+
 def has_valid_token(request: Request, settings: Settings) -> bool:
     if not settings.api_tokens:
         return True

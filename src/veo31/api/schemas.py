@@ -54,6 +54,7 @@ class RenditionPublic(BaseModel):
     status: str
     video_url: str | None
     download_url: str | None
+    download_name: str = Field(description="the file name a download of the video gets: the product and the day")
     poster_url: str | None
     video: dict[str, Any] | None
     error: ErrorPublic | None
@@ -114,6 +115,7 @@ class GenerationPublic(BaseModel):
     provider_task_id: str | None
     video_url: str | None = Field(description="our stable URL for the video (HTTP Range); it does not expire")
     download_url: str | None
+    download_name: str = Field(description="the file name a download of the video gets: the product and the day")
     poster_url: str | None
     provider_video_url: str | None = Field(description="the provider's own link, kept for reference; it expires")
     video: dict[str, Any] | None
@@ -151,6 +153,7 @@ class GenerationPublic(BaseModel):
             provider_task_id=generation.provider_task_id,
             video_url=links.get("video"),
             download_url=links.get("download"),
+            download_name=generation.download_name("mp4"),
             poster_url=links.get("poster"),
             provider_video_url=generation.provider_video_url,
             video=generation.video_info,

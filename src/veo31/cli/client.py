@@ -83,6 +83,7 @@ def public(generation: Generation) -> dict[str, Any]:
             "basis": generation.cost_basis,
         },
         "created_at": generation.created_at.isoformat(),
+        "download_name": generation.download_name("mp4"),
     }
 
 
@@ -113,7 +114,7 @@ class LocalClient:
         return self.public(created.generation)
 
     async def get(self, generation_id: str) -> dict[str, Any]:
-        return self.public(await self.service.get(generation_id))
+        return self.public(await self.service.get(await self.service.resolve(generation_id)))
 
     async def watch(self, generation_id: str) -> AsyncIterator[dict[str, Any]]:
         async for generation in self.service.watch(generation_id):
@@ -127,10 +128,10 @@ class LocalClient:
         return await self.service.total_cost(Status(status) if status else None)
 
     async def cancel(self, generation_id: str) -> dict[str, Any]:
-        return self.public(await self.service.cancel(generation_id))
+        return self.public(await self.service.cancel(await self.service.resolve(generation_id)))
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
-        return self.public(await self.service.fetch(generation_id))
+        return self.public(await self.service.fetch(await self.service.resolve(generation_id)))
 
     async def save_video(self, generation: dict[str, Any], target: Path) -> None:
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".veo31-save-") as folder:

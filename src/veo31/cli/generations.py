@@ -178,7 +178,7 @@ def finish(generation: dict[str, Any], target: Path | None, *, as_json: bool, wa
 
 @app.command()
 def status(
-    generation_id: Annotated[str, typer.Argument(help="A generation id.")],
+    generation_id: Annotated[str, typer.Argument(help="A generation id, or its first characters.")],
     as_json: JsonOption = False,
     server: ServerOption = None,
     token: TokenOption = None,
@@ -211,23 +211,32 @@ def status(
 
 @app.command()
 def fetch(
-    generation_id: Annotated[str, typer.Argument(help="A generation id, or a Kie.ai task id veo31 never tracked.")],
-    out_file: Annotated[Path, typer.Option("--out", help="Write the video here.")],
+    generation_id: Annotated[
+        str, typer.Argument(help="A generation id (or its first characters), or a Kie.ai task id veo31 never tracked.")
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the video here (default: named as the page names a download)."),
+    ] = None,
     as_json: JsonOption = False,
     server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
     """Write a finished video to a file; look again at one that timed out; or fetch a raw Kie.ai task's video."""
     target = check_out(out_file)
-    assert target is not None
 
     async def work() -> dict[str, Any]:
+        nonlocal target
         async with connect(server, token) as client:
             try:
                 generation = await client.get(generation_id)
             except NotFoundError:
+                target = target or check_out(Path(f"kie-task-{generation_id[:40]}.mp4"))
+                assert target is not None
                 info = await client.save_task_video(generation_id, target)
                 return {"id": generation_id, "status": "completed", "video": info, "history": []}
+            target = target or check_out(Path(generation["download_name"]))
+            assert target is not None
             if generation["status"] == "failed":
                 generation = await client.fetch(generation_id)  # timed out: ask the provider again
             if generation["status"] not in TERMINAL:
@@ -236,7 +245,8 @@ def fetch(
                 await client.save_video(generation, target)
             return generation
 
-    finish(run(work), target, as_json=as_json, waited=True)
+    fetched = run(work)  # chooses the file name when --out was not given
+    finish(fetched, target, as_json=as_json, waited=True)
 
 
 @app.command("list")
@@ -258,7 +268,8 @@ def list_generations(
         print(json.dumps(items, indent=2, default=str))
         return
     table = Table(title=f"{len(items)} generation(s)")
-    for column in ("id", "status", "provider", "product", "cost", "created"):
+    table.add_column("id", no_wrap=True, min_width=32)  # whole, to copy (the first characters are enough too)
+    for column in ("status", "provider", "product", "cost", "created"):
         table.add_column(column)
     for item in items:
         spec = item["spec"]
@@ -286,7 +297,7 @@ def cost_words(cost: dict[str, Any]) -> str:
 
 @app.command()
 def cancel(
-    generation_id: Annotated[str, typer.Argument(help="A running generation's id.")],
+    generation_id: Annotated[str, typer.Argument(help="A running generation's id, or its first characters.")],
     as_json: JsonOption = False,
     server: ServerOption = None,
     token: TokenOption = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -77,6 +78,8 @@ class ReferenceVideo:
 
 
 MAX_REFERENCE_VIDEO_BYTES = 200 * 1024 * 1024
+GENERATION_ID_LENGTH = 32
+ID_PREFIX = re.compile(r"[0-9a-f]{4,31}")
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,19 @@ class GenerationService:
 
     async def get(self, generation_id: str) -> Generation:
         return await asyncio.to_thread(store.get_generation, self.runtime.engine, generation_id)
+
+    async def resolve(self, id_or_prefix: str) -> str:
+        """A whole generation id from its first characters (at least 4), as git takes a commit's: the id itself
+        when it is whole or when it is the start of exactly one; NotFoundError or, for several, InputError."""
+        if len(id_or_prefix) >= GENERATION_ID_LENGTH or not ID_PREFIX.fullmatch(id_or_prefix):
+            return id_or_prefix
+        found = await asyncio.to_thread(store.ids_starting_with, self.runtime.engine, id_or_prefix)
+        if len(found) > 1:
+            raise InputError(
+                f"{id_or_prefix} is the start of more than one generation's id; give more of its characters",
+                field="generation id",
+            )
+        return found[0] if found else id_or_prefix
 
     async def list(
         self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None, include_upgrades: bool = True

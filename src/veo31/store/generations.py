@@ -175,6 +175,16 @@ def find_keyed(engine: Engine, request_key: RequestKey | None, idempotency_key: 
     return find_by_idempotency_key(engine, idempotency_key) if idempotency_key else None
 
 
+# Callers pass hex digits only (no LIKE wildcards to escape).
+_BY_PREFIX = select(G.id).where(G.id.startswith(bindparam("prefix"))).limit(2)
+
+
+def ids_starting_with(engine: Engine, prefix: str) -> list[str]:
+    """At most two generation ids that start with `prefix` (two say it is ambiguous)."""
+    with engine.connect() as connection:
+        return [row.id for row in connection.execute(_BY_PREFIX, {"prefix": prefix})]
+
+
 _CHILDREN = select(G.id, G.status).where(G.parent_id == bindparam("p")).order_by(G.created_at)
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
+from veo31.api.deps import GenerationIdDep, ServiceDep, SettingsDep, TokenDep
 from veo31.api.present import present
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def events(
-    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+    generation_id: GenerationIdDep, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> EventSourceResponse:
     """Each event's data is the generation (as GET /v1/generations/{id} answers); the stream ends with it."""
     await service.get(generation_id)  # 404 before the stream starts, not inside it

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from veo31.api.deps import ServiceDep, SettingsDep, TokenDep
+from veo31.api.deps import GenerationIdDep, ServiceDep, SettingsDep, TokenDep
 from veo31.api.present import present, present_by_id, present_many
 from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic, UpgradeCreate
 from veo31.domain import InputError, Status
@@ -180,14 +180,14 @@ async def list_generations(
 
 @router.get("/{generation_id}", response_model=GenerationPublic)
 async def get_generation(
-    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+    generation_id: GenerationIdDep, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
     return await present_by_id(request, settings, service, generation_id)
 
 
 @router.post("/{generation_id}/cancel", response_model=GenerationPublic)
 async def cancel_generation(
-    generation_id: str,
+    generation_id: GenerationIdDep,
     request: Request,
     service: ServiceDep,
     settings: SettingsDep,
@@ -204,7 +204,7 @@ async def cancel_generation(
     responses={200: {"description": "the retry of this generation that is already queued, under way or finished"}},
 )
 async def retry_generation(
-    generation_id: str,
+    generation_id: GenerationIdDep,
     request: Request,
     response: Response,
     service: ServiceDep,
@@ -221,7 +221,7 @@ async def retry_generation(
 
 @router.post("/{generation_id}/fetch", response_model=GenerationPublic)
 async def fetch_generation(
-    generation_id: str, request: Request, service: ServiceDep, settings: SettingsDep
+    generation_id: GenerationIdDep, request: Request, service: ServiceDep, settings: SettingsDep
 ) -> GenerationPublic:
     """Ask the provider again about a generation that timed out, and retrieve the video if it finished."""
     return await present(request, settings, service, await service.fetch(generation_id))
@@ -234,7 +234,7 @@ async def fetch_generation(
     responses={200: {"description": "this rendition already exists or is under way"}},
 )
 async def upgrade_generation(
-    generation_id: str,
+    generation_id: GenerationIdDep,
     body: UpgradeCreate,
     request: Request,
     response: Response,

@@ -5,7 +5,6 @@ straight into a <video> tag or be shared."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -13,7 +12,6 @@ from fastapi.responses import Response
 
 from veo31.api.delivery import blob_response
 from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token, signature_ok
-from veo31.domain import Generation
 
 router = APIRouter(prefix="/v1/generations", tags=["videos"])
 
@@ -25,13 +23,6 @@ def check_access(request: Request, settings: SettingsDep, generation_id: str, si
             detail="send Authorization: Bearer <token>, or use the signed link from the generation's video_url",
             headers={"WWW-Authenticate": "Bearer"},
         )
-
-
-def download_name(generation: Generation, extension: str) -> str:
-    base = generation.spec.product_name or "veo31-video"
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "veo31-video"
-    suffix = f"-{generation.spec.resolution}" if generation.upgrade_of else ""
-    return f"{slug}-{generation.created_at:%Y-%m-%d}{suffix}.{extension}"
 
 
 @router.get(
@@ -59,7 +50,7 @@ async def video(
         service.video_key(generation),
         range_header=request.headers.get("range"),
         media_type="video/mp4",
-        filename=download_name(generation, "mp4") if download else None,
+        filename=generation.download_name("mp4") if download else None,
         inline=not download,
     )
 
