@@ -188,3 +188,34 @@ def test_server_mode_sends_the_work_to_a_running_server(tmp_path: Path) -> None:
         assert not (tmp_path / "data").exists(), "nothing ran in the CLI's own process"
     finally:
         server.stop()
+
+
+def test_a_server_on_the_same_data_folder_is_found_and_its_links_open(tmp_path: Path) -> None:
+    """`veo31 serve --emulate` runs on a port of its own; plain commands on its data folder use it (saying so),
+    so their generations are its generations and every link they print opens on it."""
+    from tests.conftest import ServeProcess
+    from tests.integration.conftest import free_port
+
+    data = tmp_path / "data"
+    server = ServeProcess(
+        {}, free_port(), str(data), args=("--emulate", "--emulator-port", str(free_port()), "--generation-seconds", "1")
+    )
+    server.start()
+    try:
+        made = run("generate", WHITE, "--product", "Found Mug", "--out", str(tmp_path / "m.mp4"), env=env_for(tmp_path))
+        assert made.returncode == 0, made.stdout + made.stderr
+        assert f"Using the veo31 server at {server.url}" in made.stdout
+        listed = httpx.get(f"{server.url}/v1/generations").json()["items"]
+        assert listed[0]["provider"] == "kie", "made by the server's provider (the emulator), not a local render"
+        sheet = tmp_path / "products.csv"
+        sheet.write_text(f"images,product_name\n{WHITE},Batch Bottle\n", encoding="utf-8")
+        batch = run("batch", str(sheet), env=env_for(tmp_path))
+        assert batch.returncode == 0, batch.stdout + batch.stderr
+        row = next(csv.DictReader((tmp_path / "products.results.csv").open()))
+        assert row["url"].startswith(server.url)
+        opened = httpx.get(row["url"])
+        assert opened.status_code == 200 and opened.headers["content-type"] == "video/mp4"
+    finally:
+        server.stop()
+    alone = run("list", env=env_for(tmp_path))
+    assert "working alone" in alone.stdout and "server.json" not in str(list(data.iterdir()))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import signal
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -109,11 +111,19 @@ def serve(
         names, order = configured_providers(settings), auto_order(settings)
         auto = LABELS[order[0]] if order else "none (set KIE_API_KEY)"
         out.print(f"Videos are made by: {auto} (provider auto); configured: {', '.join(names) or 'none'}")
+    from veo31.cli.presence import announce, local_url, withdraw
+
+    announced = announce(settings.data_dir, local_url(settings.host, settings.port))
+    # uvicorn stops gracefully on SIGTERM, then raises it again with the handler it found: let that be an exit
+    # that runs the `finally` below (the default handler would end the process before the announcement is taken
+    # back).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if no_worker:
             out.print("API only (--no-worker): generations are made by `veo31 worker` processes on this database")
         serve_forever(create_app(settings, worker=not no_worker), host=settings.host, port=settings.port)
     finally:
+        withdraw(announced)
         if emulator is not None:
             emulator.stop()
 

@@ -22,6 +22,8 @@ from rich.table import Table
 
 from veo31.cli import _first_error, _read, app, err, fail, out, settings_or_exit
 from veo31.cli.client import TERMINAL, Client, LocalClient, RemoteClient
+from veo31.cli.presence import running_server
+from veo31.config import Settings
 from veo31.domain import GenerationSpec, InputError, NotFoundError, Veo31Error
 
 T = TypeVar("T")
@@ -45,14 +47,38 @@ STEP_WORDS = {
 
 
 @contextlib.asynccontextmanager
-async def connect(server: str | None, token: str | None, *, worker: bool = True) -> AsyncIterator[Client]:
-    client: Client = (
-        RemoteClient(server, token) if server else await LocalClient.start(settings_or_exit(), worker=worker)
-    )
+async def connect(
+    server: str | None, token: str | None, *, worker: bool = True, quiet: bool = False
+) -> AsyncIterator[Client]:
+    """The server given with --server; else the `veo31 serve` running on this data folder, if one is (its links are
+    the ones that work); else a pipeline of our own, in this process. Says which, unless `quiet`."""
+    client: Client
+    if server:
+        client = RemoteClient(server, token)
+    else:
+        settings = settings_or_exit()
+        found = running_server(settings.data_dir)
+        if found is not None:
+            if not quiet:
+                out.print(f"Using the veo31 server at {found} (it serves {settings.data_dir})", highlight=False)
+            client = RemoteClient(found, token or first_token(settings))
+        else:
+            if not quiet:
+                out.print(
+                    f"No veo31 server is running on {settings.data_dir}: working alone, in this process "
+                    "(start one with `veo31 serve` to share the work and get links that open)",
+                    highlight=False,
+                )
+            client = await LocalClient.start(settings, worker=worker)
     try:
         yield client
     finally:
         await client.aclose()
+
+
+def first_token(settings: Settings) -> str | None:
+    """The server on this data folder reads the same settings: its first token lets this command in."""
+    return settings.api_tokens[0].get_secret_value() if settings.api_tokens else None
 
 
 def run(work: Callable[[], Awaitable[T]]) -> T:
@@ -121,7 +147,7 @@ def generate(
     target = check_out(out_file)
 
     async def work() -> dict[str, Any]:
-        async with connect(server, token) as client:
+        async with connect(server, token, quiet=as_json) as client:
             generation = await client.create(spec, photos, url or [], None)
             cost = generation.get("cost") or {}
             if not as_json and cost.get("estimate_usd"):
@@ -186,7 +212,7 @@ def status(
     """Where a generation stands, with every step it went through."""
 
     async def work() -> dict[str, Any]:
-        async with connect(server, token, worker=False) as client:
+        async with connect(server, token, worker=False, quiet=as_json) as client:
             return await client.get(generation_id)
 
     generation = run(work)
@@ -227,7 +253,7 @@ def fetch(
 
     async def work() -> dict[str, Any]:
         nonlocal target
-        async with connect(server, token) as client:
+        async with connect(server, token, quiet=as_json) as client:
             try:
                 generation = await client.get(generation_id)
             except NotFoundError:
@@ -260,7 +286,7 @@ def list_generations(
     """The newest generations."""
 
     async def work() -> tuple[list[dict[str, Any]], float]:
-        async with connect(server, token, worker=False) as client:
+        async with connect(server, token, worker=False, quiet=as_json) as client:
             return await client.list(status_filter, limit), await client.total_cost(status_filter)
 
     items, total = run(work)
@@ -305,7 +331,7 @@ def cancel(
     """Stop a generation that has not finished."""
 
     async def work() -> dict[str, Any]:
-        async with connect(server, token, worker=False) as client:
+        async with connect(server, token, worker=False, quiet=as_json) as client:
             return await client.cancel(generation_id)
 
     generation = run(work)
@@ -325,8 +351,11 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sign in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sign, stop.set)
-        async with connect(None, None, worker=True):
+        client = await LocalClient.start(settings, worker=True)  # always its own pipeline: that is its job
+        try:
             out.print(f"veo31 worker running on {settings.data_dir} (Ctrl-C to stop)")
             await stop.wait()
+        finally:
+            await client.aclose()
 
     run(work)
