@@ -299,43 +299,86 @@ def resolve_mode(requested: str, image_count: int, tier: str, caps: Capabilities
 
 
 def check_capabilities(spec: GenerationSpec, image_count: int, caps: Capabilities, provider: str) -> str:
-    """Refuse, before any call, what `caps` cannot make; returns the resolved mode."""
+    """Refuse, before any call, what `caps` cannot make; returns the resolved mode. Refusals speak the form's
+    words (photos, seconds, frames per second), never a field name."""
     mode = resolve_mode(spec.mode, image_count, spec.model_tier, caps)
     if mode == "text" and "text" not in caps.images:
         most = max(high for _, high in caps.images.values())
         raise CapabilityError(
-            f"{provider} cannot make a video from text alone: send 1–{most} reference images", field="images"
+            f"{provider} cannot make a video from text alone: add 1–{most} product photos", field="images"
         )
-    _require(mode, tuple(caps.images), "mode", provider)
+    if mode not in caps.images:
+        ways = " or ".join(mode_words(known, caps) for known in caps.images)
+        raise CapabilityError(
+            f"{provider} cannot make a video {mode_words(mode, caps)}; it makes them {ways}",
+            field="mode",
+            allowed=list(caps.images),
+        )
     low, high = caps.images[mode]
     if not low <= image_count <= high:
-        allowed = list(range(low, high + 1))
-        raise CapabilityError(
-            f"{provider} takes {low}–{high} reference images in {mode} mode, not {image_count}",
-            field="images",
-            allowed=allowed,
+        needs = (
+            f"makes videos with {_count(low, high)} product photos"
+            if mode == "reference"
+            else f"needs {_count(low, high)} photos to make a video {mode_words(mode, caps)}"
         )
-    _require(spec.model_tier, caps.tiers_by_mode.get(mode, caps.model_tiers), "model_tier", provider, mode)
-    _require(spec.aspect_ratio, caps.aspect_ratios, "aspect_ratio", provider)
-    _require(spec.resolution, caps.resolutions_by_tier.get(spec.model_tier, caps.resolutions), "resolution", provider)
-    _require(spec.duration_seconds, caps.allowed_durations(mode, spec.resolution), "duration_seconds", provider, mode)
+        raise CapabilityError(
+            f"{provider} {needs}, not {image_count}",
+            field="images",
+            allowed=list(range(low, high + 1)),
+        )
+    where = f" {mode_words(mode, caps)}"
+    tiers = caps.tiers_by_mode.get(mode, caps.model_tiers)
+    _require(spec.model_tier, tiers, "model_tier", f"{provider} offers the {_or(tiers)} model{where}")
+    _require(
+        spec.aspect_ratio, caps.aspect_ratios, "aspect_ratio", f"{provider} makes {_or(caps.aspect_ratios)} videos"
+    )
+    resolutions = caps.resolutions_by_tier.get(spec.model_tier, caps.resolutions)
+    tier = f" with the {spec.model_tier} model" if spec.model_tier in caps.resolutions_by_tier else ""
+    _require(spec.resolution, resolutions, "resolution", f"{provider} makes {_or(resolutions)} videos{tier}")
+    durations = caps.allowed_durations(mode, spec.resolution)
+    at = f" at {spec.resolution}" if spec.resolution in caps.durations_by_resolution else ""
+    _require(
+        spec.duration_seconds,
+        durations,
+        "duration_seconds",
+        f"{provider} makes {spoken(durations, ' or ')} s videos{where}{at}",
+        unit=" s",
+    )
     if spec.fps is not None:
-        _require(spec.fps, caps.frame_rates, "fps", provider)
+        rates = caps.frame_rates
+        _require(spec.fps, rates, "fps", f"{provider} makes videos at {_or(rates)} frames per second")
     return mode
 
 
-def _require(value: Any, allowed: tuple[Any, ...], name: str, provider: str, mode: str | None = None) -> None:
+def mode_words(mode: str, caps: Capabilities) -> str:
+    """How the form says a mode: what the video is made from."""
+    if mode == "reference":
+        low, high = caps.images.get("reference", (1, 3))
+        return f"with {_count(low, high)} product photos"
+    return {
+        "text": "from text alone",
+        "first_frame": "from a first frame",
+        "first_last": "from a first and a last frame",
+    }.get(mode, f"in {mode} mode")
+
+
+def _count(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def _or(allowed: tuple[Any, ...]) -> str:
+    return spoken(allowed, " or ")
+
+
+def _require(value: Any, allowed: tuple[Any, ...], name: str, offer: str, unit: str = "") -> None:
+    """Refuse `value` unless allowed, saying what the provider offers instead (`offer`, in the form's words)."""
     if value not in allowed:
-        where = f" in {mode} mode" if mode else ""
-        listed = spoken(allowed)
-        raise CapabilityError(
-            f"{provider} cannot do {name}={value}{where}; allowed: {listed}", field=name, allowed=list(allowed)
-        )
+        raise CapabilityError(f"{offer}, not {value}{unit}", field=name, allowed=list(allowed))
 
 
-def spoken(allowed: tuple[Any, ...]) -> str:
+def spoken(allowed: tuple[Any, ...], joiner: str = ", ") -> str:
     """Allowed values as a person reads them: a run of whole numbers as "2–30", the rest listed."""
     numbers = all(isinstance(item, int) and not isinstance(item, bool) for item in allowed)
     if numbers and len(allowed) > 3 and list(allowed) == list(range(allowed[0], allowed[0] + len(allowed))):
         return f"{allowed[0]}–{allowed[-1]}"
-    return ", ".join(str(item) for item in allowed) or "none"
+    return joiner.join(str(item) for item in allowed) or "none"

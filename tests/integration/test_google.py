@@ -167,10 +167,16 @@ def test_what_google_cannot_make_is_refused_before_anything_starts(
 ) -> None:
     _, api = google_api
     for fields, words in [
-        ({"duration_seconds": 4, "resolution": "1080p", "mode": "first_frame"}, "duration_seconds"),
-        ({"duration_seconds": 6, "mode": "reference"}, "duration_seconds"),
-        ({"model_tier": "lite", "resolution": "4k", "mode": "first_frame"}, "resolution"),
-        ({"duration_seconds": 5, "mode": "first_frame"}, "4, 6, 8"),
+        (
+            {"duration_seconds": 4, "resolution": "1080p", "mode": "first_frame"},
+            "Google makes 8 s videos from a first frame at 1080p, not 4 s",
+        ),
+        ({"duration_seconds": 6, "mode": "reference"}, "Google makes 8 s videos with 1–3 product photos, not 6 s"),
+        (
+            {"model_tier": "lite", "resolution": "4k", "mode": "first_frame"},
+            "Google makes 720p or 1080p videos with the lite model, not 4k",
+        ),
+        ({"duration_seconds": 5, "mode": "first_frame"}, "makes 4 or 6 or 8 s videos from a first frame, not 5 s"),
     ]:
         refused = api.create(files=[png_bytes()], expect=422, **fields)
         assert words in refused["detail"], refused

@@ -62,11 +62,11 @@ def test_vertical_1080p(offline: Api) -> None:
 @pytest.mark.parametrize(
     "fields,files,words",
     [
-        ({"duration_seconds": 1}, 1, "duration_seconds"),
-        ({"duration_seconds": 31}, 1, "duration_seconds"),
-        ({"resolution": "4k"}, 1, "resolution"),
-        ({"fps": 25}, 1, "fps"),
-        ({}, 0, "images"),
+        ({"duration_seconds": 1}, 1, "makes 2–30 s videos with 1–3 product photos, not 1 s"),
+        ({"duration_seconds": 31}, 1, "makes 2–30 s videos with 1–3 product photos, not 31 s"),
+        ({"resolution": "4k"}, 1, "makes 720p or 1080p videos, not 4k"),
+        ({"fps": 25}, 1, "at 24 or 30 frames per second, not 25"),
+        ({}, 0, "cannot make a video from text alone: add 1–3 product photos"),
         ({}, 4, "at most 3"),
         ({"provider": "kie"}, 1, "KIE_API_KEY"),
     ],
