@@ -92,6 +92,7 @@ class Capabilities:
     upgrades: tuple[str, ...] = ()
     frame_rates: tuple[int, ...] = (24,)
     upgrade_costs: dict[str, str] = field(default_factory=dict)  # what each upgrade costs, in the provider's words
+    follows_prompt: bool = True  # False: the video is made from the photos alone (the local renderer)
 
     def allowed_durations(self, mode: str, resolution: str) -> tuple[int, ...]:
         allowed = set(self.durations)

@@ -78,7 +78,7 @@ def test_json_and_vertical_options(tmp_path: Path) -> None:
         (["missing.jpg"], "cannot read"),
         ([], "cannot make a video from text alone"),
         ([SCENE] * 4, "at most 3 reference images"),
-        ([SCENE, "--use-case", "space_opera"], "use_case"),
+        ([SCENE, "--use-case", "space_opera"], "--use-case: Input should be"),
         ([SCENE, "--duration", "45"], "Local renderer makes 2–30 s videos with 1–3 product photos, not 45 s"),
         (["BAD"], "not a readable JPEG, PNG or WebP"),
         ([SCENE, "--out", "/no/such/folder/v.mp4"], "does not exist"),

@@ -186,6 +186,7 @@ def rendition(generation: Generation, links: dict[str, str | None]) -> Rendition
         status=generation.status.value,
         video_url=links.get("video"),
         download_url=links.get("download"),
+        download_name=generation.download_name("mp4"),
         poster_url=links.get("poster"),
         video=generation.video_info,
         error=error_of(generation),
@@ -206,6 +207,7 @@ class CapabilitiesPublic(BaseModel):
     callbacks: bool
     frame_rates: list[int]
     upgrades: list[UpgradeOption]
+    follows_prompt: bool = Field(description="false: the video is made from the photos alone; the prompt is kept")
 
     @classmethod
     def of(cls, caps: Capabilities) -> CapabilitiesPublic:
@@ -222,6 +224,7 @@ class CapabilitiesPublic(BaseModel):
             callbacks=caps.callbacks,
             frame_rates=list(caps.frame_rates),
             upgrades=[UpgradeOption(resolution=r, cost=caps.upgrade_costs.get(r)) for r in caps.upgrades],
+            follows_prompt=caps.follows_prompt,
         )
 
 
@@ -238,6 +241,7 @@ class LimitsPublic(BaseModel):
 
     max_images: int
     max_image_bytes: int
+    min_image_side: int = Field(description="pixels: a smaller photo is refused")
     image_types: list[str]
     use_cases: list[str]
 

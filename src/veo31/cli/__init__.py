@@ -358,12 +358,16 @@ def _parse_fault(text: str) -> object:
     return Fault(kind=kind.strip(), endpoint=endpoint.strip() or "*", count=None)  # type: ignore[arg-type]
 
 
-def _first_error(exc: Exception) -> str:
+def _first_error(exc: Exception, names: dict[str, str] | None = None) -> str:
+    """The first problem, named as the person typed it: `names` maps a field to its flag or column (by default
+    a field is its --flag)."""
     from pydantic import ValidationError
 
     if isinstance(exc, ValidationError):
         error = exc.errors(include_input=False, include_url=False)[0]
-        return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        field = ".".join(str(part) for part in error["loc"])
+        shown = (names or {}).get(field) or f"--{field.replace('_', '-')}"
+        return f"{shown}: {str(error['msg']).removeprefix('Value error, ')}"
     return str(exc)
 
 

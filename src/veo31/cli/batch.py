@@ -166,7 +166,9 @@ def prepare(file: Path, row: Row) -> tuple[GenerationSpec, list[tuple[str, bytes
     try:
         spec = GenerationSpec(**fields)
     except ValidationError as exc:
-        raise Veo31Error(_first_error(exc)) from None
+        columns = {name: f"column {column}" for column, name in OVERRIDES.items()}
+        columns.update(use_case="column use_case", product_name="column product_name")
+        raise Veo31Error(_first_error(exc, columns)) from None
     photos, urls = [], []
     for item in filter(None, (part.strip() for part in row.fields.get("images", "").split(";"))):
         if re.match(r"^https?://", item, re.IGNORECASE):

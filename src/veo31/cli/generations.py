@@ -92,11 +92,21 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
         raise fail(exc.message, 1) from None
 
 
+# The generate command's flag for each field of a request.
+FLAGS = {
+    "model_tier": "--model",
+    "duration_seconds": "--duration",
+    "aspect_ratio": "--aspect",
+    "product_name": "--product",
+    "extra_prompt": "--extra",
+}
+
+
 def build_spec(**fields: Any) -> GenerationSpec:
     try:
         return GenerationSpec(**{name: value for name, value in fields.items() if value is not None})
     except ValidationError as exc:
-        raise fail(_first_error(exc), 2) from None
+        raise fail(_first_error(exc, FLAGS), 2) from None
 
 
 def check_out(target: Path | None) -> Path | None:

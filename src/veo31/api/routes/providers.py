@@ -22,7 +22,7 @@ from veo31.domain import (
     ProviderChoice,
     Resolution,
 )
-from veo31.media.intake import FORMATS
+from veo31.media.intake import FORMATS, MIN_SIDE
 from veo31.providers.registry import LABELS, auto_order
 
 router = APIRouter(prefix="/v1", tags=["providers"], dependencies=[TokenDep])
@@ -46,6 +46,7 @@ async def list_providers(service: ServiceDep, settings: SettingsDep) -> Provider
         limits=LimitsPublic(
             max_images=MAX_REFERENCE_IMAGES,
             max_image_bytes=settings.max_image_bytes,
+            min_image_side=MIN_SIDE,
             image_types=sorted(FORMATS.values()),
             use_cases=list(USE_CASES),
         ),

@@ -44,7 +44,10 @@ const state = {
   streams: new Map(),     // generation id → AbortController of its event stream
   elapsedTimer: null,
   galleryCursor: null,
+  cardsTimer: null,
+  written: { prompt: "", negative: "" }, // what "Analyse & write" put in the prompt fields
 };
+const DEFAULT_DURATION = 8; // the first video's length everywhere (the API's and the CLI's default too)
 
 // -- talking to the API ----------------------------------------------------------------------------------------
 
@@ -114,10 +117,10 @@ function setUpTokenDialog() {
 }
 
 // A generation's events over fetch (not EventSource, which cannot send the Authorization header).
-async function follow(id, onGeneration) {
-  stopFollowing(id);
+async function follow(id, onGeneration, key = id) {
+  stopFollowing(key);
   const controller = new AbortController();
-  state.streams.set(id, controller);
+  state.streams.set(key, controller);
   let last = null;
   while (!controller.signal.aborted) {
     try {
@@ -136,13 +139,13 @@ async function follow(id, onGeneration) {
     if (last && TERMINAL.has(last.status)) break;
     await sleep(1500); // the connection dropped (server restart, network): pick the stream up again
   }
-  if (state.streams.get(id) === controller) state.streams.delete(id);
+  if (state.streams.get(key) === controller) state.streams.delete(key);
 }
 
-function stopFollowing(id) {
-  const controller = state.streams.get(id);
+function stopFollowing(key) {
+  const controller = state.streams.get(key);
   if (controller) controller.abort();
-  state.streams.delete(id);
+  state.streams.delete(key);
 }
 
 async function readEvents(response, onData) {
@@ -179,10 +182,21 @@ function option(value, text, disabled = false) {
   return element;
 }
 
-function fill(select, values, words = {}, keep = true) {
+function fill(select, values, words = {}, keep = true, preferred = null) {
   const previous = select.value;
   select.replaceChildren(...values.map((value) => option(value, words[value] || value)));
   if (keep && values.map(String).includes(previous)) select.value = previous;
+  else if (preferred !== null && values.length) {
+    select.value = String(values.reduce((best, value) => (
+      Math.abs(value - preferred) < Math.abs(best - preferred) ? value : best)));
+  }
+}
+
+// Allowed numbers as a person reads them: a run as "2–30", a few as "4, 6 or 8".
+function spokenNumbers(values) {
+  const run = values.length > 2 && values.every((value, index) => index === 0 || value === values[index - 1] + 1);
+  if (run) return `${values[0]}–${values[values.length - 1]}`;
+  return values.length > 1 ? `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}` : String(values[0]);
 }
 
 function chosenProvider() {
@@ -228,11 +242,26 @@ function refreshChoices() {
   const byMode = caps.durations_by_mode[mode];
   if (byMode) durations = durations.filter((d) => byMode.includes(d));
   const durationsWords = Object.fromEntries(durations.map((d) => [d, `${d} s`]));
-  fill($("#duration"), durations, durationsWords);
+  fill($("#duration"), durations, durationsWords, true, DEFAULT_DURATION);
   const label = $("#provider").value === "auto" ? `Auto uses ${provider.label}. ` : "";
-  note.textContent = `${label}${provider.label} makes ${durations.join(" or ")} s clips` +
+  note.textContent = `${label}${provider.label} makes ${spokenNumbers(durations)} s videos` +
     (caps.upgrades.length ? `, and can upgrade a finished one to ${caps.upgrades.map((u) => u.resolution).join(" or ")}.` : ".");
+  describePrompt(provider);
   refreshEstimate();
+}
+
+// What the chosen provider does with the prompt: Veo follows it; the local renderer animates the photos alone.
+function describePrompt(provider) {
+  if (provider.capabilities.follows_prompt === false) {
+    $("#prompt-legend").textContent = `3 · The prompt (the ${provider.label.toLowerCase()} does not use it)`;
+    $("#prompt-note").textContent = `The ${provider.label.toLowerCase()} animates your photos — pan and zoom, ` +
+      "crossfades, a title card — without a prompt. A prompt written here is kept with the video, ready for " +
+      "making it with Veo later.";
+  } else {
+    $("#prompt-legend").textContent = `3 · The prompt Veo will get through ${provider.label} (optional)`;
+    $("#prompt-note").textContent = "Leave it empty and veo31 writes it from your photos when you press " +
+      "Generate (you will find it in the video's details). To read and edit it first, write it now.";
+  }
 }
 
 // The cost shown before deciding comes from the server's price settings (/v1/estimate), never a copy here.
@@ -286,10 +315,21 @@ async function loadCatalogue() {
   refreshChoices();
 }
 
-function checkImage(file) {
-  const { max_image_bytes: maxBytes, image_types: types } = state.catalogue.limits;
+// Checked when picked, in the server's own words (the server still decides when the photo is sent): a file that
+// only has a photo's name is refused now, not after pressing Generate.
+async function checkImage(file) {
+  const { max_image_bytes: maxBytes, image_types: types, min_image_side: minSide } = state.catalogue.limits;
   if (!types.includes(file.type)) return `${file.name} is not a JPEG, PNG or WebP photo`;
   if (file.size > maxBytes) return `${file.name} is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${maxBytes / 1048576} MB`;
+  let size;
+  try {
+    const bitmap = await createImageBitmap(file);
+    size = [bitmap.width, bitmap.height];
+    bitmap.close();
+  } catch {
+    return `${file.name} is not a readable JPEG, PNG or WebP image`;
+  }
+  if (Math.min(...size) < minSide) return `${file.name} is ${size[0]}×${size[1]}; at least ${minSide} px a side is needed`;
   return null;
 }
 
@@ -298,7 +338,7 @@ async function addFiles(files) {
   const problems = [];
   const max = state.catalogue.limits.max_images;
   for (const file of files) {
-    const problem = checkImage(file);
+    const problem = await checkImage(file);
     if (problem) problems.push(problem);
     else if (imageCount() >= max) problems.push(`at most ${max} photos: ${file.name} was left out`);
     else state.images.push({ file, url: URL.createObjectURL(file) });
@@ -374,8 +414,12 @@ function formData(withPrompt) {
     extra_prompt: $("#extra-prompt").value.trim(),
   };
   if (withPrompt) {
-    fields.prompt = $("#prompt").value.trim();
-    fields.negative_prompt = $("#negative-prompt").value.trim();
+    // What the page wrote and nobody changed is left to the server, which writes it the same way and records
+    // that veo31 wrote it; what a person typed or changed is sent as it stands.
+    const prompt = $("#prompt").value.trim();
+    const negative = $("#negative-prompt").value.trim();
+    if (prompt !== state.written.prompt) fields.prompt = prompt;
+    if (fields.prompt || negative !== state.written.negative) fields.negative_prompt = negative;
   }
   for (const [name, value] of Object.entries(fields)) if (value) data.append(name, value);
   return data;
@@ -401,6 +445,7 @@ async function writePrompt() {
     const written = await apiJson("/v1/analyses", { method: "POST", body: formData(false) });
     $("#prompt").value = written.prompt;
     $("#negative-prompt").value = written.negative_prompt || "";
+    state.written = { prompt: written.prompt.trim(), negative: (written.negative_prompt || "").trim() };
     $("#analysis-summary").textContent = written.analysis.summary || "";
   } catch (error) {
     $("#analysis-summary").textContent = "";
@@ -414,12 +459,6 @@ async function generate(event) {
   event.preventDefault();
   const problem = checkForm();
   if (problem) return showFormError(problem);
-  if (!$("#prompt").value.trim()) {
-    await writePrompt();
-    if ($("#prompt").value.trim()) showFormError("Here is the prompt Veo will get: edit it if you like, then press Generate again.");
-    $("#prompt").focus();
-    return;
-  }
   showFormError("");
   const button = $("#generate");
   button.disabled = true;
@@ -440,6 +479,9 @@ async function generate(event) {
 
 function setUpForm() {
   const drop = $("#drop");
+  if (matchMedia("(pointer: coarse)").matches) {
+    $("#drop-words").textContent = "Tap here to choose product photos";
+  }
   const input = $("#file-input");
   drop.addEventListener("click", () => input.click());
   drop.addEventListener("keydown", (event) => {
@@ -530,6 +572,7 @@ function renderWatched(generation) {
   renderRenditions(generation);
   renderUpgrades(generation);
   renderDetails(generation);
+  updateCard(generation);
   if (before !== generation.status && TERMINAL.has(generation.status)) refreshGallery();
 }
 
@@ -602,6 +645,7 @@ function renditionElement(item) {
     $(".download", element).href = local(item.download_url);
     $(".open", element).href = local(item.video_url);
     $(".copy", element).addEventListener("click", () => copyLink(item.video_url));
+    $(".share-note", element).hidden = !onThisMachineOnly(item.video_url);
   } else {
     video.remove();
     $(".actions", element).remove();
@@ -610,6 +654,12 @@ function renditionElement(item) {
     element.classList.add("pending");
   }
   return element;
+}
+
+// A link to localhost opens on this computer only (VEO31_PUBLIC_URL makes links others can open).
+function onThisMachineOnly(url) {
+  const host = new URL(url, location.href).hostname;
+  return host === "localhost" || host === "[::1]" || host.startsWith("127.");
 }
 
 async function copyLink(url) {
@@ -667,7 +717,7 @@ function renderDetails(generation) {
     ["Model", generation.spec.model_tier],
     ["Prompt", generation.prompt],
     ["Avoid", generation.negative_prompt],
-    ["Prompt written by", generation.prompt_writer],
+    ["Prompt written by", writerWords(generation.prompt_writer)],
     ["Notes", (generation.warnings || []).join("; ")],
     ["Cost", costWords(generation.cost)],
   ].filter(([, value]) => value);
@@ -678,6 +728,11 @@ function renderDetails(generation) {
     detail.textContent = value;
     return [term, detail];
   }));
+}
+
+function writerWords(writer) {
+  if (!writer) return "";
+  return writer === "user" ? "you" : `veo31 (${writer})`;
 }
 
 function costWords(cost) {
@@ -727,13 +782,54 @@ async function refreshGallery(more = false) {
     const cards = page.items.map(card);
     if (more) $("#gallery-list").append(...cards);
     else $("#gallery-list").replaceChildren(...cards);
+    followCards();
     state.galleryCursor = page.next_cursor;
     $("#gallery-more").hidden = !page.next_cursor;
-    $("#gallery-empty").hidden = $("#gallery-list").children.length > 0;
+    const empty = $("#gallery-list").children.length === 0;
+    $("#gallery-empty").hidden = !empty;
+    const shown = $("#gallery-filter").selectedOptions[0].textContent;
+    $("#gallery-empty").textContent = filter ? `No ${shown} videos.` : "No videos yet.";
+    $("#gallery-problem").hidden = true;
   } catch (error) {
-    $("#gallery-empty").hidden = false;
-    $("#gallery-empty").textContent = error.message;
+    $("#gallery-problem").hidden = false;
+    $("#gallery-problem").textContent = error.message;
   }
+}
+
+// Cards of unfinished generations follow their status, as the panel does: one look at the list every couple of
+// seconds while any is unfinished (a stream per card would take the browser's six connections per server, and
+// the page's own requests would wait behind them). The generation being watched updates its card at once.
+function followCards() {
+  clearTimeout(state.cardsTimer);
+  const unfinished = [...$("#gallery-list").children].some((item) => !TERMINAL.has(item.dataset.status));
+  if (unfinished) state.cardsTimer = setTimeout(lookAtCards, 2000);
+}
+
+async function lookAtCards() {
+  const shown = $("#gallery-list").children.length;
+  const params = new URLSearchParams({ include_upgrades: "false", limit: String(Math.min(100, Math.max(shown, 1))) });
+  const filter = $("#gallery-filter").value;
+  if (filter) params.set("status", filter);
+  try {
+    const page = await apiJson(`/v1/generations?${params}`);
+    page.items.forEach(updateCard);
+  } catch {
+    // the next look may reach the server again
+  }
+  followCards();
+}
+
+function updateCard(generation) {
+  const item = $(`#gallery-list li[data-id="${generation.id}"]`);
+  if (!item || item.dataset.status === generation.status) return;
+  if (TERMINAL.has(generation.status)) {
+    refreshGallery(); // its poster, and Retry in place of Cancel
+    return;
+  }
+  item.dataset.status = generation.status;
+  const badge = $(".badge", item);
+  badge.className = `badge ${generation.status}`;
+  badge.textContent = generation.status;
 }
 
 function card(generation) {
@@ -790,7 +886,7 @@ function cardButton(text, label, action) {
   button.setAttribute("aria-label", label);
   button.addEventListener("click", async () => {
     button.disabled = true;
-    try { await action(); } catch (error) { button.disabled = false; $("#gallery-empty").hidden = false; $("#gallery-empty").textContent = error.message; }
+    try { await action(); } catch (error) { button.disabled = false; $("#gallery-problem").hidden = false; $("#gallery-problem").textContent = error.message; }
   });
   return button;
 }
