@@ -102,7 +102,9 @@ def serve(
     from veo31.api.app import create_app
 
     shown = "localhost" if settings.host in ("127.0.0.1", "::1") else settings.host
-    out.print(f"veo31 on [bold]http://{shown}:{settings.port}[/] — API docs at /docs, data in {settings.data_dir}")
+    out.print(
+        f"veo31 on [bold]http://{shown}:{settings.port}[/] — API docs at /docs, data in {settings.data_dir.resolve()}"
+    )
     if emulator is not None:
         out.print(f"Kie.ai emulator on {emulator.url} ({generation_seconds:g} s per video); no account needed")
     else:
