@@ -215,6 +215,14 @@ def test_a_server_on_the_same_data_folder_is_found_and_its_links_open(tmp_path: 
         assert row["url"].startswith(server.url)
         opened = httpx.get(row["url"])
         assert opened.status_code == 200 and opened.headers["content-type"] == "video/mp4"
+        # An id's first characters, and fetch's own file name, through the server too.
+        generation_id = listed[0]["id"]
+        shown = run("status", generation_id[:7], "--json", env=env_for(tmp_path))
+        assert json.loads(shown.stdout)["id"] == generation_id, shown.stdout + shown.stderr
+        fetched = run("fetch", generation_id[:7], env=env_for(tmp_path), cwd=tmp_path)
+        assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+        named = tmp_path / f"found-mug-{listed[0]['created_at'][:10]}.mp4"
+        assert named.read_bytes() == httpx.get(listed[0]["video_url"]).content
     finally:
         server.stop()
     alone = run("list", env=env_for(tmp_path))
