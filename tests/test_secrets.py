@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from tests.conftest import KieEmulatorHandle
-from veo31.domain import ProviderError
 from veo31.emulators.faults import Fault
+from veo31.errors import ProviderError
 from veo31.providers.kie import KieClient
 
 SECRET = "kie-live-7d3f9a1c5e2b8d4f6a0c9e1b3d5f7a9c"

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from veo31.domain import ConfigurationError
+from veo31.errors import ConfigurationError
 
 ProviderName = Literal["auto", "kie", "gemini", "local"]
 

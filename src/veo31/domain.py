@@ -1,5 +1,5 @@
-"""Pure data shared by every room: provider task and status, the generation, and (from veo31.errors) the error
-tree.
+"""Pure data shared by every room: provider task and status, the generation, the request and what a provider
+can make. The error tree is in `veo31.errors` (one import path per name).
 
 Nothing here does I/O or imports anything of ours but the errors.
 """
@@ -14,37 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from veo31.errors import (  # re-exported: the error tree was born here, and most code imports it from here
-    ADVICE as ADVICE,
-    AuthenticationError as AuthenticationError,
-    BudgetExceededError as BudgetExceededError,
-    CapabilityError as CapabilityError,
-    ConfigurationError as ConfigurationError,
-    ConflictError as ConflictError,
-    ContentRejectedError as ContentRejectedError,
-    GenerationFailedError as GenerationFailedError,
-    ImageFetchError as ImageFetchError,
-    InputError as InputError,
-    InsufficientCreditsError as InsufficientCreditsError,
-    InvalidMediaError as InvalidMediaError,
-    InvalidRequestError as InvalidRequestError,
-    MediaProcessError as MediaProcessError,
-    ModelUnavailableError as ModelUnavailableError,
-    NotFoundError as NotFoundError,
-    ProviderConnectionError as ProviderConnectionError,
-    ProviderError as ProviderError,
-    RateLimitedError as RateLimitedError,
-    ReferenceImageUnreachableError as ReferenceImageUnreachableError,
-    ResultExpiredError as ResultExpiredError,
-    StorageError as StorageError,
-    SubmissionUncertainError as SubmissionUncertainError,
-    TaskNotFoundError as TaskNotFoundError,
-    TimedOutError as TimedOutError,
-    UnavailableError as UnavailableError,
-    UnsafeUrlError as UnsafeUrlError,
-    Veo31Error as Veo31Error,
-    advice_for as advice_for,
-)
+from veo31.errors import CapabilityError, ProviderError
 
 
 class Status(enum.StrEnum):

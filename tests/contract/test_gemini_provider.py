@@ -19,22 +19,21 @@ from starlette.routing import Route
 from tests.conftest import png_bytes
 from tests.contract.held_back import GOOGLE_ANSWER, HeldBackServer, note_marker
 from veo31.config import load_settings
-from veo31.domain import (
+from veo31.domain import ProviderState, ProviderStatus
+from veo31.emulators.gemini import create_gemini_emulator
+from veo31.emulators.serve import ServerThread
+from veo31.errors import (
     AuthenticationError,
     CapabilityError,
     ContentRejectedError,
     GenerationFailedError,
     ModelUnavailableError,
     ProviderConnectionError,
-    ProviderState,
-    ProviderStatus,
     RateLimitedError,
     ResultExpiredError,
     SubmissionUncertainError,
     TaskNotFoundError,
 )
-from veo31.emulators.gemini import create_gemini_emulator
-from veo31.emulators.serve import ServerThread
 from veo31.media.probe import probe_video
 from veo31.providers._http import NO_RETRY, stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest

@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import KIE_TEST_KEY, CallbackReceiver, KieEmulatorHandle, png_bytes
 from tests.contract.held_back import KIE_ANSWER, HeldBackServer, KeepAliveServer, note_marker
-from veo31.domain import (
+from veo31.domain import ProviderState, ProviderStatus
+from veo31.errors import (
     AuthenticationError,
     ConfigurationError,
     ContentRejectedError,
@@ -20,8 +21,6 @@ from veo31.domain import (
     InsufficientCreditsError,
     InvalidRequestError,
     ProviderConnectionError,
-    ProviderState,
-    ProviderStatus,
     RateLimitedError,
     ReferenceImageUnreachableError,
     SubmissionUncertainError,

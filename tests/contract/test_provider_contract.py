@@ -14,16 +14,10 @@ from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
 from tests.contract.held_back import note_marker
 from tests.contract.test_gemini_provider import GOOGLE_KEY, Emulator, settings_for
 from veo31.config import load_settings
-from veo31.domain import (
-    GenerationSpec,
-    ProviderState,
-    ProviderStatus,
-    ProviderTask,
-    TaskNotFoundError,
-    check_capabilities,
-)
+from veo31.domain import GenerationSpec, ProviderState, ProviderStatus, ProviderTask, check_capabilities
 from veo31.emulators.gemini import create_gemini_emulator
 from veo31.emulators.serve import ServerThread
+from veo31.errors import TaskNotFoundError
 from veo31.media.probe import probe_video
 from veo31.providers.base import ImageInput, Provider, SubmitRequest
 from veo31.providers.registry import PROVIDERS

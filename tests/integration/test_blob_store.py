@@ -14,7 +14,7 @@ import pytest
 
 from tests.storage import SECRET_KEY, SeaweedFS
 from veo31.config import load_settings
-from veo31.domain import NotFoundError, StorageError
+from veo31.errors import NotFoundError, StorageError
 from veo31.store.blobs import BlobStore, S3BlobStore, open_blob_store
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from veo31.domain import InvalidMediaError, MediaProcessError
+from veo31.errors import InvalidMediaError, MediaProcessError
 from veo31.media import processes
 from veo31.media.probe import probe_video
 from veo31.media.testpattern import render_test_pattern

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from veo31.config import load_settings
-from veo31.domain import ConfigurationError
+from veo31.errors import ConfigurationError
 
 CONTRACT_NAMES = [
     "KIE_API_KEY",

@@ -8,16 +8,15 @@ import base64
 import pytest
 
 from veo31.config import load_settings
-from veo31.domain import (
+from veo31.domain import GenerationSpec, ProviderState
+from veo31.errors import (
     AuthenticationError,
     CapabilityError,
     ContentRejectedError,
     GenerationFailedError,
-    GenerationSpec,
     InsufficientCreditsError,
     InvalidRequestError,
     ModelUnavailableError,
-    ProviderState,
     RateLimitedError,
     SubmissionUncertainError,
     TaskNotFoundError,

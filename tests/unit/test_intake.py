@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from veo31.domain import InvalidMediaError
+from veo31.errors import InvalidMediaError
 from veo31.media.intake import AddressPolicy, is_public_address, normalise_image
 
 

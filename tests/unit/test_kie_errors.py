@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from veo31.domain import (
+from veo31.errors import (
     AuthenticationError,
     ContentRejectedError,
     GenerationFailedError,

@@ -8,13 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from veo31.domain import (
-    ContentRejectedError,
-    GenerationFailedError,
-    ProviderState,
-    ProviderStatus,
-    TaskNotFoundError,
-)
+from veo31.domain import ProviderState, ProviderStatus
+from veo31.errors import ContentRejectedError, GenerationFailedError, TaskNotFoundError
 from veo31.providers.kie_status import as_url_list, extract_video_url, parse_kie_time, read_kie_status
 
 URL = "https://tempfile.aiquickdraw.com/v/9b2e_1767658623.mp4"

@@ -15,7 +15,7 @@ from PIL import Image, ImageFilter
 from tests.videos import MOVES, studio_moves, view, write_video
 from veo31.analysis.local import analyse_image, analyse_images, colour_name
 from veo31.analysis.video import analyse_video
-from veo31.domain import InputError, InvalidMediaError
+from veo31.errors import InputError, InvalidMediaError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from veo31.domain import InvalidMediaError
+from veo31.errors import InvalidMediaError
 from veo31.media.motion import MAX_ZOOM, preset
 from veo31.media.probe import probe_video
 from veo31.media.render import RenderSpec, render_video

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from veo31.analysis.local import analyse_images
 from veo31.analysis.result import Analysis, VideoNotes
 from veo31.config import Settings
-from veo31.domain import ConfigurationError, Veo31Error
+from veo31.errors import ConfigurationError, Veo31Error
 
 log = logging.getLogger("veo31.analysis")
 

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from veo31.analysis.result import Analysis, Colour, ImageNotes, VideoNotes
-from veo31.domain import InvalidMediaError
+from veo31.errors import InvalidMediaError
 
 WORK_SIDE = 256  # analyse a small copy: colours and layout do not need more pixels
 SHARPNESS_SIDE = 768

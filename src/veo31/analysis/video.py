@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from veo31.analysis.result import CameraMotion, MotionSegment, Pace, VideoNotes
-from veo31.domain import InputError, InvalidMediaError
+from veo31.errors import InputError, InvalidMediaError
 from veo31.media.poster import frame_image
 
 MAX_VIDEO_SECONDS = 600.0

@@ -39,21 +39,7 @@ from veo31.api.routes import (
     providers,
 )
 from veo31.config import Settings
-from veo31.domain import (
-    AuthenticationError,
-    BudgetExceededError,
-    CapabilityError,
-    ConfigurationError,
-    ConflictError,
-    InputError,
-    InsufficientCreditsError,
-    NotFoundError,
-    ProviderError,
-    RateLimitedError,
-    StorageError,
-    TaskNotFoundError,
-    Veo31Error,
-)
+from veo31.errors import RateLimitedError, Veo31Error
 from veo31.pipeline import runtime as pipeline
 from veo31.pipeline.service import GenerationService
 
@@ -160,26 +146,6 @@ def problem(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def status_of(error: Veo31Error) -> int:
-    if isinstance(error, BudgetExceededError):
-        return 402
-    if isinstance(error, CapabilityError | InputError):
-        return 422
-    if isinstance(error, NotFoundError | TaskNotFoundError):
-        return 404
-    if isinstance(error, ConflictError):
-        return 409
-    if isinstance(error, ConfigurationError | StorageError):
-        return 503
-    if isinstance(error, RateLimitedError):
-        return 429
-    if isinstance(error, InsufficientCreditsError):
-        return 402
-    if isinstance(error, AuthenticationError | ProviderError):
-        return 502
-    return 400
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Veo31Error)
     async def veo31_error(_: Request, exc: Veo31Error) -> JSONResponse:
@@ -188,7 +154,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             headers["Retry-After"] = str(int(exc.retry_after + 0.999))
         response = problem(
-            status_of(exc),
+            exc.http_status,
             kind or "error",
             exc.message,
             field=getattr(exc, "field", None),

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 
 from veo31.config import Settings
-from veo31.domain import Generation, InputError, Status
+from veo31.domain import Generation, Status
+from veo31.errors import InputError
 from veo31.pipeline.service import GenerationService
 
 

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status, advice_for
+from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status
+from veo31.errors import advice_for
 from veo31.providers.registry import CAPABILITIES, LABELS
 
 

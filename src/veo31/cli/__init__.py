@@ -21,7 +21,7 @@ from rich.table import Table
 
 from veo31 import __version__
 from veo31.config import Settings, load_settings
-from veo31.domain import ConfigurationError, ProviderError, Veo31Error
+from veo31.errors import ConfigurationError, ProviderError, Veo31Error
 
 if TYPE_CHECKING:
     from veo31.emulators.serve import ServerThread
@@ -310,7 +310,8 @@ def analyze(
 
     from pydantic import ValidationError
 
-    from veo31.domain import GenerationSpec, InputError
+    from veo31.domain import GenerationSpec
+    from veo31.errors import InputError
     from veo31.pipeline.service import analyse_files
 
     settings = settings_or_exit()

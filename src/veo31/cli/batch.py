@@ -28,7 +28,8 @@ from rich.table import Table
 from veo31.cli import _first_error, app, fail, out
 from veo31.cli.client import TERMINAL, Client
 from veo31.cli.generations import ServerOption, TokenOption, connect, run
-from veo31.domain import GenerationSpec, Veo31Error
+from veo31.domain import GenerationSpec
+from veo31.errors import Veo31Error
 
 RESULT_COLUMNS = ["row", "product_name", "status", "id", "path", "url", "error", "attempts"]
 OVERRIDES = {

@@ -24,7 +24,8 @@ from veo31.cli import _first_error, _read, app, err, fail, out, settings_or_exit
 from veo31.cli.client import TERMINAL, Client, LocalClient, RemoteClient
 from veo31.cli.presence import running_server
 from veo31.config import Settings
-from veo31.domain import GenerationSpec, InputError, NotFoundError, Veo31Error
+from veo31.domain import GenerationSpec
+from veo31.errors import InputError, NotFoundError, Veo31Error
 
 T = TypeVar("T")
 ServerOption = Annotated[

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from veo31.domain import InvalidMediaError
+from veo31.errors import InvalidMediaError
 from veo31.media.render import RenderSpec, render_video
 from veo31.media.testpattern import render_test_pattern
 

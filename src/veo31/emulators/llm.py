@@ -26,8 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from veo31.analysis.local import analyse_images
-from veo31.domain import InvalidMediaError
 from veo31.emulators.faults import FAULT_HEADER, REQUEST_FAULTS, FaultBook, fault_routes, faults_from_header
+from veo31.errors import InvalidMediaError
 
 
 def error(

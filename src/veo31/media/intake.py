@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from veo31.domain import ImageFetchError, InvalidMediaError, UnsafeUrlError
+from veo31.errors import ImageFetchError, InvalidMediaError, UnsafeUrlError
 
 MAX_REDIRECTS = 5
 MAX_URL_LENGTH = 2000

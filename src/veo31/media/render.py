@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from veo31.domain import InvalidMediaError
+from veo31.errors import InvalidMediaError
 from veo31.media.encode import add_audio_stream, audio_bed_frames, open_mp4_writer
 from veo31.media.motion import MAX_ZOOM, Move, preset
 from veo31.media.priority import lower_this_thread

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from veo31 import __version__
 from veo31.analysis.choose import Analyser, build_analyser
 from veo31.config import Settings
-from veo31.domain import Status, Veo31Error
+from veo31.domain import Status
+from veo31.errors import Veo31Error
 from veo31.media import processes
 from veo31.pipeline.events import StatusEvents
 from veo31.prompts.choose import PromptWriter, build_prompt_writer

@@ -26,17 +26,15 @@ from veo31.config import Settings
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
     Capabilities,
-    ConflictError,
     Generation,
     GenerationSpec,
-    InputError,
-    NotFoundError,
     ProviderState,
     ProviderStatus,
     ReferenceImage,
     Status,
     resolve_mode,
 )
+from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image, without_credentials
 from veo31.media.probe import probe_video
 from veo31.pipeline.runtime import Runtime, current

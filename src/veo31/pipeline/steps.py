@@ -20,15 +20,12 @@ from typing import Any
 from dbos import DBOS
 
 from veo31.analysis.result import Analysis, VideoNotes
-from veo31.domain import (
+from veo31.domain import Generation, ProviderState, ProviderStatus, Status
+from veo31.errors import (
     BudgetExceededError,
-    Generation,
     InvalidMediaError,
     ProviderConnectionError,
-    ProviderState,
-    ProviderStatus,
     ResultExpiredError,
-    Status,
     StorageError,
     SubmissionUncertainError,
     Veo31Error,

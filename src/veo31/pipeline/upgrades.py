@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-from veo31.domain import (
-    RESOLUTION_RANK,
-    CapabilityError,
-    ConflictError,
-    Generation,
-    Status,
-)
+from veo31.domain import RESOLUTION_RANK, Generation, Status
+from veo31.errors import CapabilityError, ConflictError
 from veo31.pipeline.runtime import Runtime
 from veo31.providers.registry import CAPABILITIES, LABELS
 from veo31.store import generations as store

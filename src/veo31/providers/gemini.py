@@ -26,7 +26,8 @@ import httpx
 from pydantic import SecretStr
 
 from veo31.config import Settings
-from veo31.domain import (
+from veo31.domain import ProviderState, ProviderStatus, ProviderTask
+from veo31.errors import (
     AuthenticationError,
     CapabilityError,
     ConfigurationError,
@@ -34,9 +35,6 @@ from veo31.domain import (
     ModelUnavailableError,
     ProviderConnectionError,
     ProviderError,
-    ProviderState,
-    ProviderStatus,
-    ProviderTask,
     RateLimitedError,
     ResultExpiredError,
     TaskNotFoundError,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from veo31.domain import (
+from veo31.errors import (
     AuthenticationError,
     ContentRejectedError,
     GenerationFailedError,

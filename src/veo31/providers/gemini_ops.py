@@ -13,14 +13,8 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
-from veo31.domain import (
-    Capabilities,
-    CapabilityError,
-    ContentRejectedError,
-    GenerationFailedError,
-    ProviderState,
-    ProviderStatus,
-)
+from veo31.domain import Capabilities, ProviderState, ProviderStatus
+from veo31.errors import CapabilityError, ContentRejectedError, GenerationFailedError
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.gemini_errors import LABEL, PROVIDER, map_operation_error
 

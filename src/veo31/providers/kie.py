@@ -26,13 +26,12 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from veo31.config import Settings
-from veo31.domain import (
+from veo31.domain import ProviderStatus, ProviderTask
+from veo31.errors import (
     ConfigurationError,
     InvalidRequestError,
     ProviderConnectionError,
     ProviderError,
-    ProviderStatus,
-    ProviderTask,
     RateLimitedError,
     SubmissionUncertainError,
     UnavailableError,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from veo31.domain import (
+from veo31.errors import (
     AuthenticationError,
     ContentRejectedError,
     GenerationFailedError,

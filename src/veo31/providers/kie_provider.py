@@ -14,15 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from veo31.config import Settings
-from veo31.domain import (
-    Capabilities,
-    CapabilityError,
-    ProviderError,
-    ProviderState,
-    ProviderStatus,
-    ProviderTask,
-    TaskNotFoundError,
-)
+from veo31.domain import Capabilities, ProviderState, ProviderStatus, ProviderTask
+from veo31.errors import CapabilityError, ProviderError, TaskNotFoundError
 from veo31.providers._http import stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.kie import KieClient

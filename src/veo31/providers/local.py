@@ -21,15 +21,8 @@ from typing import Any
 import av
 
 from veo31.config import Settings
-from veo31.domain import (
-    Capabilities,
-    GenerationFailedError,
-    InvalidMediaError,
-    ProviderState,
-    ProviderStatus,
-    ProviderTask,
-    TaskNotFoundError,
-)
+from veo31.domain import Capabilities, ProviderState, ProviderStatus, ProviderTask
+from veo31.errors import GenerationFailedError, InvalidMediaError, TaskNotFoundError
 from veo31.media.render import RenderSpec, render_video
 from veo31.providers.base import SubmitRequest
 

@@ -12,19 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from veo31.config import Settings
-from veo31.domain import (
+from veo31.domain import Capabilities, GenerationSpec, check_capabilities
+from veo31.errors import (
     AuthenticationError,
-    Capabilities,
     CapabilityError,
     ConfigurationError,
-    GenerationSpec,
     InputError,
     InsufficientCreditsError,
     ModelUnavailableError,
     RateLimitedError,
     UnavailableError,
     Veo31Error,
-    check_capabilities,
 )
 from veo31.providers.base import Provider
 from veo31.providers.gemini import GeminiProvider

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from veo31.config import Settings
-from veo31.domain import ConfigurationError, NotFoundError, StorageError
+from veo31.errors import ConfigurationError, NotFoundError, StorageError
 
 S3Client = Any  # boto3's client class is generated at run time
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)+$")

@@ -22,15 +22,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, Row, Update, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from veo31.domain import (
-    Generation,
-    GenerationSpec,
-    InputError,
-    NotFoundError,
-    ReferenceImage,
-    Status,
-    StatusChange,
-)
+from veo31.domain import Generation, GenerationSpec, ReferenceImage, Status, StatusChange
+from veo31.errors import InputError, NotFoundError
 from veo31.store import request_keys
 from veo31.store.request_keys import RequestKey
 from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, StatusChangeRow, utcnow

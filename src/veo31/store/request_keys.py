@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from veo31.domain import ConflictError
+from veo31.errors import ConflictError
 from veo31.store.tables import RequestKeyRow, utcnow
 
 KEYS = RequestKeyRow.__table__

@@ -17,13 +17,8 @@ from pydantic import ValidationError
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.generations import describe, read_upload, split_urls
 from veo31.config import Settings
-from veo31.domain import (
-    USE_CASES,
-    Generation,
-    GenerationSpec,
-    InputError,
-    Status,
-)
+from veo31.domain import USE_CASES, Generation, GenerationSpec, Status
+from veo31.errors import InputError
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 from veo31.providers.registry import LABELS, auto_order, configured_providers
 

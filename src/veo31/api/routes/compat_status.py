@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query, Request
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.compat import OLD_PROVIDER_NAMES, PROVIDER_ALIASES, old_status
-from veo31.domain import NotFoundError, ProviderState, ProviderStatus, TaskNotFoundError
+from veo31.domain import ProviderState, ProviderStatus
+from veo31.errors import NotFoundError, TaskNotFoundError
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
 

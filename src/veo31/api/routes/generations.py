@@ -12,7 +12,8 @@ from starlette.datastructures import UploadFile
 from veo31.api.deps import GenerationIdDep, ServiceDep, SettingsDep, TokenDep
 from veo31.api.present import present, present_by_id, present_many
 from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic, UpgradeCreate
-from veo31.domain import InputError, Status
+from veo31.domain import Status
+from veo31.errors import InputError
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])

@@ -14,14 +14,13 @@ from veo31.domain import (
     MAX_REFERENCE_IMAGES,
     USE_CASES,
     AspectRatio,
-    ConfigurationError,
     GenerationSpec,
-    InputError,
     Mode,
     ModelTier,
     ProviderChoice,
     Resolution,
 )
+from veo31.errors import ConfigurationError, InputError
 from veo31.media.intake import FORMATS, MIN_SIDE
 from veo31.providers.registry import LABELS, auto_order
 
