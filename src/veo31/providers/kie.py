@@ -13,10 +13,7 @@ retried with backoff, jitter and `Retry-After`.
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
-import hashlib
-import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,33 +388,6 @@ class KieClient:
         )
         return _upload_from(data)
 
-    async def upload_base64(
-        self, content: bytes, *, mime_type: str, upload_path: str = "images/veo31", file_name: str | None = None
-    ) -> KieUpload:
-        """Upload small files (≤10 MB) as base64 JSON."""
-        body: dict[str, Any] = {
-            "base64Data": f"data:{mime_type};base64,{base64.b64encode(content).decode()}",
-            "uploadPath": upload_path.strip("/"),
-        }
-        if file_name:
-            body["fileName"] = file_name
-        data = await self._call(
-            "POST", "/api/file-base64-upload", host=self.upload_base_url, json=body, action="upload a file"
-        )
-        return _upload_from(data)
-
-    async def upload_from_url(
-        self, url: str, *, upload_path: str = "images/veo31", file_name: str | None = None
-    ) -> KieUpload:
-        """Have Kie copy a public URL onto its upload host (it allows itself 30 s to download)."""
-        body: dict[str, Any] = {"fileUrl": url, "uploadPath": upload_path.strip("/")}
-        if file_name:
-            body["fileName"] = file_name
-        data = await self._call(
-            "POST", "/api/file-url-upload", host=self.upload_base_url, json=body, action="upload a file from a URL"
-        )
-        return _upload_from(data)
-
     # -- callbacks ----------------------------------------------------------------------------------------
 
     @staticmethod
@@ -578,42 +548,10 @@ def _paid_retry(error: ProviderError) -> bool:
     return isinstance(error, ProviderConnectionError)
 
 
-def verify_callback_signature(
-    payload: Mapping[str, Any],
-    *,
-    timestamp: str | None,
-    signature: str | None,
-    hmac_key: str,
-    now: float,
-    tolerance: float = 300.0,
-) -> bool:
-    """Kie's optional webhook signature: base64(HMAC-SHA256(key, taskId + "." + timestamp)), spec §6.1."""
-    if not timestamp or not signature:
-        return False
-    try:
-        sent = float(timestamp)
-    except ValueError:
-        return False
-    if abs(now - sent) > tolerance:
-        return False
-    task_id = task_id_of(payload)
-    if not task_id:
-        return False
-    return hmac.compare_digest(callback_signature(task_id, timestamp, hmac_key), signature.strip())
-
-
-def callback_signature(task_id: str, timestamp: str, hmac_key: str) -> str:
-    """The signature Kie sends for `task_id` at `timestamp`."""
-    digest = hmac.new(hmac_key.encode(), f"{task_id}.{timestamp}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
-
-
 __all__ = [
     "Kie4kResult",
     "KieClient",
     "KieExtendRequest",
     "KieGenerateRequest",
     "KieUpload",
-    "callback_signature",
-    "verify_callback_signature",
 ]

@@ -35,14 +35,5 @@ def estimate(provider: str, *, model_tier: str, duration_seconds: int, resolutio
     return FREE
 
 
-def upgrade_estimate(provider: str, resolution: str, settings: Settings) -> Cost:
-    if provider == "kie":
-        credits = settings.kie_upgrade_credits.get(resolution, 0.0)
-        return Cost(
-            round(credits * settings.kie_credit_usd, 4), f"{credits:g} Kie.ai credits for the {resolution} step"
-        )
-    return FREE
-
-
 def credits_to_usd(credits: float, settings: Settings) -> float:
     return round(credits * settings.kie_credit_usd, 4)

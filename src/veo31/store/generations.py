@@ -397,11 +397,6 @@ def add_note(engine: Engine, generation_id: str, detail: str) -> None:
 _TASK_KNOWN = select(TASKS.c.id).where(TASKS.c.provider == bindparam("p"), TASKS.c.task_id == bindparam("t"))
 
 
-def add_provider_task(engine: Engine, generation_id: str, provider: str, task_id: str, kind: str = "generate") -> None:
-    with engine.begin() as connection:
-        _add_task(connection, generation_id, provider, task_id, kind)
-
-
 def _add_task(connection: Connection, generation_id: str, provider: str, task_id: str, kind: str) -> None:
     if connection.scalar(_TASK_KNOWN, {"p": provider, "t": task_id}) is None:
         connection.execute(
