@@ -143,13 +143,13 @@ class Settings(BaseSettings):
     max_poll_seconds: float = Field(default=30.0, gt=0)
     generation_deadline_seconds: float = Field(default=1200.0, gt=0)
     sweep_interval_seconds: float = Field(default=300.0, gt=0)
-    # On SQLite DBOS's listener runs one query per waiting workflow per interval: 400 waiting cost 65% of a core
-    # at 0.1 s and 37% at 0.3 s (bench/waiting.py), while a callback still reaches its workflow within 1 s.
+    # On SQLite DBOS's listener runs one query per waiting workflow per interval: shorter costs CPU for every
+    # generation that waits, longer delays the callback's wake-up (bench/waiting.py; docs/performance.md).
     wake_interval_seconds: float = Field(
         default=0.3, gt=0, description="how often a waiting workflow looks for a callback (DBOS listener period)"
     )
-    # Each look at a provider queue is a few queries that DBOS builds afresh: with its three queues looked at every
-    # 0.2 s an idle server used 9-10% of a core, every 0.5 s 5.7%, every 1 s 3%.
+    # Each look at a provider queue is a few queries that DBOS builds afresh: looking often keeps an idle server
+    # busy, looking seldom delays a new generation's start (docs/performance.md).
     queue_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often a worker looks for queued generations to start (DBOS queue polling)"
     )
@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     kie_rate_limit: int = Field(default=20, ge=1)
     kie_rate_period: float = Field(default=10.0, gt=0)
     executor_id: str = Field(default="local", min_length=1, max_length=100)
-    # Retrieval streams and decodes videos in processes of their own (veo31.media.processes): each costs 33–50 MB.
+    # Retrieval streams and decodes videos in processes of their own (veo31.media.processes), each with its memory.
     media_processes: int = Field(
         default=2, ge=1, le=64, description="processes that download and verify finished videos at once"
     )

@@ -53,8 +53,8 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         app.state.service = GenerationService(running)
         app.state.link_key = load_link_key(settings.data_dir)
         app.state.metrics.register(GenerationsCollector(app.state.service.counts))
-        # What start-up made (~210,000 objects: modules, DBOS's registry, the clients) lives as long as the process.
-        # Every full garbage collection walked it all, ~160 ms during which no answer moved; frozen, it is skipped.
+        # What start-up made (modules, DBOS's registry, the clients) lives as long as the process. Every full
+        # garbage collection walked it all while no answer moved (docs/performance.md); frozen, it is skipped.
         gc.freeze()
         try:
             yield

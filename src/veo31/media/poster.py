@@ -11,10 +11,9 @@ from PIL import Image
 
 
 def frame_image(frame: av.VideoFrame) -> Image.Image:
-    """A decoded frame as an RGB image. PyAV's own `to_image` copies the picture row by row in a loop: 8–10 ms
-    of CPU for a 720p frame, against about 1 ms for Pillow reading the converted plane whole (same pixels), which
-    every retrieval pays for its poster. Not through numpy either: loading it would add ~5 MB to each media
-    process."""
+    """A decoded frame as an RGB image. PyAV's own `to_image` copies the picture row by row in a loop, several
+    times the CPU of Pillow reading the converted plane whole (same pixels), and every retrieval pays for its
+    poster. Not through numpy either: loading it would grow each media process (docs/performance.md)."""
     rgb = frame.reformat(format="rgb24")
     plane = rgb.planes[0]
     return Image.frombuffer("RGB", (rgb.width, rgb.height), plane, "raw", "RGB", plane.line_size, 1)

@@ -38,9 +38,9 @@ def probe_video(path: Path | str, *, decode_all: bool = True, poster: Path | Non
             if not container.streams.video:
                 raise InvalidMediaError(f"{Path(path).name} has no video stream")
             stream = container.streams.video[0]
-            # One thread per decode: FFmpeg's automatic slice threads start a pool for every file and cost a fifth
-            # to a third more CPU (720p: 1 s 7.7 against 9.7-11.1 ms, 8 s 45 against 52 ms). A lone 8 s video
-            # takes 45 ms instead of 38, but the media processes already use every core: at scale CPU is the limit.
+            # One thread per decode: FFmpeg's automatic slice threads start a pool for every file and cost more CPU
+            # (docs/performance.md). A lone video decodes a little slower, but the media processes already use
+            # every core: at scale CPU is the limit.
             stream.thread_type = "NONE"
             frames = 0
             last_time = 0.0

@@ -1,15 +1,14 @@
 """Processes of their own for retrieval's heavy work: streaming a finished video to disk and decoding every frame.
 
-In the API's process that work competed with every answer for the one interpreter lock. While 20 videos of 50 MB
-streamed in threads and were decoded, a status read waited 100–200 ms at p99 (bench/retrieve.py), whatever the
-threads' CPU priority: a thread holding the lock at a low priority only made the API wait longer for it. In
-processes of their own, at a lower CPU priority, the work uses the machine's other cores: status reads went from
-28–40 ms to 8.6–12.6 ms at p50, and from 105–207 ms to 59–94 ms at p99.
+In the API's process that work competed with every answer for the one interpreter lock, whatever the threads'
+CPU priority: a thread holding the lock at a low priority only made the API wait longer for it. In processes of
+their own, at a lower CPU priority, the work uses the machine's other cores, and status reads stay quick while
+videos are retrieved (bench/retrieve.py; docs/performance.md).
 
 They are plain `python -m veo31.media.worker` processes fed over pipes (veo31.media.worker), not multiprocessing's:
 a spawned multiprocessing child first re-imports the parent's main script, and under the `veo31` command that
-pulled the whole application into each one (130 MB instead of ~33). When the server dies, its ends of the pipes
-close and they leave.
+pulled the whole application into each one, several times the memory. When the server dies, its ends of the
+pipes close and they leave.
 
 `run(call)` runs a picklable call (a module-level function and its arguments) in one of them. Errors come back
 as raised, with their fields (`Veo31Error`s keep theirs through pickling).

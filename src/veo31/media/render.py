@@ -312,7 +312,7 @@ def produce(source: Iterator[av.VideoFrame], depth: int = 4) -> Iterator[av.Vide
     def work() -> None:
         # Drawing yields to the encoder: x264's frame threads wait on one another, so a producer competing with
         # them as an equal lengthens the encode; at a lower priority it fills the cores they leave idle
-        # (1080p, measured: 1.23× the encode alone at equal priority, 1.12× below it).
+        # (bench/render.py; docs/performance.md).
         lower_this_thread()
         try:
             for item in source:

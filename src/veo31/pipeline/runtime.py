@@ -28,9 +28,9 @@ from veo31.store.db import create_db_engine, migrate, write_ahead_log
 log = logging.getLogger("veo31.pipeline")
 # DBOS's thread pool, which is also the event loop's (every `asyncio.to_thread`), is unbounded by default: 500
 # generations in flight made 320 threads, each with its stack and its share of the allocator, all fighting for the
-# interpreter lock and SQLite's one writer slot. With 16 the same run peaked at 281–285 MB instead of 304–326
-# (bench/pipeline.py; its throughput moved within this machine's noise). Its calls are short (a query, a file move),
-# so work waits in its queue rather than on locks; 16 leaves room for slow ones (an upload to S3).
+# interpreter lock and SQLite's one writer slot; bounded, memory peaks lower at the same throughput
+# (bench/pipeline.py; docs/performance.md). Its calls are short (a query, a file move), so work waits in its queue
+# rather than on locks; 16 leaves room for slow ones (an upload to S3).
 EXECUTOR_THREADS = 16
 # What retrieval runs in the media processes: the download and the decoding check.
 MEDIA_WORK = ("veo31.providers._http", "veo31.media.probe")

@@ -44,8 +44,8 @@ def write_ahead_log(url: str) -> None:
     For DBOS's checkpoints, whose engine DBOS builds itself on SQLite's default rollback journal: there a commit
     shuts readers out until it ends, and they wait in SQLite's busy handler, sleeping 1 to 100 ms between tries.
     In WAL readers and the writer do not wait for each other, and a commit costs one sync of the log instead of
-    a journal file's creation, sync and removal (0.31 against 1.02 ms per commit on this machine's disk); it
-    still reaches the disk before it returns (DBOS's connections keep synchronous=FULL).
+    a journal file's creation, sync and removal (docs/performance.md); it still reaches the disk before it
+    returns (DBOS's connections keep synchronous=FULL).
     """
     database = sqlite_file(url)
     if database is None:

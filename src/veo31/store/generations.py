@@ -6,8 +6,7 @@ Functions are synchronous; the pipeline calls them from worker threads.
 
 SQLAlchemy Core throughout, not the ORM, and the statements every step runs are built once: each generation
 passes here a dozen times, and the ORM's session and unit of work, or building a statement afresh, cost more CPU
-than SQLite takes to run it (CPU per call on this machine: get_generation 0.79 → 0.30 ms, a status change
-1.16 → 0.27 ms, a field update 0.46 → 0.17 ms).
+than SQLite takes to run it (figures in docs/performance.md).
 """
 
 from __future__ import annotations
