@@ -42,7 +42,7 @@ class Veo31Error(Exception):
     """Root of every error veo31 raises on purpose. `kind` names the error in answers: `invalid_media`, …"""
 
     kind: str = "error"
-    http_status: int = 400  # the answer's status when this reaches the HTTP API; each branch says its own
+    answer_status: int = 400  # our HTTP answer's status when this reaches the API; each branch says its own
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,13 +57,13 @@ class Veo31Error(Exception):
 class ConfigurationError(Veo31Error):
     """A setting is missing, malformed or unsafe; the message names the setting to fix."""
 
-    http_status = 503
+    answer_status = 503
 
 
 class InputError(Veo31Error):
     """The request is wrong in a way the person sending it can fix; `field` names the part at fault."""
 
-    http_status = 422
+    answer_status = 422
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -93,19 +93,19 @@ class CapabilityError(InputError):
 class BudgetExceededError(InputError):
     """Submitting this would pass the spend cap; the message names the cap, what is spent, and this one's cost."""
 
-    http_status = 402
+    answer_status = 402
 
 
 class NotFoundError(Veo31Error):
     """No generation (or video, or task) by that id."""
 
-    http_status = 404
+    answer_status = 404
 
 
 class ConflictError(Veo31Error):
     """The generation's state forbids what was asked (e.g. cancelling a finished one)."""
 
-    http_status = 409
+    answer_status = 409
 
 
 class MediaProcessError(Veo31Error):
@@ -115,7 +115,7 @@ class MediaProcessError(Veo31Error):
 class StorageError(Veo31Error):
     """The blob store could not be read or written: a full disk, an unreachable bucket, refused S3 keys."""
 
-    http_status = 503
+    answer_status = 503
 
 
 class ProviderError(Veo31Error):
@@ -127,7 +127,8 @@ class ProviderError(Veo31Error):
 
     retryable: bool = False
     kind: str = "provider_error"
-    http_status = 502  # trouble at the provider on a synchronous path, named in the message
+    answer_status = 502  # trouble at the provider on a synchronous path, named in the message (the provider's
+    # own HTTP status, when it gave one, is `http_status`)
 
     def __init__(
         self,
@@ -153,17 +154,17 @@ class ProviderError(Veo31Error):
 
 class AuthenticationError(ProviderError):
     kind = "authentication"
-    http_status = 502
+    answer_status = 502
 
 
 class InsufficientCreditsError(ProviderError):
     kind = "insufficient_credits"
-    http_status = 402
+    answer_status = 402
 
 
 class RateLimitedError(ProviderError):
     kind = "rate_limited"
-    http_status = 429
+    answer_status = 429
     retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
@@ -190,7 +191,7 @@ class ContentRejectedError(ProviderError):
 
 class TaskNotFoundError(ProviderError):
     kind = "task_not_found"
-    http_status = 404
+    answer_status = 404
 
 
 class GenerationFailedError(ProviderError):

@@ -154,7 +154,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
             headers["Retry-After"] = str(int(exc.retry_after + 0.999))
         response = problem(
-            exc.http_status,
+            exc.answer_status,
             kind or "error",
             exc.message,
             field=getattr(exc, "field", None),

@@ -25,14 +25,12 @@ from veo31.analysis.video import read_reference_video
 from veo31.config import Settings
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
-    Capabilities,
     Generation,
     GenerationSpec,
     ProviderState,
     ProviderStatus,
     ReferenceImage,
     Status,
-    resolve_mode,
 )
 from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image, without_credentials
@@ -45,11 +43,9 @@ from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
 from veo31.providers.pricing import Cost, estimate
 from veo31.providers.registry import (
-    CAPABILITIES,
     LABELS,
     ProviderInfo,
     Route,
-    choose_provider,
     configured_providers,
     provider_overview,
     route,
@@ -103,11 +99,12 @@ class GenerationService:
         uploads: Sequence[UploadedImage] = (),
         image_urls: Sequence[str] = (),
         idempotency_key: str | None = None,
-        lenient: bool = False,
         parent_id: str | None = None,
         video: ReferenceVideo | None = None,
+        warnings: Sequence[str] = (),
     ) -> Created:
-        """Check, take in the images, store, and start one generation. A used idempotency key returns its one."""
+        """Check, take in the images, store, and start one generation. A used idempotency key returns its one.
+        `warnings` are kept with it (what a caller changed in the request on the way)."""
         runtime = self.runtime
         keyed = None
         if idempotency_key:  # hashing the photos only when there is a key to bind them to
@@ -116,10 +113,6 @@ class GenerationService:
             if existing is not None:
                 return Created(existing, False)
         count = check_image_count(len(uploads) + len(image_urls))
-        warnings: list[str] = []
-        if lenient:
-            provider = choose_provider(spec.provider, runtime.settings)
-            spec, warnings = adapt_to(spec, CAPABILITIES[provider], count, LABELS[provider])
         chosen = route(spec, count, runtime.settings)
         cost = self.estimate(chosen.provider, spec)
         over = await asyncio.to_thread(budget_problem, runtime, cost.usd)
@@ -589,26 +582,6 @@ def create_request(
 
 def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
-
-
-def adapt_to(
-    spec: GenerationSpec, caps: Capabilities, image_count: int, label: str
-) -> tuple[GenerationSpec, list[str]]:
-    """The old routes' leniency: move each setting the provider cannot do to the nearest one it can, and say so."""
-    changes: dict[str, Any] = {}
-    warnings: list[str] = []
-    if spec.resolution not in caps.resolutions:
-        changes["resolution"] = caps.resolutions[0]
-    if spec.aspect_ratio not in caps.aspect_ratios:
-        changes["aspect_ratio"] = caps.aspect_ratios[0]
-    adjusted = spec.model_copy(update=changes)
-    mode = resolve_mode(adjusted.mode, image_count, adjusted.model_tier, caps)
-    durations = caps.allowed_durations(mode, adjusted.resolution) or caps.durations
-    if adjusted.duration_seconds not in durations:
-        changes["duration_seconds"] = min(durations, key=lambda d: (abs(d - adjusted.duration_seconds), -d))
-    for name, value in changes.items():
-        warnings.append(f"{name}={getattr(spec, name)} is not available on {label}; using {value}")
-    return spec.model_copy(update=changes), warnings
 
 
 async def enqueue(runtime: Runtime, generation: Generation) -> None:

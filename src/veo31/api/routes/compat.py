@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.generations import describe, read_upload, split_urls
 from veo31.config import Settings
-from veo31.domain import USE_CASES, Generation, GenerationSpec, Status
+from veo31.domain import USE_CASES, Capabilities, Generation, GenerationSpec, Status, resolve_mode
 from veo31.errors import InputError
-from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
-from veo31.providers.registry import LABELS, auto_order, configured_providers
+from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage, check_image_count
+from veo31.providers.registry import CAPABILITIES, LABELS, auto_order, choose_provider, configured_providers
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
 
@@ -135,8 +135,35 @@ async def start(
     urls: list[str],
     video: ReferenceVideo | None = None,
 ) -> Generation:
-    created = await service.create(spec, uploads=uploads, image_urls=urls, lenient=True, video=video)
+    """The old routes' leniency, then an ordinary generation: what the provider cannot do is moved to the nearest
+    it can, and the generation keeps a warning for each change."""
+    settings = service.runtime.settings
+    provider = choose_provider(spec.provider, settings)
+    spec, warnings = adapt_to(
+        spec, CAPABILITIES[provider], check_image_count(len(uploads) + len(urls)), LABELS[provider]
+    )
+    created = await service.create(spec, uploads=uploads, image_urls=urls, video=video, warnings=warnings)
     return created.generation
+
+
+def adapt_to(
+    spec: GenerationSpec, caps: Capabilities, image_count: int, label: str
+) -> tuple[GenerationSpec, list[str]]:
+    """The old routes' leniency: move each setting the provider cannot do to the nearest one it can, and say so."""
+    changes: dict[str, Any] = {}
+    warnings: list[str] = []
+    if spec.resolution not in caps.resolutions:
+        changes["resolution"] = caps.resolutions[0]
+    if spec.aspect_ratio not in caps.aspect_ratios:
+        changes["aspect_ratio"] = caps.aspect_ratios[0]
+    adjusted = spec.model_copy(update=changes)
+    mode = resolve_mode(adjusted.mode, image_count, adjusted.model_tier, caps)
+    durations = caps.allowed_durations(mode, adjusted.resolution) or caps.durations
+    if adjusted.duration_seconds not in durations:
+        changes["duration_seconds"] = min(durations, key=lambda d: (abs(d - adjusted.duration_seconds), -d))
+    for name, value in changes.items():
+        warnings.append(f"{name}={getattr(spec, name)} is not available on {label}; using {value}")
+    return spec.model_copy(update=changes), warnings
 
 
 async def reference_video(
