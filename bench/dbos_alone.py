@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
 
-from veo31.pipeline.runtime import EXECUTOR_THREADS
+from veo31.pipeline.lifecycle import EXECUTOR_THREADS
 from veo31.store.db import write_ahead_log
 
 

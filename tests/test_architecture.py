@@ -36,3 +36,13 @@ def test_every_room_below_the_pipeline_is_under_contract() -> None:
     rooms = {path.stem for path in package.iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()}
     above = {"__init__", "__main__", "cli", "api", "pipeline", "web"}
     assert {f"veo31.{room}" for room in rooms - above} <= set(contract["source_modules"])
+
+
+def test_every_pipeline_module_is_in_the_pipelines_own_layers() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"].startswith("Inside the pipeline")]
+    layered = {name.strip() for layer in contract["layers"] for name in layer.split("|")}
+    modules = {f"veo31.pipeline.{path.stem}" for path in (ROOT / "src" / "veo31" / "pipeline").glob("*.py")}
+    assert modules - {"veo31.pipeline.__init__"} <= layered

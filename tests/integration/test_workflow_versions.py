@@ -22,7 +22,7 @@ from veo31 import __version__
 from veo31.config import load_settings
 from veo31.domain import GenerationSpec
 from veo31.media.probe import probe_video
-from veo31.pipeline.runtime import queue_name
+from veo31.pipeline.lifecycle import queue_name
 from veo31.store import generations as store
 from veo31.store.db import create_db_engine
 

@@ -40,7 +40,7 @@ from veo31.api.routes import (
 )
 from veo31.config import Settings
 from veo31.errors import RateLimitedError, Veo31Error
-from veo31.pipeline import runtime as pipeline
+from veo31.pipeline import lifecycle as pipeline
 from veo31.pipeline.service import GenerationService
 
 log = logging.getLogger("veo31.api")

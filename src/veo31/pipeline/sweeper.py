@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from veo31.pipeline.launch import ensure_workflows, start_fetch
 from veo31.pipeline.runtime import Runtime
 from veo31.store import generations as store
 from veo31.store.tables import utcnow
@@ -33,8 +34,6 @@ async def sweep_forever(runtime: Runtime) -> None:
 
 async def sweep(runtime: Runtime) -> int:
     """One pass; returns how many generations it set going again (or closed because their workflow ended)."""
-    from veo31.pipeline.service import ensure_workflows, start_fetch
-
     started = 0
     interval = runtime.settings.sweep_interval_seconds
     for generation in await asyncio.to_thread(store.overdue_generations, runtime.engine, utcnow(), interval):

@@ -1,0 +1,158 @@
+"""Starting and stopping the pipeline in a process: the database (migrated), DBOS on this event loop, one queue
+per provider with its limits, the media processes and the sweeper; and their orderly end."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from dbos import DBOS, DBOSConfig
+
+from veo31 import __version__
+from veo31.analysis.choose import build_analyser
+from veo31.config import Settings
+from veo31.errors import Veo31Error
+from veo31.media import processes
+from veo31.pipeline.runtime import Runtime, install, running
+from veo31.pipeline.sweeper import sweep_forever
+from veo31.prompts.choose import build_prompt_writer
+from veo31.providers.base import Provider
+from veo31.providers.registry import PROVIDERS, build_providers
+from veo31.store.blobs import open_blob_store
+from veo31.store.db import create_db_engine, migrate, write_ahead_log
+
+log = logging.getLogger("veo31.pipeline")
+# DBOS's thread pool, which is also the event loop's (every `asyncio.to_thread`), is unbounded by default: 500
+# generations in flight made 320 threads, each with its stack and its share of the allocator, all fighting for the
+# interpreter lock and SQLite's one writer slot; bounded, memory peaks lower at the same throughput
+# (bench/pipeline.py; docs/performance.md). Its calls are short (a query, a file move), so work waits in its queue
+# rather than on locks; 16 leaves room for slow ones (an upload to S3).
+EXECUTOR_THREADS = 16
+# What retrieval runs in the media processes: the download and the decoding check.
+MEDIA_WORK = ("veo31.providers._http", "veo31.media.probe")
+
+
+def queue_name(provider: str) -> str:
+    return f"provider-{provider}"
+
+
+async def start(settings: Settings, *, worker: bool = True) -> Runtime:
+    """Open the database (migrating it), launch DBOS on this event loop and register the provider queues.
+
+    Launching recovers this executor's interrupted workflows: they resume after their last finished step. With
+    `worker=False` (an API-only process, or a CLI command that only reads) nothing is dequeued or recovered here.
+    """
+    if running() is not None:
+        raise RuntimeError("the pipeline is already running in this process")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url)
+    await asyncio.to_thread(migrate, engine)
+    runtime = Runtime(
+        settings,
+        engine,
+        open_blob_store(settings),
+        build_providers(settings),
+        build_analyser(settings),
+        build_prompt_writer(settings),
+    )
+    install(runtime)
+    config = DBOSConfig(
+        name="veo31",
+        system_database_url=settings.system_database_url,
+        application_version=__version__,
+        # A process that does not work must not recover a worker's workflows at launch: it gets an id of its own.
+        executor_id=settings.executor_id if worker else f"{settings.executor_id}:api",
+        notification_listener_polling_interval_sec=settings.wake_interval_seconds,
+        max_executor_threads=EXECUTOR_THREADS,
+        log_level="WARNING",
+    )
+    await asyncio.to_thread(write_ahead_log, settings.system_database_url)
+    DBOS(config=config)
+    if not worker:
+        DBOS.listen_queues([])  # enqueue, send and cancel, but never dequeue: `veo31 worker` processes do that
+    DBOS.launch()
+    # DBOS keeps a queue's limits in the shared database, read by every worker: the process that started last
+    # (on the newest version) sets them, so the workers of one fleet should share these settings.
+    for name in PROVIDERS:
+        limits = queue_limits(settings, name)
+        runtime.queues[name] = await DBOS.register_queue_async(
+            queue_name(name),
+            worker_concurrency=limits.worker,
+            global_concurrency=limits.fleet,
+            limiter={"limit": limits.starts, "period": limits.period},
+            polling_interval_sec=settings.queue_poll_seconds,
+        )
+    runtime.problems = await check_providers(runtime.providers)
+    if worker:
+        processes.configure(settings.media_processes, preload=MEDIA_WORK)
+        processes.start()  # booted now rather than when the first video is ready
+
+        job = asyncio.get_running_loop().create_task(sweep_forever(runtime), name="veo31-sweeper")
+        runtime.background.add(job)
+    return runtime
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    worker: int  # generations in flight on one worker
+    fleet: int | None  # generations in flight across all workers (DBOS counts them in the shared database)
+    starts: int  # new submissions per `period` seconds, across all workers
+    period: float
+
+
+def queue_limits(settings: Settings, provider: str) -> QueueLimits:
+    if provider == "gemini":
+        return fleet_limits(
+            settings.gemini_concurrency,
+            settings.gemini_fleet_concurrency,
+            settings.gemini_rate_limit,
+            settings.gemini_rate_period,
+        )
+    if provider == "kie":
+        return fleet_limits(
+            settings.kie_concurrency, settings.kie_fleet_concurrency, settings.kie_rate_limit, settings.kie_rate_period
+        )
+    # Local renders wait their turn inside the renderer (VEO31_LOCAL_CONCURRENCY); the queue only feeds it.
+    return QueueLimits(settings.kie_concurrency, None, settings.kie_rate_limit, settings.kie_rate_period)
+
+
+def fleet_limits(worker: int, fleet: int, starts: int, period: float) -> QueueLimits:
+    """A fleet cap of 0 means none; one worker never holds more than the whole fleet may (DBOS insists)."""
+    if not fleet:
+        return QueueLimits(worker, None, starts, period)
+    return QueueLimits(min(worker, fleet), fleet, starts, period)
+
+
+async def check_providers(providers: dict[str, Provider], time_limit: float = 15.0) -> dict[str, str]:
+    """Ask each provider, at start-up, whether it can work as configured (Google: is each model served?)."""
+
+    async def one(name: str, provider: Provider) -> tuple[str, str | None]:
+        try:
+            async with asyncio.timeout(time_limit):
+                return name, await provider.check()
+        except TimeoutError:
+            return name, f"{provider.label} did not answer the start-up check within {time_limit:g} s"
+        except Veo31Error as error:
+            return name, error.message
+
+    answers = await asyncio.gather(*(one(name, provider) for name, provider in providers.items()))
+    for name, problem in answers:
+        if problem:
+            log.warning("provider %s: %s", name, problem)
+    return {name: problem for name, problem in answers if problem}
+
+
+async def stop() -> None:
+    runtime = install(None)
+    if runtime is None:
+        return
+    for job in runtime.background:
+        job.cancel()
+    await asyncio.gather(*runtime.background, return_exceptions=True)
+    await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=0)
+    for provider in runtime.providers.values():
+        await provider.aclose()
+    await runtime.analyser.aclose()
+    await runtime.writer.aclose()
+    runtime.engine.dispose()
