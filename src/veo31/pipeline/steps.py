@@ -32,6 +32,7 @@ from veo31.errors import (
 )
 from veo31.media import processes
 from veo31.media.probe import probe_video
+from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import Runtime, current
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.pricing import credits_to_usd, estimate
@@ -429,14 +430,14 @@ def poll_schedule(runtime: Runtime, provider: str) -> list[float]:
 
 
 @DBOS.step()
-async def check(generation_id: str, task_id: str, mind_deadline: bool = True, may_resubmit: bool = False) -> str:
+async def check(generation_id: str, task_id: str, mind_deadline: bool = True, may_resubmit: bool = False) -> Outcome:
     """Ask the provider where the task stands: 'generating', 'succeeded', 'failed', 'stopped', 'overdue', or
     'resubmit' — a filter that often passes on a second try (Google's audio filter) blocked it, uncharged, and
     `may_resubmit` allows one more submission."""
     runtime = current()
     generation = await load(runtime, generation_id)
     state, found = await _check(runtime, generation, task_id, mind_deadline=mind_deadline, may_resubmit=may_resubmit)
-    if state == "succeeded":
+    if state is Outcome.SUCCEEDED:
         # Retrieval starts from these, so it need not ask the provider again (an expired link gets a fresh one).
         await runtime.update(generation_id, **found)
     return state
@@ -444,14 +445,14 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True, ma
 
 RETRIEVE_POLICY: dict[str, Any] = dict(
     retries_allowed=True,
-    max_attempts=3,
-    interval_seconds=2.0,
+    max_attempts=WAIT.retrieve_attempts,
+    interval_seconds=WAIT.retrieve_interval_seconds,
     should_retry=lambda error: isinstance(error, ProviderConnectionError | StorageError),
 )
 
 
 @DBOS.step(**RETRIEVE_POLICY)
-async def look(generation_id: str, task_id: str, may_resubmit: bool = False) -> str:
+async def look(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:
     """`check`, and when the task succeeded, `retrieve` in the same step: 'completed' or what `check` answers.
 
     One step instead of two saves two checkpoint transactions, a load and a write per generation. A transient
@@ -459,20 +460,20 @@ async def look(generation_id: str, task_id: str, may_resubmit: bool = False) -> 
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status is Status.COMPLETED:  # finished by an attempt whose checkpoint a crash lost
-        return "completed"
+        return Outcome.COMPLETED
     state, found = await _check(runtime, generation, task_id, mind_deadline=True, may_resubmit=may_resubmit)
-    if state != "succeeded":
+    if state is not Outcome.SUCCEEDED:
         return state
-    return "completed" if await _retrieve(runtime, generation, task_id, found) else "failed"
+    return Outcome.COMPLETED if await _retrieve(runtime, generation, task_id, found) else Outcome.FAILED
 
 
 async def _check(
     runtime: Runtime, generation: Generation, task_id: str, *, mind_deadline: bool, may_resubmit: bool
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[Outcome, dict[str, Any]]:
     """Where the task stands (see `check`), and for a finished one the fields learnt: its link and reported cost."""
     generation_id = generation.id
     if generation.status.terminal:
-        return "stopped", {}
+        return Outcome.STOPPED, {}
     provider = runtime.provider(generation.provider or "")
     try:
         status = await provider.status(task_id)
@@ -483,24 +484,24 @@ async def _check(
         log.warning("status check for %s failed (%s), will ask again: %s", generation_id, error.kind, error.message)
         return _still_waiting_or_overdue(generation, mind_deadline), {}
     if status.state is ProviderState.SUCCEEDED:
-        return "succeeded", {"provider_video_url": status.video_url, **reported_cost(runtime, status)}
+        return Outcome.SUCCEEDED, {"provider_video_url": status.video_url, **reported_cost(runtime, status)}
     if status.state is ProviderState.FAILED and status.error is not None:
         uncharged = status.extra.get("charged") is False
         if may_resubmit and uncharged and status.extra.get("retry_same"):
             await runtime.note(generation_id, f"{status.error.message}; trying once more with the same prompt")
             await runtime.update(generation_id, provider_task_id=None, submit_started_at=None)
-            return "resubmit", {}
+            return Outcome.RESUBMIT, {}
         if uncharged:
             await runtime.update(generation_id, cost_usd=0.0, cost_basis=f"not charged: {provider.label} made no video")
         await fail(runtime, generation_id, status.error, stage=f"{provider.label} generation")
-        return "failed", {}
+        return Outcome.FAILED, {}
     return _still_waiting_or_overdue(generation, mind_deadline), {}
 
 
-def _still_waiting_or_overdue(generation: Generation, mind_deadline: bool) -> str:
+def _still_waiting_or_overdue(generation: Generation, mind_deadline: bool) -> Outcome:
     if mind_deadline and generation.deadline_at is not None and utcnow() >= generation.deadline_at:
-        return "overdue"
-    return "generating"
+        return Outcome.OVERDUE
+    return Outcome.GENERATING
 
 
 @DBOS.step()

@@ -16,18 +16,19 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, assert_never
 
 from dbos import DBOS
 
 from veo31.pipeline import steps
+from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import current
 
 WAKE = "wake"
 log = logging.getLogger("veo31.pipeline")
 
 
-def failing_generation_on_error(workflow: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+def failing_generation_on_error(workflow: Callable[..., Awaitable[Outcome]]) -> Callable[..., Awaitable[Outcome]]:
     """A workflow that dies of an unexpected error fails its generation (kind `internal`) before it ends, so
     nothing stays in a non-final status with no workflow behind it. The error is logged under the generation's
     id, and raised again: DBOS records the workflow as ERROR, as it ended.
@@ -36,7 +37,7 @@ def failing_generation_on_error(workflow: Callable[..., Awaitable[str]]) -> Call
     and a workflow that died is never replayed."""
 
     @functools.wraps(workflow)
-    async def guarded(generation_id: str, *args: Any) -> str:
+    async def guarded(generation_id: str, *args: Any) -> Outcome:
         try:
             return await workflow(generation_id, *args)
         except Exception as error:
@@ -49,58 +50,58 @@ def failing_generation_on_error(workflow: Callable[..., Awaitable[str]]) -> Call
 
 @DBOS.workflow(name="veo31.generation.v2")
 @failing_generation_on_error
-async def generation_workflow(generation_id: str) -> str:
-    for attempt in range(2):  # a second submission only after a filter that often passes on a second try
+async def generation_workflow(generation_id: str) -> Outcome:
+    for attempt in range(WAIT.submissions):
         started = await steps.begin(generation_id)
         if started == steps.UNCERTAIN:
             task_id = await adopt_from_callback(generation_id)
             if task_id is None:
-                return "failed"
+                return Outcome.FAILED
             schedule = await steps.start_waiting(generation_id)
             if not schedule:
-                return "stopped"
+                return Outcome.STOPPED
             started = [task_id, *schedule]
         if not isinstance(started, list):
-            return "failed"
+            return Outcome.FAILED
         task_id, delay, longest = started
         look = functools.partial(steps.look, generation_id, task_id, may_resubmit=attempt == 0)
         state = await wait_for(generation_id, task_id, [delay, longest], look)
-        if state != "resubmit":
+        if state is not Outcome.RESUBMIT:
             return state
-    return "failed"
+    return Outcome.FAILED
 
 
 @DBOS.workflow(name="veo31.generation")
 @failing_generation_on_error
-async def legacy_generation_workflow(generation_id: str) -> str:
+async def legacy_generation_workflow(generation_id: str) -> Outcome:
     """The first shape (prepare → submit → start waiting → wait → check → retrieve), kept for generations that a
     version before `veo31.generation.v2` left in flight. New generations never start it."""
     if not await steps.prepare(generation_id):
-        return "stopped"
+        return Outcome.STOPPED
     task_id = await steps.submit(generation_id)
     if task_id == steps.UNCERTAIN:
         task_id = await adopt_from_callback(generation_id)
     if task_id is None:
-        return "failed"
+        return Outcome.FAILED
     state = await follow_task(generation_id, task_id, may_resubmit=True)
-    if state != "resubmit":
+    if state is not Outcome.RESUBMIT:
         return state
     # Blocked by a filter that often passes on a second try (nothing was charged): one more submission.
     task_id = await steps.submit(generation_id)
     if task_id == steps.UNCERTAIN:
         task_id = await adopt_from_callback(generation_id)
     if task_id is None:
-        return "failed"
+        return Outcome.FAILED
     return await follow_task(generation_id, task_id)
 
 
 @DBOS.workflow(name="veo31.upgrade")
 @failing_generation_on_error
-async def upgrade_workflow(generation_id: str) -> str:
+async def upgrade_workflow(generation_id: str) -> Outcome:
     """A 1080p / 4K rendition of a finished generation: ask the provider for it, then wait and retrieve as usual."""
     task_id = await steps.submit_upgrade(generation_id)
     if task_id is None:
-        return "failed"
+        return Outcome.FAILED
     return await follow_task(generation_id, task_id)
 
 
@@ -109,7 +110,7 @@ async def adopt_from_callback(generation_id: str) -> str | None:
     if not await steps.can_adopt(generation_id):
         return None
     settings = current().settings
-    for _ in range(20):  # forged or foreign callbacks are ignored; a bound keeps a flood of them finite
+    for _ in range(WAIT.callbacks_to_adopt):
         message = await DBOS.recv_async(WAKE, timeout_seconds=settings.generation_deadline_seconds)
         if message is None:
             break
@@ -124,45 +125,58 @@ async def adopt_from_callback(generation_id: str) -> str | None:
 
 @DBOS.workflow(name="veo31.fetch")
 @failing_generation_on_error
-async def fetch_workflow(generation_id: str, task_id: str) -> str:
+async def fetch_workflow(generation_id: str, task_id: str) -> Outcome:
     """Look once more at a task that outlived its deadline: retrieve it if it finished, else keep waiting later."""
-    state = await steps.check(generation_id, task_id, mind_deadline=False)
-    if state == "succeeded":
-        return "completed" if await steps.retrieve(generation_id, task_id) else "failed"
-    if state == "generating":
+    state = Outcome(await steps.check(generation_id, task_id, mind_deadline=False))
+    if state is Outcome.SUCCEEDED:
+        return Outcome.COMPLETED if await steps.retrieve(generation_id, task_id) else Outcome.FAILED
+    if state is Outcome.GENERATING:
         await steps.give_up_waiting(generation_id, task_id)
-        return "still generating"
+        return Outcome.STILL_GENERATING
     return state
 
 
-async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> str:
+async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:
     """Start waiting, then wait for the task with separate check and retrieve steps (the upgrade workflow's
     shape, and the first generation workflow's)."""
     schedule = await steps.start_waiting(generation_id)
     if not schedule:
-        return "stopped"
+        return Outcome.STOPPED
     if not isinstance(schedule, list):  # recorded by a version whose step answered True
         settings = current().settings
         schedule = [settings.first_poll_seconds, settings.max_poll_seconds]
 
-    async def look() -> str:
-        state = await steps.check(generation_id, task_id, may_resubmit=may_resubmit)
-        if state == "succeeded":
-            return "completed" if await steps.retrieve(generation_id, task_id) else "failed"
+    async def look() -> Outcome:
+        state = Outcome(await steps.check(generation_id, task_id, may_resubmit=may_resubmit))
+        if state is Outcome.SUCCEEDED:
+            return Outcome.COMPLETED if await steps.retrieve(generation_id, task_id) else Outcome.FAILED
         return state
 
     return await wait_for(generation_id, task_id, schedule, look)
 
 
-async def wait_for(generation_id: str, task_id: str, schedule: list[float], look: Callable[[], Awaitable[str]]) -> str:
+async def wait_for(
+    generation_id: str, task_id: str, schedule: list[float], look: Callable[[], Awaitable[str]]
+) -> Outcome:
     """Wait for a callback (or the next wait's end), then `look`, until the task ends or the deadline passes."""
     delay, longest = schedule
     while True:
         await DBOS.recv_async(WAKE, timeout_seconds=delay)
-        state = await look()
-        if state == "overdue":
-            await steps.give_up_waiting(generation_id, task_id)
-            return "overdue"
-        if state != "generating":
-            return state
-        delay = min(longest, delay * 1.5)
+        state = Outcome(await look())  # a look an older version checkpointed comes back as plain text
+        match state:
+            case Outcome.GENERATING:
+                delay = min(longest, delay * WAIT.backoff)
+            case Outcome.OVERDUE:
+                await steps.give_up_waiting(generation_id, task_id)
+                return Outcome.OVERDUE
+            case (
+                Outcome.COMPLETED
+                | Outcome.FAILED
+                | Outcome.STOPPED
+                | Outcome.RESUBMIT
+                | Outcome.SUCCEEDED
+                | Outcome.STILL_GENERATING
+            ):
+                return state
+            case _:
+                assert_never(state)
