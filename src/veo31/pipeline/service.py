@@ -35,14 +35,14 @@ from veo31.domain import (
 from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image, without_credentials
 from veo31.media.probe import probe_video
+from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.launch import enqueue, start_fetch
 from veo31.pipeline.runtime import Runtime, current
-from veo31.pipeline.steps import budget_problem
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, existing_upgrade, source_of
 from veo31.pipeline.workflow import WAKE
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
-from veo31.providers.pricing import Cost, estimate
+from veo31.providers.pricing import Cost
 from veo31.providers.registry import (
     LABELS,
     ProviderInfo,
@@ -146,13 +146,7 @@ class GenerationService:
         return Created(generation, is_new)
 
     def estimate(self, provider: str, spec: GenerationSpec) -> Cost:
-        return estimate(
-            provider,
-            model_tier=spec.model_tier,
-            duration_seconds=spec.duration_seconds,
-            resolution=spec.resolution,
-            settings=self.runtime.settings,
-        )
+        return estimate_for(self.runtime, provider, spec)
 
     async def quote(self, spec: GenerationSpec, image_count: int) -> tuple[Route, Cost, float | None]:
         """Where a generation like this would go, what it would cost, and what is left of the budget."""

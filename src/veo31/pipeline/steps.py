@@ -20,9 +20,8 @@ from typing import Any
 from dbos import DBOS
 
 from veo31.analysis.result import Analysis, VideoNotes
-from veo31.domain import Generation, ProviderState, ProviderStatus, Status
+from veo31.domain import Generation, ProviderState, Status
 from veo31.errors import (
-    BudgetExceededError,
     InvalidMediaError,
     ProviderConnectionError,
     ResultExpiredError,
@@ -32,10 +31,17 @@ from veo31.errors import (
 )
 from veo31.media import processes
 from veo31.media.probe import probe_video
+from veo31.pipeline.costs import (
+    COST_FIELDS,
+    budget_problem,
+    estimate_for,
+    final_cost,
+    record_reported_cost,
+    reported_cost,
+)
 from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import Runtime, current
 from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.pricing import credits_to_usd, estimate
 from veo31.providers.registry import LABELS, moves_on, next_provider
 from veo31.store import generations as store
 from veo31.store.tables import utcnow
@@ -190,17 +196,6 @@ async def _submit(runtime: Runtime, generation: Generation, *, generating: bool)
         return task.task_id
 
 
-async def record_reported_cost(runtime: Runtime, provider: Any, generation_id: str, task_id: str) -> None:
-    """The provider's own figure for what the submission cost, when it gives one (never blocks the submission)."""
-    try:
-        reported = await provider.reported_cost(task_id)
-    except Veo31Error as error:
-        log.info("no reported cost for %s: %s", generation_id, error.message)
-        return
-    if reported is not None:
-        await runtime.update(generation_id, cost_usd=reported[0], cost_basis=reported[1])
-
-
 async def move_on(runtime: Runtime, generation: Generation, error: Veo31Error) -> Generation | None:
     """The generation moved to the next provider after this refusal, or None when it stays (and fails)."""
     settings = runtime.settings
@@ -211,13 +206,7 @@ async def move_on(runtime: Runtime, generation: Generation, error: Veo31Error) -
     if nxt is None or nxt.provider not in runtime.providers:
         return None
     left, label = LABELS.get(generation.provider or "", "the provider"), LABELS[nxt.provider]
-    cost = estimate(
-        nxt.provider,
-        model_tier=spec.model_tier,
-        duration_seconds=spec.duration_seconds,
-        resolution=spec.resolution,
-        settings=settings,
-    )
+    cost = estimate_for(runtime, nxt.provider, spec)
     # No task exists at the provider that refused, so its "maybe sent" marker is cleared with the move.
     await runtime.update(
         generation.id,
@@ -229,23 +218,6 @@ async def move_on(runtime: Runtime, generation: Generation, error: Veo31Error) -
     )
     await runtime.note(generation.id, f"{left} left before any task ({error.kind}: {error.message}); trying {label}")
     return await load(runtime, generation.id)
-
-
-def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededError | None:
-    """The refusal when spending (with `extra_usd` more) would pass VEO31_BUDGET_LIMIT; None when within it."""
-    limit = runtime.settings.budget_limit
-    if limit is None:
-        return None
-    spent = store.spend_usd(runtime.engine)
-    total = spent + (extra_usd or 0.0)
-    if total <= limit + 1e-9:
-        return None
-    more = f" and this one would cost ${extra_usd:.2f}" if extra_usd else ""
-    return BudgetExceededError(
-        f"the spend cap VEO31_BUDGET_LIMIT=${limit:.2f} would be passed: ${spent:.2f} is spent or committed{more}; "
-        "raise the cap, or use the local renderer (free)",
-        field="provider",
-    )
 
 
 def mark_submitting(runtime: Runtime, generation_id: str) -> None:
@@ -598,28 +570,6 @@ async def _retrieve(runtime: Runtime, generation: Generation, task_id: str, foun
         **({name: found[name] for name in COST_FIELDS if name in found} or final_cost(generation)),
     )
     return True
-
-
-COST_FIELDS = ("cost_usd", "cost_basis")
-
-
-def reported_cost(runtime: Runtime, status: ProviderStatus) -> dict[str, Any]:
-    """The cost the provider reported with the finished task (Kie's creditsConsumed); nothing when it reports none."""
-    consumed = status.extra.get("credits_consumed")
-    if consumed is None:
-        return {}
-    usd = credits_to_usd(consumed, runtime.settings)
-    return {"cost_usd": usd, "cost_basis": f"Kie.ai reported {consumed:g} credits"}
-
-
-def final_cost(generation: Generation) -> dict[str, Any]:
-    """The cost of a finished video: what the provider reported when it finished (recorded by the check), else what
-    was measured at submission, else the estimate at list price (Google reports no cost; it bills the list price)."""
-    if generation.cost_usd is not None:
-        return {}
-    if generation.cost_estimate_usd is None:
-        return {}
-    return {"cost_usd": generation.cost_estimate_usd, "cost_basis": f"at list price: {generation.cost_basis}"}
 
 
 async def _download(runtime: Runtime, provider: Any, generation_id: str, url: str, target: Any) -> int:
