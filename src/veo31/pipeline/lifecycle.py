@@ -14,6 +14,7 @@ from veo31.analysis.choose import build_analyser
 from veo31.config import Settings
 from veo31.errors import Veo31Error
 from veo31.media import processes
+from veo31.pipeline import legacy
 from veo31.pipeline.runtime import Runtime, install, running
 from veo31.pipeline.sweeper import sweep_forever
 from veo31.prompts.choose import build_prompt_writer
@@ -23,6 +24,8 @@ from veo31.store.blobs import open_blob_store
 from veo31.store.db import create_db_engine, migrate, write_ahead_log
 
 log = logging.getLogger("veo31.pipeline")
+# Registered with DBOS when imported: the frozen shapes older versions may have left in flight resume here.
+FROZEN_SHAPES = (legacy.legacy_generation_workflow,)
 # DBOS's thread pool, which is also the event loop's (every `asyncio.to_thread`), is unbounded by default: 500
 # generations in flight made 320 threads, each with its stack and its share of the allocator, all fighting for the
 # interpreter lock and SQLite's one writer slot; bounded, memory peaks lower at the same throughput

@@ -7,8 +7,8 @@ generation's deadline. Either way the provider's status call decides — a callb
 
 DBOS replays a workflow by the position and name of its steps, so a workflow's steps never change once it has
 run anywhere: a new shape gets a new name, and the old one stays registered, unchanged, for the generations a
-previous version left in flight (they resume with it after an upgrade). `veo31.generation` is the first shape,
-five steps per video; `veo31.generation.v2` does the same work in two.
+previous version left in flight (they resume with it after an upgrade): `veo31.generation`, the first shape of
+five steps per video, is in `legacy.py`; `veo31.generation.v2` does the same work in two.
 """
 
 from __future__ import annotations
@@ -69,30 +69,6 @@ async def generation_workflow(generation_id: str) -> Outcome:
         if state is not Outcome.RESUBMIT:
             return state
     return Outcome.FAILED
-
-
-@DBOS.workflow(name="veo31.generation")
-@failing_generation_on_error
-async def legacy_generation_workflow(generation_id: str) -> Outcome:
-    """The first shape (prepare → submit → start waiting → wait → check → retrieve), kept for generations that a
-    version before `veo31.generation.v2` left in flight. New generations never start it."""
-    if not await steps.prepare(generation_id):
-        return Outcome.STOPPED
-    task_id = await steps.submit(generation_id)
-    if task_id == steps.UNCERTAIN:
-        task_id = await adopt_from_callback(generation_id)
-    if task_id is None:
-        return Outcome.FAILED
-    state = await follow_task(generation_id, task_id, may_resubmit=True)
-    if state is not Outcome.RESUBMIT:
-        return state
-    # Blocked by a filter that often passes on a second try (nothing was charged): one more submission.
-    task_id = await steps.submit(generation_id)
-    if task_id == steps.UNCERTAIN:
-        task_id = await adopt_from_callback(generation_id)
-    if task_id is None:
-        return Outcome.FAILED
-    return await follow_task(generation_id, task_id)
 
 
 @DBOS.workflow(name="veo31.upgrade")
