@@ -6,6 +6,7 @@ Playwright cannot download its own browser here; it is pointed at /usr/bin/chrom
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -80,13 +81,20 @@ def serve(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None =
     return server, Site(server.url, f"http://127.0.0.1:{emulator_port}", data_dir, httpx.Client(timeout=30))
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    server, running = serve(tmp_path_factory)
+@contextlib.contextmanager
+def served(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None = None) -> Iterator[Site]:
+    """A `veo31 serve --emulate` of its own for as long as the block runs."""
+    server, running = serve(tmp_path_factory, env)
     try:
         yield running
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with served(tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +138,19 @@ def new_context(browser: Browser, site: Site, console: Console, **options: Any) 
     )
     context.on("page", console.watch)
     return context
+
+
+@contextlib.contextmanager
+def desk_page(browser: Browser, site: Site, *, quiet_console: bool = True) -> Iterator[Page]:
+    """A page at desktop width (1280 × 900) in a context of its own; with `quiet_console`, it must log no error."""
+    console = Console()
+    context = new_context(browser, site, console, viewport={"width": 1280, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+    if quiet_console:
+        assert console.errors == [], "the page logged errors"
 
 
 @pytest.fixture

@@ -13,26 +13,20 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Console, Site, new_context, screenshot, serve
+from tests.e2e.conftest import Console, Site, desk_page, new_context, screenshot, served
 from tests.e2e.test_page import WAIT_MS, WHITE, assert_plays, create_via_api, statuses_until
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    server, site = serve(tmp_path_factory)
-    try:
+    with served(tmp_path_factory) as site:
         yield site
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def desk(browser: Browser, fresh: Site) -> Iterator[Page]:
-    console = Console()
-    context = new_context(browser, fresh, console, viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-    assert console.errors == [], "the page logged errors"
+    with desk_page(browser, fresh) as page:
+        yield page
 
 
 def test_an_empty_gallery_sits_beside_the_form_and_says_what_a_filter_hid(desk: Page) -> None:

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from tests.conftest import png_bytes
-from tests.e2e.conftest import Console, Site, new_context, screenshot, serve
+from tests.e2e.conftest import Site, desk_page, screenshot, served
 from tests.e2e.test_page import assert_plays
 from veo31.emulators.serve import ServerThread
 
@@ -53,21 +53,15 @@ def pages() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory, pages: tuple[str, str]) -> Iterator[Site]:
-    server, site = serve(
-        tmp_path_factory, {"VEO31_CORS_ORIGINS": f"null,{pages[1]}", "VEO31_ALLOW_PRIVATE_URLS": "true"}
-    )
-    try:
+    env = {"VEO31_CORS_ORIGINS": f"null,{pages[1]}", "VEO31_ALLOW_PRIVATE_URLS": "true"}
+    with served(tmp_path_factory, env) as site:
         yield site
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def browsing(browser: Browser, guarded: Site) -> Iterator[Page]:
-    console = Console()
-    context = new_context(browser, guarded, console, viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
+    with desk_page(browser, guarded, quiet_console=False) as page:  # the drive-by's refusals are logged, rightly
+        yield page
 
 
 def generations(site: Site) -> list[dict]:
