@@ -388,4 +388,6 @@ def test_huge_photos_are_decoded_at_a_bounded_size(http: httpx.Client, served: S
     answer = http.post("/v1/analyses", files=forty)
     assert answer.status_code == 200, answer.text
     grew = rss_mb(served, "VmHWM") - peak_before
-    assert grew <= 60, f"three 40-megapixel photos took the peak {grew:.0f} MB past three 10-megapixel ones"
+    # Decoded at a bounded size, both sets decode to the same pixels; what is left is the allocator's noise (a
+    # request may land on a worker thread with a fresh arena: 0–140 MB here). Without the bound: over 1,100 MB.
+    assert grew <= 300, f"three 40-megapixel photos took the peak {grew:.0f} MB past three 10-megapixel ones"
