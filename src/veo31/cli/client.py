@@ -92,7 +92,7 @@ class LocalClient:
     def public(self, generation: Generation) -> dict[str, Any]:
         """As the API shows it, with the URL `veo31 serve` on these settings serves the video at."""
         shown = public(generation)
-        settings = self.service.runtime.settings
+        settings = self.service.settings
         base = settings.public_url or f"http://{settings.host}:{settings.port}"
         if generation.status is Status.COMPLETED:
             shown["video_url"] = f"{base}/v1/generations/{generation.id}/video"
@@ -133,7 +133,7 @@ class LocalClient:
 
     async def save_task_video(self, task_id: str, target: Path) -> dict[str, Any]:
         """A Kie.ai task veo31 never tracked: download and verify its video."""
-        if "kie" not in self.service.runtime.providers:
+        if not self.service.offers("kie"):
             raise NotFoundError(f"no generation {task_id!r} here, and Kie.ai is not configured to ask about it")
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".veo31-fetch-") as folder:
             scratch = Path(folder) / "video.mp4"

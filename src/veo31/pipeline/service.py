@@ -52,6 +52,7 @@ from veo31.providers.registry import (
     route,
 )
 from veo31.store import generations as store, request_keys
+from veo31.store.blobs import BlobStore
 from veo31.store.db import create_db_engine, database_problem
 
 log = logging.getLogger("veo31.service")
@@ -90,6 +91,19 @@ class GenerationService:
     @property
     def runtime(self) -> Runtime:
         return self._runtime or current()
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where the videos and posters are kept (the API streams them with Range from here)."""
+        return self.runtime.blobs
+
+    def offers(self, provider: str) -> bool:
+        """Whether `provider` is configured in this process."""
+        return provider in self.runtime.providers
 
     # -- create -------------------------------------------------------------------------------------------------
 

@@ -137,7 +137,7 @@ async def start(
 ) -> Generation:
     """The old routes' leniency, then an ordinary generation: what the provider cannot do is moved to the nearest
     it can, and the generation keeps a warning for each change."""
-    settings = service.runtime.settings
+    settings = service.settings
     provider = choose_provider(spec.provider, settings)
     spec, warnings = adapt_to(
         spec, CAPABILITIES[provider], check_image_count(len(uploads) + len(urls)), LABELS[provider]

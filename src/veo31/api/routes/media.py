@@ -45,7 +45,7 @@ async def video(
     check_access(request, settings, generation_id, sig)
     generation = await service.get(generation_id)
     return await blob_response(
-        service.runtime.blobs,
+        service.blobs,
         settings,
         service.video_key(generation),
         range_header=request.headers.get("range"),
@@ -66,7 +66,7 @@ async def poster(
     check_access(request, settings, generation_id, sig)
     generation = await service.get(generation_id)
     return await blob_response(
-        service.runtime.blobs,
+        service.blobs,
         settings,
         service.poster_key(generation),
         range_header=request.headers.get("range"),
