@@ -91,7 +91,14 @@ class KieEmulator:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(follow_redirects=True, headers={"User-Agent": "kie-emulator"})
+            # Idle connections are dropped after 2 s, before a uvicorn server's 5 s keep-alive closes its end: a
+            # connection reused just as the server closes it fails the request (a reference image "unreachable",
+            # a callback lost), which no real Kie would do to its users.
+            self._http = httpx.AsyncClient(
+                follow_redirects=True,
+                headers={"User-Agent": "kie-emulator"},
+                limits=httpx.Limits(keepalive_expiry=2.0),
+            )
         return self._http
 
     # -- plumbing ---------------------------------------------------------------------------------------------
