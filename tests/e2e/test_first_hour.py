@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.conftest import png_bytes
 from tests.e2e.conftest import Console, Site, desk_page, new_context, screenshot, served
 from tests.e2e.test_page import WAIT_MS, WHITE, assert_plays, create_via_api, statuses_until
 
@@ -102,22 +103,12 @@ def test_a_file_that_is_not_a_photo_is_refused_when_picked(desk: Page, tmp_path:
     fake = tmp_path / "holiday.jpg"
     fake.write_text("these are notes, not a photo")
     tiny = tmp_path / "tiny.png"
-    tiny.write_bytes(_png(40, 40))
+    tiny.write_bytes(png_bytes(40, 40))
     desk.goto("/")
     desk.set_input_files("#file-input", [fake, tiny])
     expect(desk.locator("#form-error")).to_contain_text("holiday.jpg is not a readable JPEG, PNG or WebP image")
     expect(desk.locator("#form-error")).to_contain_text("tiny.png is 40×40; at least 64 px a side is needed")
     expect(desk.locator("#previews img")).to_have_count(0)
-
-
-def _png(width: int, height: int) -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_on_a_phone_the_drop_zone_says_tap(browser: Browser, fresh: Site) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 
-from veo31.pipeline.outcome import WAIT, Outcome
+from veo31.pipeline.outcome import Outcome
 
 
 def test_an_outcome_is_checkpointed_as_its_plain_text() -> None:
@@ -16,9 +16,4 @@ def test_an_outcome_is_checkpointed_as_its_plain_text() -> None:
 
 def test_what_older_versions_recorded_reads_as_the_same_outcomes() -> None:
     for text in ("generating", "succeeded", "completed", "failed", "stopped", "overdue", "resubmit"):
-        assert Outcome(text) == text and Outcome(text) is Outcome(text)
-
-
-def test_the_wait_policy_holds_the_workflows_numbers() -> None:
-    assert (WAIT.submissions, WAIT.callbacks_to_adopt, WAIT.backoff) == (2, 20, 1.5)
-    assert (WAIT.retrieve_attempts, WAIT.retrieve_interval_seconds) == (3, 2.0)
+        assert Outcome(text).value == text

@@ -73,18 +73,7 @@ def analyse_video(path: Path | str, *, max_seconds: float = MAX_VIDEO_SECONDS) -
     segments = _segments(labels)
     overall = _overall(labels)
     speeds = [speed for _, _, motion, speed in labels if motion not in ("static", "unknown")]
-    mean_speed = float(np.mean(speeds)) if speeds else 0.0
-    pace: Pace = (
-        "unknown"
-        if overall == "unknown"
-        else "still"
-        if overall == "static"
-        else "slow"
-        if mean_speed < 0.08
-        else "moderate"
-        if mean_speed < 0.25
-        else "fast"
-    )
+    pace = pace_of(overall, float(np.mean(speeds)) if speeds else 0.0)
     if overall == "unknown":
         heading = "The camera motion could not be judged (too little texture in the frames)"
     else:
@@ -100,6 +89,17 @@ def analyse_video(path: Path | str, *, max_seconds: float = MAX_VIDEO_SECONDS) -
         cuts=cuts,
         notes=notes,
     )
+
+
+def pace_of(overall: CameraMotion, mean_speed: float) -> Pace:
+    """How fast the camera moves, from its mean speed in frame widths (or scale) per second."""
+    if overall == "unknown":
+        return "unknown"
+    if overall == "static":
+        return "still"
+    if mean_speed < 0.08:
+        return "slow"
+    return "moderate" if mean_speed < 0.25 else "fast"
 
 
 def read_reference_video(path: Path | str) -> tuple[VideoNotes, list[bytes]]:

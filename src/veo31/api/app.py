@@ -71,6 +71,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = CollectorRegistry()
+    app.state.task_misses = compat_status.RecentMisses()
     install_request_metrics(app)
     # Added last, so it runs first: refusals cost nothing, and CORS answers cover them and preflights alike.
     app.add_middleware(RequestGuard, settings=settings)

@@ -38,7 +38,7 @@ from veo31.media.probe import probe_video
 from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.launch import enqueue, start_fetch
 from veo31.pipeline.runtime import Runtime, current
-from veo31.pipeline.upgrades import check_upgradable, create_upgrade, existing_upgrade, source_of
+from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendition, renditions_at, source_of
 from veo31.pipeline.workflow import WAKE
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
@@ -472,12 +472,13 @@ class GenerationService:
             return Created(existing, False)
         source = await source_of(runtime, await self.get(generation_id))
         check_upgradable(source, resolution)
-        existing = await existing_upgrade(runtime, source, resolution)
+        earlier = await renditions_at(runtime, source, resolution)
+        existing = live_rendition(earlier)
         if existing is not None:
             if keyed is not None:
                 await asyncio.to_thread(request_keys.bind, runtime.engine, keyed, existing.id)
             return Created(existing, False)
-        generation, created = await create_upgrade(runtime, source, resolution, keyed)
+        generation, created = await create_upgrade(runtime, source, resolution, len(earlier), keyed)
         if created:
             await enqueue(runtime, generation)
         return Created(generation, created)

@@ -49,20 +49,16 @@ async def renditions_at(runtime: Runtime, source: Generation, resolution: str) -
     return [rendition for rendition in renditions[source.id] if rendition.spec.resolution == resolution]
 
 
-async def existing_upgrade(runtime: Runtime, source: Generation, resolution: str) -> Generation | None:
-    """A rendition at `resolution` that is finished or under way (a failed or canceled one can be asked again)."""
-    for rendition in await renditions_at(runtime, source, resolution):
-        if rendition.status not in (Status.FAILED, Status.CANCELED):
-            return rendition
-    return None
+def live_rendition(renditions: list[Generation]) -> Generation | None:
+    """The rendition finished or under way (a failed or canceled one can be asked again)."""
+    return next((r for r in renditions if r.status not in (Status.FAILED, Status.CANCELED)), None)
 
 
 async def create_upgrade(
-    runtime: Runtime, source: Generation, resolution: str, request_key: RequestKey | None = None
+    runtime: Runtime, source: Generation, resolution: str, earlier: int, request_key: RequestKey | None = None
 ) -> tuple[Generation, bool]:
     """The rendition, created now (True) — or the one a racing request created a moment before (False): racing
-    requests count the same earlier renditions, so they derive one key and make one generation."""
-    earlier = len(await renditions_at(runtime, source, resolution))
+    requests count the same `earlier` renditions, so they derive one key and make one generation."""
     spec = source.spec.model_copy(update={"resolution": resolution})
     return await asyncio.to_thread(
         store.create_generation,

@@ -87,7 +87,7 @@ async def ask_provider(request: Request, service: Any, provider: str, task_id: s
         raise NotFoundError(
             f"no generation or task {task_id[:40]!r}: a task id is 4–128 letters, digits, '_', '-' or '.'"
         )
-    misses = request.app.state.__dict__.setdefault("task_misses", RecentMisses())
+    misses: RecentMisses = request.app.state.task_misses
     key = (provider, task_id)
     if misses.recent(key):
         raise NotFoundError(f"no generation or task {task_id!r} (the provider said so less than a minute ago)")

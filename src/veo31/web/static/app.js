@@ -772,10 +772,17 @@ function setUpWatch() {
 
 // -- the gallery ---------------------------------------------------------------------------------------------------
 
+// The gallery's list as the filter shows it: originals only (their renditions are listed inside each).
+function galleryQuery(limit) {
+  const params = new URLSearchParams({ include_upgrades: "false", limit: String(limit) });
+  const filter = $("#gallery-filter").value;
+  if (filter) params.set("status", filter);
+  return params;
+}
+
 async function refreshGallery(more = false) {
   const filter = $("#gallery-filter").value;
-  const params = new URLSearchParams({ include_upgrades: "false", limit: "12" });
-  if (filter) params.set("status", filter);
+  const params = galleryQuery(12);
   if (more && state.galleryCursor) params.set("cursor", state.galleryCursor);
   try {
     const page = await apiJson(`/v1/generations?${params}`);
@@ -806,10 +813,7 @@ function followCards() {
 }
 
 async function lookAtCards() {
-  const shown = $("#gallery-list").children.length;
-  const params = new URLSearchParams({ include_upgrades: "false", limit: String(Math.min(100, Math.max(shown, 1))) });
-  const filter = $("#gallery-filter").value;
-  if (filter) params.set("status", filter);
+  const params = galleryQuery(Math.min(100, Math.max($("#gallery-list").children.length, 1)));
   try {
     const page = await apiJson(`/v1/generations?${params}`);
     page.items.forEach(updateCard);
