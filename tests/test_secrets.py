@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import KieEmulatorHandle
 from veo31.emulators.faults import Fault
 from veo31.errors import ProviderError
-from veo31.providers.kie import KieClient
+from veo31.providers.kie.client import KieClient
 
 SECRET = "kie-live-7d3f9a1c5e2b8d4f6a0c9e1b3d5f7a9c"
 
@@ -71,7 +71,7 @@ async def test_google_key_is_not_in_logs_errors_or_reprs(
     from tests.contract.test_gemini_provider import request_for, settings_for
     from veo31.emulators.gemini import create_gemini_emulator
     from veo31.emulators.serve import ServerThread
-    from veo31.providers.gemini import GeminiProvider
+    from veo31.providers.gemini.provider import GeminiProvider
 
     caplog.set_level(logging.DEBUG)
     errors: list[ProviderError] = []

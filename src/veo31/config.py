@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from veo31.errors import ConfigurationError
 
-ProviderName = Literal["auto", "kie", "gemini", "local"]
+PROVIDER_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -96,9 +96,15 @@ class Settings(BaseSettings):
     allowed_private_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="CIDRs image URLs may point into though private (an internal image host)"
     )
-    default_provider: ProviderName = "auto"
-    provider_order: Annotated[list[Literal["kie", "gemini", "local"]], NoDecode] = Field(
+    # Provider names are checked against the known providers (built-in and plugins) when the server starts.
+    default_provider: str = Field(
+        default="auto", pattern=PROVIDER_NAME, description="where a request that names no provider goes"
+    )
+    provider_order: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["kie", "gemini", "local"], description="which configured provider auto takes first"
+    )
+    provider_plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="modules that each declare one more provider (ENTRY = ProviderEntry(...))"
     )
     fallback: bool = Field(
         default=False, description="move an auto generation to the next provider when one refuses before any task"
@@ -194,6 +200,17 @@ class Settings(BaseSettings):
             value = [part.strip().lower() for part in value.split(",") if part.strip()]
         if isinstance(value, list) and len(set(value)) != len(value):
             raise ValueError("names a provider twice")
+        if isinstance(value, list) and not all(
+            isinstance(name, str) and re.match(PROVIDER_NAME, name) for name in value
+        ):
+            raise ValueError("lists provider names such as kie, gemini, local")
+        return value
+
+    @field_validator("provider_plugins", mode="before")
+    @classmethod
+    def _split_plugins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("allowed_private_networks", mode="before")

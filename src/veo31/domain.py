@@ -10,7 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -89,6 +89,15 @@ class ProviderTask:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """Money in US dollars, so providers and the budget add up, with how the figure was reached in words a person
+    checks against the provider's price list or account."""
+
+    usd: float
+    basis: str
+
+
+@dataclass(frozen=True)
 class ProviderStatus:
     """A provider's answer about one task, normalised.
 
@@ -104,7 +113,15 @@ class ProviderStatus:
     resolution: str | None = None
     error: ProviderError | None = None
     raw: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # What the provider said beyond the state, each where it tells it (None: not told).
+    charged: bool | None = None  # False: this task cost nothing (a failure the provider does not bill)
+    retry_same: bool = False  # the same request may be sent again as it is (a passing failure, not charged)
+    reported_cost: Cost | None = None  # the provider's own figure for this task
+    sent_prompt: str | None = None  # the prompt the task was made from, as the provider kept it
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    fallback: bool | None = None  # Kie: made by its fallback model (no 1080p version then)
+    media_ids: tuple[str, ...] = ()
 
     @property
     def video_url(self) -> str | None:
@@ -185,7 +202,8 @@ UseCase = Literal[
     "turntable_360",
 ]
 USE_CASES: tuple[str, ...] = UseCase.__args__  # type: ignore[attr-defined]
-ProviderChoice = Literal["auto", "kie", "gemini", "local"]
+# `auto` or a provider's name; which names exist is the registry's to say (providers are entries, plugins too).
+ProviderChoice = Annotated[str, Field(min_length=1, max_length=32, examples=["auto", "kie", "gemini", "local"])]
 ModelTier = Literal["fast", "quality", "lite"]
 AspectRatio = Literal["16:9", "9:16"]
 Resolution = Literal["720p", "1080p", "4k"]

@@ -37,7 +37,7 @@ from veo31.errors import (
 from veo31.media.probe import probe_video
 from veo31.providers._http import NO_RETRY, stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.gemini import GeminiProvider
+from veo31.providers.gemini.provider import GeminiProvider
 
 GOOGLE_KEY = "google-test-key-8d2b6f0c4e1a"
 
@@ -178,14 +178,14 @@ async def test_safety_filter_is_content_rejected_with_googles_reason_and_not_cha
     assert status.state is ProviderState.FAILED
     assert isinstance(status.error, ContentRejectedError)
     assert "Support codes: 42" in status.error.message
-    assert status.extra == {"charged": False, "retry_same": False}
+    assert (status.charged, status.retry_same) == (False, False)
 
 
 async def test_the_audio_filter_is_marked_worth_one_more_try(provider: GeminiProvider, google: Emulator) -> None:
     google.fault("rai_audio")
     status = await finished(provider, (await provider.submit(request_for("first_frame", 1))).task_id)
     assert isinstance(status.error, ContentRejectedError) and "audio" in status.error.message
-    assert status.extra["retry_same"] is True
+    assert status.retry_same is True
 
 
 async def test_an_error_operation_is_a_typed_failure(provider: GeminiProvider, google: Emulator) -> None:
@@ -294,6 +294,7 @@ async def test_the_key_never_follows_a_redirect_to_another_host(tmp_path: Path) 
                 f"{host.url}/v1beta/files/x:download?alt=media",
                 tmp_path / "v.mp4",
                 provider="gemini",
+                label="Google",
                 max_bytes=1000,
                 headers={"x-goog-api-key": GOOGLE_KEY},
                 headers_origin=host.url,

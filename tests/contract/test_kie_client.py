@@ -30,7 +30,7 @@ from veo31.errors import (
 )
 from veo31.media.probe import probe_video
 from veo31.providers._http import KEEPALIVE_SECONDS, NO_RETRY, RetryPolicy
-from veo31.providers.kie import KieClient
+from veo31.providers.kie.client import KieClient
 
 
 class SleepLog:
@@ -195,7 +195,7 @@ async def test_4k_upgrade_started_processing_done(client: KieClient, callbacks: 
     done = await client.get_4k_video(task.task_id)
     assert done.state == "done" and done.video_urls and done.image_urls
     record = await client.record_info(started.task_id)
-    assert record.state is ProviderState.SUCCEEDED and record.extra["media_ids"]
+    assert record.state is ProviderState.SUCCEEDED and record.media_ids
     assert (await fetch(done.image_urls[0])).headers["content-type"] == "image/jpeg"
 
 

@@ -1,5 +1,6 @@
 """One provider contract, one suite: the same tests over kie ⇄ Kie emulator, gemini-vertex ⇄ Google emulator,
-gemini-api ⇄ Google emulator, and the local renderer. What the pipeline relies on must hold for each."""
+gemini-api ⇄ Google emulator, the local renderer, and the test-only slideshow declared as a plugin in one file
+(tests/slideshow_provider.py). What the pipeline relies on must hold for each."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
 from tests.contract.held_back import note_marker
+from tests.slideshow_provider import PLUGIN
 from tests.contract.test_gemini_provider import GOOGLE_KEY, Emulator, settings_for
 from veo31.config import load_settings
 from veo31.domain import GenerationSpec, ProviderState, ProviderStatus, ProviderTask, check_capabilities
@@ -19,13 +21,14 @@ from veo31.emulators.gemini import create_gemini_emulator
 from veo31.emulators.serve import ServerThread
 from veo31.errors import TaskNotFoundError
 from veo31.media.probe import probe_video
-from veo31.providers.base import ImageInput, Provider, SubmitRequest
-from veo31.providers.registry import PROVIDERS
+from veo31.providers.base import CallsBack, ChecksItself, ImageInput, Provider, SubmitRequest
+from veo31.providers.registry import entry
 
 UNKNOWN_TASKS = {
     "kie": "0123456789abcdef0123456789abcdef",
     "gemini": "models/veo-3.1-fast-generate-001/operations/nosuchoperation",
     "local": "local_000000000000000000000000",
+    "slideshow": "slides_0000000000000000",
 }
 
 
@@ -36,7 +39,7 @@ def google_emulator() -> Iterator[Emulator]:
         yield Emulator(server.url)
 
 
-@pytest.fixture(params=["kie", "gemini-vertex", "gemini-api", "local"])
+@pytest.fixture(params=["kie", "gemini-vertex", "gemini-api", "local", "slideshow"])
 async def provider(
     request: pytest.FixtureRequest, kie: KieEmulatorHandle, google_emulator: Emulator, tmp_path: Path
 ) -> AsyncIterator[Provider]:
@@ -47,10 +50,13 @@ async def provider(
     elif request.param == "local":
         settings = load_settings(data_dir=tmp_path)
         name = "local"
+    elif request.param == "slideshow":
+        settings = load_settings(data_dir=tmp_path, provider_plugins=PLUGIN)
+        name = "slideshow"
     else:
         settings = settings_for(request.param.removeprefix("gemini-"), google_emulator.url)
         name = "gemini"
-    made = PROVIDERS[name](settings)
+    made = entry(name, settings).factory(settings)
     yield made
     await made.aclose()
 
@@ -84,8 +90,8 @@ async def test_declares_what_it_can_make(provider: Provider) -> None:
     caps = provider.capabilities
     assert "16:9" in caps.aspect_ratios and "720p" in caps.resolutions and 8 in caps.durations
     assert caps.images.get("first_frame") == (1, 1)
-    assert provider.name in ("kie", "gemini", "local") and provider.label
-    assert await provider.check() is None
+    assert isinstance(provider, Provider) and provider.label
+    assert not isinstance(provider, ChecksItself) or await provider.check() is None
 
 
 async def test_one_photo_becomes_a_video_that_decodes(provider: Provider, tmp_path: Path) -> None:
@@ -133,7 +139,7 @@ async def test_an_unknown_task_is_task_not_found(provider: Provider) -> None:
 
 
 async def test_a_callback_is_only_a_hint(provider: Provider) -> None:
-    hint = provider.parse_callback({"code": 200, "data": {"taskId": "x", "info": {}}})
-    assert isinstance(hint, ProviderStatus)
-    if not provider.capabilities.callbacks:
-        assert hint.state is ProviderState.UNKNOWN
+    assert isinstance(provider, CallsBack) == provider.capabilities.callbacks, "callbacks declared as offered"
+    if isinstance(provider, CallsBack):
+        hint = provider.parse_callback({"code": 200, "data": {"taskId": "x", "info": {}}})
+        assert isinstance(hint, ProviderStatus)

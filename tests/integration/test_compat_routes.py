@@ -9,7 +9,7 @@ import httpx
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
 from tests.integration.conftest import Api, hosted_image
-from veo31.providers.kie import KieClient
+from veo31.providers.kie.client import KieClient
 
 
 def poll_old_status(api: Api, task_id: str, path: str = "/veo31/kie-status/{}", timeout: float = 30) -> dict:

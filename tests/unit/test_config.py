@@ -134,7 +134,8 @@ def test_loopback_binds_need_no_tokens(monkeypatch: pytest.MonkeyPatch, host: st
     [
         ("VEO31_PORT", "eighty", "VEO31_PORT"),
         ("VEO31_PORT", "70000", "VEO31_PORT"),
-        ("VEO31_DEFAULT_PROVIDER", "openai", "VEO31_DEFAULT_PROVIDER"),
+        ("VEO31_DEFAULT_PROVIDER", "Kie.ai!", "VEO31_DEFAULT_PROVIDER"),
+        ("VEO31_PROVIDER_ORDER", "kie,Google AI", "VEO31_PROVIDER_ORDER"),
         ("KIE_BASE_URL", "api.kie.ai", "KIE_BASE_URL"),
         ("VEO31_ALLOW_PRIVATE_URLS", "perhaps", "VEO31_ALLOW_PRIVATE_URLS"),
     ],

@@ -11,7 +11,7 @@ import pytest
 
 from veo31.analysis.choose import build_analyser
 from veo31.config import load_settings
-from veo31.domain import GenerationSpec, ProviderState, ProviderStatus, Status
+from veo31.domain import Cost, GenerationSpec, ProviderState, ProviderStatus, Status
 from veo31.errors import BudgetExceededError
 from veo31.pipeline.costs import budget_problem, estimate_for, final_cost, reported_cost
 from veo31.pipeline.runtime import Runtime
@@ -60,10 +60,10 @@ def test_a_generation_that_ended_before_any_task_costs_nothing(runtime: Runtime)
     assert budget_problem(runtime, 1.0) is None
 
 
-def test_the_reported_cost_is_kies_credits_at_the_configured_price(runtime: Runtime) -> None:
-    status = ProviderStatus(ProviderState.SUCCEEDED, extra={"credits_consumed": 168.0})
-    assert reported_cost(runtime, status) == {"cost_usd": 0.84, "cost_basis": "Kie.ai reported 168 credits"}
-    assert reported_cost(runtime, ProviderStatus(ProviderState.SUCCEEDED)) == {}
+def test_the_reported_cost_is_what_the_provider_said_it_cost() -> None:
+    status = ProviderStatus(ProviderState.SUCCEEDED, reported_cost=Cost(0.84, "Kie.ai reported 168 credits"))
+    assert reported_cost(status) == {"cost_usd": 0.84, "cost_basis": "Kie.ai reported 168 credits"}
+    assert reported_cost(ProviderStatus(ProviderState.SUCCEEDED)) == {}
 
 
 def test_the_final_cost_keeps_a_reported_figure_else_the_list_price(runtime: Runtime) -> None:

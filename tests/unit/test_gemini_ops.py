@@ -23,10 +23,9 @@ from veo31.errors import (
     UnavailableError,
 )
 from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.gemini_errors import map_google_http_error, map_operation_error
-from veo31.providers.gemini_ops import INLINE, classify, plan, read_rest_operation, rest_body
-from veo31.providers.pricing import estimate
-from veo31.providers.registry import auto_order, moves_on, next_provider, route
+from veo31.providers.gemini.errors import map_google_http_error, map_operation_error
+from veo31.providers.gemini.ops import INLINE, classify, plan, read_rest_operation, rest_body
+from veo31.providers.registry import auto_order, estimate, moves_on, next_provider, route
 
 NAME = "models/veo-3.1-fast-generate-preview/operations/abc123"
 
@@ -68,9 +67,9 @@ def test_filtered_without_error_is_content_rejected_on_both_surfaces() -> None:
         status = classify(read_rest_operation({"name": NAME, "done": True, "response": response}))
         assert status.state is ProviderState.FAILED and isinstance(status.error, ContentRejectedError)
         assert reason in status.error.message
-        assert status.extra == {"charged": False, "retry_same": True}
+        assert (status.charged, status.retry_same) == (False, True)
     counted_only = classify(read_rest_operation({"name": NAME, "done": True, "response": {"raiMediaFilteredCount": 2}}))
-    assert isinstance(counted_only.error, ContentRejectedError) and counted_only.extra["retry_same"] is False
+    assert isinstance(counted_only.error, ContentRejectedError) and counted_only.retry_same is False
 
 
 def test_done_with_nothing_is_an_unknown_failure_that_keeps_the_body() -> None:
@@ -177,14 +176,21 @@ def test_the_body_follows_the_sdk_shape_and_mode_rules() -> None:
 
 def test_prices_from_settings() -> None:
     settings = load_settings()
-    google = estimate("gemini", model_tier="fast", duration_seconds=8, resolution="720p", settings=settings)
+    google = estimate("gemini", GenerationSpec(model_tier="fast", duration_seconds=8, resolution="720p"), settings)
     assert google.usd == pytest.approx(0.80)
-    assert estimate("gemini", model_tier="quality", duration_seconds=8, resolution="4k", settings=settings).usd == 4.8
-    kie = estimate("kie", model_tier="fast", duration_seconds=8, resolution="1080p", settings=settings)
+    assert (
+        estimate("gemini", GenerationSpec(model_tier="quality", duration_seconds=8, resolution="4k"), settings).usd
+        == 4.8
+    )
+    kie = estimate("kie", GenerationSpec(model_tier="fast", duration_seconds=8, resolution="1080p"), settings)
     assert kie.usd == pytest.approx(173 * 0.005) and "173 Kie.ai credits" in kie.basis
-    assert estimate("local", model_tier="fast", duration_seconds=30, resolution="1080p", settings=settings).usd == 0
+    assert (
+        estimate("local", GenerationSpec(model_tier="fast", duration_seconds=30, resolution="1080p"), settings).usd == 0
+    )
     cheaper = load_settings(gemini_prices={"fast": {"720p": 0.05}})
-    assert estimate("gemini", model_tier="fast", duration_seconds=4, resolution="720p", settings=cheaper).usd == 0.2
+    assert (
+        estimate("gemini", GenerationSpec(model_tier="fast", duration_seconds=4, resolution="720p"), cheaper).usd == 0.2
+    )
 
 
 def test_routing_and_fallback_rules() -> None:

@@ -19,7 +19,7 @@ from veo31.errors import (
     TimedOutError,
     UnavailableError,
 )
-from veo31.providers.kie_errors import KIE_ERROR_TABLE, map_kie_error, map_kie_task_failure, render_markdown
+from veo31.providers.kie.errors import KIE_ERROR_TABLE, map_kie_error, map_kie_task_failure, render_markdown
 
 ROWS: list[tuple[int, str, type[ProviderError], bool]] = [
     (400, "Bad request", InvalidRequestError, False),
@@ -124,4 +124,4 @@ def test_every_table_row_maps_to_its_class() -> None:
 
 def test_readme_carries_the_table_as_the_code_has_it() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    assert render_markdown() in readme, "README's Kie error table drifted: paste `python -m veo31.providers.kie_errors`"
+    assert render_markdown() in readme, "README's Kie error table drifted: paste `python -m veo31.providers.kie.errors`"

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from veo31.domain import ProviderState, ProviderStatus
 from veo31.errors import ContentRejectedError, GenerationFailedError, TaskNotFoundError
-from veo31.providers.kie_status import as_url_list, extract_video_url, parse_kie_time, read_kie_status
+from veo31.providers.kie.status import as_url_list, extract_video_url, parse_kie_time, read_kie_status
 
 URL = "https://tempfile.aiquickdraw.com/v/9b2e_1767658623.mp4"
 URL2 = "https://tempfile.aiquickdraw.com/v/second_1767658623.mp4"
@@ -23,7 +23,21 @@ def record(**data: object) -> dict[str, object]:
 def test_generating() -> None:
     status = read_kie_status(record(successFlag=0, response=None, paramJson='{"prompt": "p", "model": "veo3_fast"}'))
     assert status.state is ProviderState.GENERATING and status.task_id == "9b2e"
-    assert status.extra["params"] == {"prompt": "p", "model": "veo3_fast"}
+    assert status.sent_prompt == "p"
+
+
+def test_consumed_credits_become_a_cost_at_the_price_of_a_credit() -> None:
+    body = record(successFlag=1, response={"resultUrls": [URL]}, creditsConsumed=168)
+    status = read_kie_status(body, credit_usd=0.005)
+    assert status.reported_cost is not None
+    assert (status.reported_cost.usd, status.reported_cost.basis) == (0.84, "Kie.ai reported 168 credits")
+    assert read_kie_status(body).reported_cost is None, "without a credit's price there is no cost to tell"
+    assert (
+        read_kie_status(
+            record(successFlag=1, response={"resultUrls": [URL]}, creditsConsumed=True), credit_usd=0.005
+        ).reported_cost
+        is None
+    )
 
 
 def test_documented_success_keeps_origin_urls_and_resolution() -> None:
@@ -36,8 +50,8 @@ def test_documented_success_keeps_origin_urls_and_resolution() -> None:
     status = read_kie_status(body)
     assert status.state is ProviderState.SUCCEEDED
     assert (status.video_url, status.origin_urls, status.resolution) == (URL, (URL2,), "720p")
-    assert status.extra["created_at"] == datetime(2026, 3, 2, 2, 25, tzinfo=UTC)
-    assert status.extra["completed_at"] == datetime.fromtimestamp(1772418600, tz=UTC)
+    assert status.created_at == datetime(2026, 3, 2, 2, 25, tzinfo=UTC)
+    assert status.completed_at == datetime.fromtimestamp(1772418600, tz=UTC)
     assert status.raw is body
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status
 from veo31.errors import advice_for
-from veo31.providers.registry import CAPABILITIES, LABELS
+from veo31.providers.registry import known, label_of
 
 
 class GenerationCreate(GenerationSpec):
@@ -79,13 +79,14 @@ def error_of(generation: Generation) -> ErrorPublic | None:
     return ErrorPublic(
         kind=generation.error_kind or "unknown",
         message=generation.error_message or "",
-        advice=advice_for(generation.error_kind, LABELS.get(generation.provider or "")),
+        advice=advice_for(generation.error_kind, label_of(generation.provider)),
     )
 
 
 def upgrade_options(generation: Generation) -> list[UpgradeOption]:
     """The renditions a finished original can still get from its provider."""
-    caps = CAPABILITIES.get(generation.provider or "")
+    entry = known(generation.provider)
+    caps = entry.capabilities if entry else None
     if caps is None or generation.upgrade_of or generation.status is not Status.COMPLETED:
         return []
     current = RESOLUTION_RANK[generation.spec.resolution]
@@ -144,7 +145,7 @@ class GenerationPublic(BaseModel):
             id=generation.id,
             status=generation.status.value,
             provider=generation.provider,
-            provider_label=LABELS.get(generation.provider or ""),
+            provider_label=label_of(generation.provider),
             mode=generation.mode,
             spec=generation.spec,
             analysis=generation.analysis,

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from veo31 import __version__
 from veo31.config import Settings, load_settings
-from veo31.errors import ConfigurationError, ProviderError, Veo31Error
+from veo31.errors import ConfigurationError, Veo31Error
 
 if TYPE_CHECKING:
     from veo31.emulators.serve import ServerThread
@@ -108,10 +108,10 @@ def serve(
     if emulator is not None:
         out.print(f"Kie.ai emulator on {emulator.url} ({generation_seconds:g} s per video); no account needed")
     else:
-        from veo31.providers.registry import LABELS, auto_order, configured_providers
+        from veo31.providers.registry import auto_order, configured_providers, label_of
 
         names, order = configured_providers(settings), auto_order(settings)
-        auto = LABELS[order[0]] if order else "none (set KIE_API_KEY)"
+        auto = label_of(order[0]) if order else "none (set KIE_API_KEY)"
         out.print(f"Videos are made by: {auto} (provider auto); configured: {', '.join(names) or 'none'}")
     from veo31.cli.presence import announce, local_url, withdraw
 
@@ -393,7 +393,7 @@ def doctor() -> None:
 def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
     from veo31.media.render import encoder_problem
     from veo31.pipeline.service import database_check
-    from veo31.providers.registry import LABELS, SETUP_HINTS, auto_order, configured_providers
+    from veo31.providers.registry import auto_order, configured_providers, entries, label_of
 
     results = [("settings", True, f"loaded (host {settings.host}:{settings.port})")]
     results.append(_check_data_dir(settings.data_dir))
@@ -410,18 +410,14 @@ def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
     else:
         fallback = "; fallback on" if settings.fallback else ""
         results.append(
-            ("providers", True, f"auto uses {LABELS[auto[0]]}; configured: {', '.join(configured)}{fallback}")
+            ("providers", True, f"auto uses {label_of(auto[0])}; configured: {', '.join(configured)}{fallback}")
         )
-    if "local" in configured:
-        results.append(("Local renderer", problem is None, "ready (no network needed)" if not problem else problem))
-    if settings.kie_api_key is None:
-        results.append(("Kie.ai", True, "not configured — set KIE_API_KEY to use Kie.ai"))
-    else:
-        results.append(asyncio.run(_check_kie(settings)))
-    if settings.google_surface is None:
-        results.append(("Google", True, f"not configured — {SETUP_HINTS['gemini']} to use Google"))
-    else:
-        results.append(asyncio.run(_check_google(settings)))
+    for entry in entries(settings):
+        if entry.configured(settings):
+            check = asyncio.run(entry.doctor(settings))
+            results.append((entry.label, check.ok, check.detail))
+        else:
+            results.append((entry.label, True, f"not configured — {entry.setup_hint} to use {entry.label}"))
     if settings.budget_limit is not None:
         results.append(("budget", True, f"new submits stop at ${settings.budget_limit:.2f} (VEO31_BUDGET_LIMIT)"))
     return results
@@ -435,35 +431,6 @@ def _check_data_dir(folder: Path) -> tuple[str, bool, str]:
     except OSError as exc:
         return ("data folder", False, f"{folder} is not writable ({exc.strerror}); set VEO31_DATA_DIR")
     return ("data folder", True, f"{os.path.abspath(folder)} is writable")
-
-
-async def _check_kie(settings: Settings) -> tuple[str, bool, str]:
-    from veo31.providers._http import NO_RETRY
-    from veo31.providers.kie import KieClient
-
-    try:
-        async with KieClient.from_settings(settings, retry=NO_RETRY) as client:
-            balance = await client.credits()
-    except (ProviderError, ConfigurationError) as exc:
-        return ("Kie.ai", False, f"{exc.message} (KIE_BASE_URL={settings.kie_base_url})")
-    return ("Kie.ai", True, f"reachable at {settings.kie_base_url}, {balance:g} credits left")
-
-
-async def _check_google(settings: Settings) -> tuple[str, bool, str]:
-    from veo31.providers.gemini import SURFACE_LABELS, GeminiProvider
-
-    try:
-        provider = GeminiProvider.from_settings(settings)
-    except ConfigurationError as exc:
-        return ("Google", False, exc.message)
-    try:
-        problem = await provider.check()
-    finally:
-        await provider.aclose()
-    where = SURFACE_LABELS[provider.surface]
-    if problem:
-        return ("Google", False, f"{problem}")
-    return ("Google", True, f"{where} serves {', '.join(sorted(set(provider.models.values())))}")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from veo31.domain import Generation, GenerationSpec, Status
 from veo31.errors import ConflictError, InputError, NotFoundError, Veo31Error, advice_for
 from veo31.pipeline import lifecycle as pipeline
 from veo31.pipeline.service import GenerationService, UploadedImage
-from veo31.providers.registry import LABELS
+from veo31.providers.registry import label_of
 
 TERMINAL = {status.value for status in Status if status.terminal}
 
@@ -50,7 +50,7 @@ class Client(Protocol):
 
 
 def public(generation: Generation) -> dict[str, Any]:
-    label = LABELS.get(generation.provider or "")
+    label = label_of(generation.provider)
     error = None
     if generation.error_kind or generation.error_message:
         error = {

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from veo31.domain import Generation, GenerationSpec, ProviderStatus
+from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus
 from veo31.errors import BudgetExceededError, Veo31Error
 from veo31.pipeline.runtime import Runtime
-from veo31.providers.pricing import Cost, credits_to_usd, estimate
+from veo31.providers.base import Provider, ReportsCost
+from veo31.providers.registry import estimate
 from veo31.store import generations as store
 
 log = logging.getLogger("veo31.pipeline")
@@ -17,24 +18,20 @@ log = logging.getLogger("veo31.pipeline")
 
 def estimate_for(runtime: Runtime, provider: str, spec: GenerationSpec) -> Cost:
     """What a generation like `spec` would cost at `provider`, at list price."""
-    return estimate(
-        provider,
-        model_tier=spec.model_tier,
-        duration_seconds=spec.duration_seconds,
-        resolution=spec.resolution,
-        settings=runtime.settings,
-    )
+    return estimate(provider, spec, runtime.settings)
 
 
-async def record_reported_cost(runtime: Runtime, provider: Any, generation_id: str, task_id: str) -> None:
+async def record_reported_cost(runtime: Runtime, provider: Provider, generation_id: str, task_id: str) -> None:
     """The provider's own figure for what the submission cost, when it gives one (never blocks the submission)."""
+    if not isinstance(provider, ReportsCost):
+        return  # the estimate stands (at list price once the video exists)
     try:
         reported = await provider.reported_cost(task_id)
     except Veo31Error as error:
         log.info("no reported cost for %s: %s", generation_id, error.message)
         return
     if reported is not None:
-        await runtime.update(generation_id, cost_usd=reported[0], cost_basis=reported[1])
+        await runtime.update(generation_id, cost_usd=reported.usd, cost_basis=reported.basis)
 
 
 def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededError | None:
@@ -57,13 +54,11 @@ def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededE
 COST_FIELDS = ("cost_usd", "cost_basis")
 
 
-def reported_cost(runtime: Runtime, status: ProviderStatus) -> dict[str, Any]:
+def reported_cost(status: ProviderStatus) -> dict[str, Any]:
     """The cost the provider reported with the finished task (Kie's creditsConsumed); nothing when it reports none."""
-    consumed = status.extra.get("credits_consumed")
-    if consumed is None:
+    if status.reported_cost is None:
         return {}
-    usd = credits_to_usd(consumed, runtime.settings)
-    return {"cost_usd": usd, "cost_basis": f"Kie.ai reported {consumed:g} credits"}
+    return {"cost_usd": status.reported_cost.usd, "cost_basis": status.reported_cost.basis}
 
 
 def final_cost(generation: Generation) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dbos import DBOS, SetWorkflowID
 from veo31.domain import Generation, Status
 from veo31.pipeline.runtime import Runtime
 from veo31.pipeline.workflow import fetch_workflow, generation_workflow, upgrade_workflow
-from veo31.providers.registry import LABELS
+from veo31.providers.registry import label_of
 from veo31.store import generations as store
 
 log = logging.getLogger("veo31.launch")
@@ -64,15 +64,10 @@ async def ensure_workflows(runtime: Runtime, generations: Sequence[Generation]) 
 
 async def start_fetch(runtime: Runtime, generation: Generation) -> int:
     attempt = await asyncio.to_thread(store.bump_fetch_attempts, runtime.engine, generation.id)
-    label = LABELS.get(generation.provider or "", "the provider")
-    if not await asyncio.to_thread(
-        store.reopen_for_fetch,
-        runtime.engine,
-        generation.id,
-        f"asking {label} again about task {generation.provider_task_id}",
-    ):
+    label = label_of(generation.provider) or "the provider"
+    detail = f"asking {label} again about task {generation.provider_task_id}"
+    if not await runtime.record(generation.id, store.reopen_for_fetch, detail):
         return 0
-    runtime.events.publish(generation.id)
     queue = runtime.queue(generation.provider or "")
     # On the provider's queue, like every workflow: a worker runs it, whichever process asked for it.
     with SetWorkflowID(f"{generation.id}-fetch-{attempt}"):  # = Generation.workflow_id once reopened

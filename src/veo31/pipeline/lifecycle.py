@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 
 from dbos import DBOS, DBOSConfig
 
@@ -18,8 +17,8 @@ from veo31.pipeline import legacy
 from veo31.pipeline.runtime import Runtime, install, running
 from veo31.pipeline.sweeper import sweep_forever
 from veo31.prompts.choose import build_prompt_writer
-from veo31.providers.base import Provider
-from veo31.providers.registry import PROVIDERS, build_providers
+from veo31.providers.base import ChecksItself, Provider
+from veo31.providers.registry import build_providers, entries
 from veo31.store.blobs import open_blob_store
 from veo31.store.db import create_db_engine, migrate, write_ahead_log
 
@@ -77,10 +76,10 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     DBOS.launch()
     # DBOS keeps a queue's limits in the shared database, read by every worker: the process that started last
     # (on the newest version) sets them, so the workers of one fleet should share these settings.
-    for name in PROVIDERS:
-        limits = queue_limits(settings, name)
-        runtime.queues[name] = await DBOS.register_queue_async(
-            queue_name(name),
+    for entry in entries(settings):
+        limits = entry.queue_limits(settings)
+        runtime.queues[entry.name] = await DBOS.register_queue_async(
+            queue_name(entry.name),
             worker_concurrency=limits.worker,
             global_concurrency=limits.fleet,
             limiter={"limit": limits.starts, "period": limits.period},
@@ -96,41 +95,12 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     return runtime
 
 
-@dataclass(frozen=True)
-class QueueLimits:
-    worker: int  # generations in flight on one worker
-    fleet: int | None  # generations in flight across all workers (DBOS counts them in the shared database)
-    starts: int  # new submissions per `period` seconds, across all workers
-    period: float
-
-
-def queue_limits(settings: Settings, provider: str) -> QueueLimits:
-    if provider == "gemini":
-        return fleet_limits(
-            settings.gemini_concurrency,
-            settings.gemini_fleet_concurrency,
-            settings.gemini_rate_limit,
-            settings.gemini_rate_period,
-        )
-    if provider == "kie":
-        return fleet_limits(
-            settings.kie_concurrency, settings.kie_fleet_concurrency, settings.kie_rate_limit, settings.kie_rate_period
-        )
-    # Local renders wait their turn inside the renderer (VEO31_LOCAL_CONCURRENCY); the queue only feeds it.
-    return QueueLimits(settings.kie_concurrency, None, settings.kie_rate_limit, settings.kie_rate_period)
-
-
-def fleet_limits(worker: int, fleet: int, starts: int, period: float) -> QueueLimits:
-    """A fleet cap of 0 means none; one worker never holds more than the whole fleet may (DBOS insists)."""
-    if not fleet:
-        return QueueLimits(worker, None, starts, period)
-    return QueueLimits(min(worker, fleet), fleet, starts, period)
-
-
 async def check_providers(providers: dict[str, Provider], time_limit: float = 15.0) -> dict[str, str]:
     """Ask each provider, at start-up, whether it can work as configured (Google: is each model served?)."""
 
     async def one(name: str, provider: Provider) -> tuple[str, str | None]:
+        if not isinstance(provider, ChecksItself):
+            return name, None
         try:
             async with asyncio.timeout(time_limit):
                 return name, await provider.check()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,19 +51,22 @@ class Runtime:
         except KeyError:
             raise RuntimeError(f"provider {name} is not configured in this process") from None
 
-    async def set_status(self, generation_id: str, status: Status, detail: str | None = None, **fields: Any) -> bool:
-        moved = await asyncio.to_thread(store.record_status, self.engine, generation_id, status, detail, **fields)
-        if moved:
+    async def record(self, generation_id: str, change: Callable[..., bool | None], *args: Any, **fields: Any) -> bool:
+        """The one door for a change to a generation: `change` (a `store` function) stores it, and unless it said
+        nothing moved (False), whoever watches the generation is told."""
+        moved = await asyncio.to_thread(change, self.engine, generation_id, *args, **fields)
+        if moved is not False:
             self.events.publish(generation_id)
-        return moved
+        return moved is not False
+
+    async def set_status(self, generation_id: str, status: Status, detail: str | None = None, **fields: Any) -> bool:
+        return await self.record(generation_id, store.record_status, status, detail, **fields)
 
     async def update(self, generation_id: str, **fields: Any) -> None:
-        await asyncio.to_thread(store.update_fields, self.engine, generation_id, **fields)
-        self.events.publish(generation_id)
+        await self.record(generation_id, store.update_fields, **fields)
 
     async def note(self, generation_id: str, detail: str) -> None:
-        await asyncio.to_thread(store.add_note, self.engine, generation_id, detail)
-        self.events.publish(generation_id)
+        await self.record(generation_id, store.add_note, detail)
 
 
 _current: Runtime | None = None

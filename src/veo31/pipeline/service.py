@@ -25,6 +25,7 @@ from veo31.analysis.video import read_reference_video
 from veo31.config import Settings
 from veo31.domain import (
     MAX_REFERENCE_IMAGES,
+    Cost,
     Generation,
     GenerationSpec,
     ProviderState,
@@ -42,12 +43,12 @@ from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendi
 from veo31.pipeline.workflow import WAKE
 from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
-from veo31.providers.pricing import Cost
+from veo31.providers.base import CallsBack
 from veo31.providers.registry import (
-    LABELS,
     ProviderInfo,
     Route,
     configured_providers,
+    label_of,
     provider_overview,
     route,
 )
@@ -298,7 +299,7 @@ class GenerationService:
         runtime = self.runtime
         if provider not in runtime.providers:
             raise NotFoundError(
-                f"no generation or task {task_id!r}, and {LABELS.get(provider, provider)} is not configured here to ask"
+                f"no generation or task {task_id!r}, and {label_of(provider) or provider} is not configured here to ask"
             )
         return await runtime.providers[provider].status(task_id)
 
@@ -309,7 +310,7 @@ class GenerationService:
         """Download and verify the video of a provider task veo31 does not track (`veo31 fetch <Kie task id>`)."""
         status = await self.provider_status(provider, task_id)
         if status.state is not ProviderState.SUCCEEDED or not status.video_url:
-            label = LABELS.get(provider, provider)
+            label = label_of(provider) or provider
             raise ConflictError(f"{label} task {task_id} is {status.state.value}; there is no video yet")
         client = self.runtime.providers[provider]
         size = await client.download(status.video_url, target, max_bytes=1024 * 1024 * 1024)
@@ -502,7 +503,10 @@ class GenerationService:
         """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
         runtime = self.runtime
         provider = generation.provider or ""
-        hint = runtime.provider(provider).parse_callback(payload)
+        client = runtime.provider(provider)
+        if not isinstance(client, CallsBack):
+            raise NotFoundError("no generation expects this callback")  # nothing was given a callback URL to call
+        hint = client.parse_callback(payload)
         if hint.task_id and generation.provider_task_id and hint.task_id != generation.provider_task_id:
             log.warning("callback for %s names task %s, not its own; ignored", generation.id, hint.task_id)
             return False

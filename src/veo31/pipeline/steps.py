@@ -22,6 +22,7 @@ from dbos import DBOS
 from veo31.analysis.result import Analysis, VideoNotes
 from veo31.domain import Generation, ProviderState, Status
 from veo31.errors import (
+    CapabilityError,
     InvalidMediaError,
     ProviderConnectionError,
     ResultExpiredError,
@@ -41,8 +42,8 @@ from veo31.pipeline.costs import (
 )
 from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import Runtime, current
-from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.registry import LABELS, moves_on, next_provider
+from veo31.providers.base import ImageInput, RefreshesLinks, SubmitRequest, Upgrades
+from veo31.providers.registry import known, label_of, moves_on, next_provider
 from veo31.store import generations as store
 from veo31.store.tables import utcnow
 
@@ -112,10 +113,6 @@ async def analyse_references(runtime: Runtime, generation: Generation) -> Analys
 
 
 UNCERTAIN = "?uncertain"
-PROVIDER_LOGS = {
-    "kie": "the Kie.ai logs (https://kie.ai/logs)",
-    "gemini": "Google's usage for the project (Cloud console, or AI Studio for the Gemini API)",
-}
 
 
 @DBOS.step()
@@ -205,7 +202,7 @@ async def move_on(runtime: Runtime, generation: Generation, error: Veo31Error) -
     nxt = next_provider(spec, count, generation.provider or "", settings)
     if nxt is None or nxt.provider not in runtime.providers:
         return None
-    left, label = LABELS.get(generation.provider or "", "the provider"), LABELS[nxt.provider]
+    left, label = label_of(generation.provider) or "the provider", label_of(nxt.provider)
     cost = estimate_for(runtime, nxt.provider, spec)
     # No task exists at the provider that refused, so its "maybe sent" marker is cleared with the move.
     await runtime.update(
@@ -263,18 +260,15 @@ async def record_task(
     generating: bool = False,
 ) -> None:
     deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
-    moved = await asyncio.to_thread(
-        store.record_submission,
-        runtime.engine,
+    await runtime.record(
         generation_id,
+        store.record_submission,
         provider=provider,
         task_id=task_id,
         detail=detail or f"{label} task {task_id}",
         deadline_at=deadline,
         generating=generating,
     )
-    if moved:
-        runtime.events.publish(generation_id)
 
 
 @DBOS.step()
@@ -292,6 +286,10 @@ async def submit_upgrade(generation_id: str) -> str | None:
     provider = runtime.provider(generation.provider)
     resolution = generation.spec.resolution
     try:
+        if not isinstance(provider, Upgrades):
+            raise CapabilityError(
+                f"{provider.label} has no upgrades: generate again at {resolution}", field="resolution"
+            )
         task = await provider.upgrade(
             source.provider_task_id or "", resolution, callback_url=callback_url(runtime, generation)
         )
@@ -335,8 +333,8 @@ async def adopt(generation_id: str, task_id: str) -> bool:
         status = await provider.status(task_id)
     except Veo31Error:
         return False
-    sent_prompt = (status.extra.get("params") or {}).get("prompt")
-    if sent_prompt is not None and generation.prompt and not str(sent_prompt).startswith(generation.prompt):
+    sent_prompt = status.sent_prompt
+    if sent_prompt is not None and generation.prompt and not sent_prompt.startswith(generation.prompt):
         log.warning("callback for %s named task %s made from another prompt; ignored", generation_id, task_id)
         return False
     await record_task(
@@ -357,9 +355,10 @@ async def give_up_adopting(generation_id: str) -> None:
 
 
 async def fail_uncertain(runtime: Runtime, generation: Generation) -> None:
-    label = LABELS.get(generation.provider or "", "the provider")
+    entry = known(generation.provider)
+    label = entry.label if entry else "the provider"
     since = generation.submit_started_at.strftime("%Y-%m-%d %H:%M:%S UTC") if generation.submit_started_at else "?"
-    where = PROVIDER_LOGS.get(generation.provider or "", "the provider's logs")
+    where = entry.account_logs if entry else "the provider's logs"
     await fail(
         runtime,
         generation.id,
@@ -456,10 +455,10 @@ async def _check(
         log.warning("status check for %s failed (%s), will ask again: %s", generation_id, error.kind, error.message)
         return _still_waiting_or_overdue(generation, mind_deadline), {}
     if status.state is ProviderState.SUCCEEDED:
-        return Outcome.SUCCEEDED, {"provider_video_url": status.video_url, **reported_cost(runtime, status)}
+        return Outcome.SUCCEEDED, {"provider_video_url": status.video_url, **reported_cost(status)}
     if status.state is ProviderState.FAILED and status.error is not None:
-        uncharged = status.extra.get("charged") is False
-        if may_resubmit and uncharged and status.extra.get("retry_same"):
+        uncharged = status.charged is False
+        if may_resubmit and uncharged and status.retry_same:
             await runtime.note(generation_id, f"{status.error.message}; trying once more with the same prompt")
             await runtime.update(generation_id, provider_task_id=None, submit_started_at=None)
             return Outcome.RESUBMIT, {}
@@ -577,7 +576,7 @@ async def _download(runtime: Runtime, provider: Any, generation_id: str, url: st
     try:
         return await provider.download(url, target, max_bytes=MAX_VIDEO_BYTES)
     except ResultExpiredError:
-        fresh = await provider.fresh_url(url)
+        fresh = await provider.fresh_url(url) if isinstance(provider, RefreshesLinks) else None
         if not fresh:
             raise ResultExpiredError(
                 f"{provider.label}'s link expired and the video is gone; generate it again", provider=provider.name

@@ -13,7 +13,7 @@ import asyncio
 from veo31.domain import RESOLUTION_RANK, Generation, Status
 from veo31.errors import CapabilityError, ConflictError
 from veo31.pipeline.runtime import Runtime
-from veo31.providers.registry import CAPABILITIES, LABELS
+from veo31.providers.registry import known
 from veo31.store import generations as store
 from veo31.store.request_keys import RequestKey
 
@@ -26,9 +26,9 @@ async def source_of(runtime: Runtime, generation: Generation) -> Generation:
 
 
 def check_upgradable(source: Generation, resolution: str) -> None:
-    label = LABELS.get(source.provider or "", "this provider")
-    caps = CAPABILITIES.get(source.provider or "")
-    offered = caps.upgrades if caps else ()
+    entry = known(source.provider)
+    label = entry.label if entry else "this provider"
+    offered = entry.capabilities.upgrades if entry else ()
     if resolution not in offered:
         if not offered:
             raise CapabilityError(

@@ -107,9 +107,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def translate_transport_error(exc: httpx.HTTPError, *, provider: str, action: str, paid: bool) -> ProviderError:
-    """Turn an httpx failure into our error; a paid call that may have arrived becomes uncertain."""
-    label = _PROVIDER_LABELS.get(provider, provider)
+def translate_transport_error(
+    exc: httpx.HTTPError, *, provider: str, label: str, action: str, paid: bool, logs: str = "the provider's logs"
+) -> ProviderError:
+    """Turn an httpx failure into our error; a paid call that may have arrived becomes uncertain (`logs`: where a
+    person looks to see whether it made a task)."""
     if isinstance(exc, _NOT_SENT):
         return ProviderConnectionError(
             f"could not reach {label} to {action} ({type(exc).__name__}); "
@@ -119,7 +121,7 @@ def translate_transport_error(exc: httpx.HTTPError, *, provider: str, action: st
     if paid:
         return SubmissionUncertainError(
             f"{label} did not answer the request to {action} ({_describe(exc)}) after it was sent, "
-            f"so a task may have been created and charged. Check {_LOGS.get(provider, 'the provider')} "
+            f"so a task may have been created and charged. Check {logs} "
             "before submitting again; veo31 will not resend it on its own",
             provider=provider,
         )
@@ -135,10 +137,6 @@ def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return "connection dropped"
     return type(exc).__name__
-
-
-_PROVIDER_LABELS = {"kie": "Kie.ai", "gemini": "Google"}
-_LOGS = {"kie": "your Kie.ai logs at https://kie.ai/logs"}
 
 
 class LastByteHeld:
@@ -206,6 +204,7 @@ async def stream_to_file(
     target: Path,
     *,
     provider: str,
+    label: str,
     max_bytes: int,
     headers: dict[str, str] | None = None,
     headers_origin: str | None = None,
@@ -226,6 +225,7 @@ async def stream_to_file(
         url,
         target,
         provider=provider,
+        label=label,
         max_bytes=max_bytes,
         headers=headers,
         headers_origin=headers_origin,
@@ -239,11 +239,11 @@ def _stream_to_file_blocking(
     target: Path,
     *,
     provider: str,
+    label: str,
     max_bytes: int,
     headers: dict[str, str] | None,
     headers_origin: str | None,
 ) -> int:
-    label = _PROVIDER_LABELS.get(provider, provider)
     try:
         with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls()) as client:
             for _ in range(6):
@@ -254,7 +254,9 @@ def _stream_to_file_blocking(
                         continue
                     return _save(response, target, label=label, provider=provider, max_bytes=max_bytes)
     except httpx.HTTPError as exc:
-        raise translate_transport_error(exc, provider=provider, action="download the video", paid=False) from None
+        raise translate_transport_error(
+            exc, provider=provider, label=label, action="download the video", paid=False
+        ) from None
     raise ProviderConnectionError(f"{label}'s video link redirected too many times", provider=provider)
 
 

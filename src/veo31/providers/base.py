@@ -1,16 +1,18 @@
-"""The provider contract: every way of making a video offers the same few operations.
+"""The provider contract: a small core every way of making a video offers, and optional parts some do.
 
-`submit` creates exactly one remote task; `status` is the authority on its outcome; `parse_callback` reads a
-callback as a hint only; `download` streams a finished video to a local file; `fresh_url` asks for a new link
-when the old one expired (None where the provider has no such thing).
+Core: `submit` creates exactly one remote task; `status` is the authority on its outcome; `download` streams a
+finished video to a local file; `aclose` lets go of connections.
 
-`check` is asked once at start-up: a configuration the provider cannot serve (Google: a retired model) is named
-by `/readyz` and `veo31 doctor` instead of failing generations one by one.
-
-`upgrade` (only where `capabilities.upgrades` lists resolutions) starts a higher-resolution rendition of a
-finished task and returns the task to follow with `status`. It must be safe to call twice for the same task and
-resolution — the provider, not our bookkeeping, refuses to make (and charge) a second one — because a crash
-between the call and its checkpoint repeats it.
+Optional, each checked with `isinstance` where the pipeline needs it:
+- `Upgrades` (only where `capabilities.upgrades` lists resolutions) starts a higher-resolution rendition of a
+  finished task and returns the task to follow with `status`. It must be safe to call twice for the same task and
+  resolution — the provider, not our bookkeeping, refuses to make (and charge) a second one — because a crash
+  between the call and its checkpoint repeats it.
+- `CallsBack` reads a callback, as a hint only: the workflow it wakes confirms with `status`.
+- `ReportsCost` tells what a submission cost, asked once right after its task id was recorded.
+- `RefreshesLinks` asks for a new link when the old one expired.
+- `ChecksItself` is asked once at start-up: a configuration the provider cannot serve (Google: a retired model)
+  is named by `/readyz` and `veo31 doctor` instead of failing generations one by one.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from veo31.domain import Capabilities, ProviderStatus, ProviderTask
+from veo31.domain import Capabilities, Cost, ProviderStatus, ProviderTask
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class SubmitRequest:
     before_send: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
+@runtime_checkable
 class Provider(Protocol):
     name: str
     label: str
@@ -63,21 +66,35 @@ class Provider(Protocol):
 
     async def status(self, task_id: str) -> ProviderStatus: ...
 
-    def parse_callback(self, payload: Any) -> ProviderStatus: ...
-
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int: ...
 
-    async def fresh_url(self, url: str) -> str | None: ...
+    async def aclose(self) -> None: ...
 
+
+@runtime_checkable
+class Upgrades(Protocol):
     async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask: ...
 
-    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
-        """What the submission of `task_id` cost (US$, and how that was found), asked once right after its task id
-        was recorded; None when the provider does not tell."""
+
+@runtime_checkable
+class CallsBack(Protocol):
+    def parse_callback(self, payload: Any) -> ProviderStatus: ...
+
+
+@runtime_checkable
+class ReportsCost(Protocol):
+    async def reported_cost(self, task_id: str) -> Cost | None:
+        """What the submission of `task_id` cost (and how that was found); None when it cannot be told."""
         ...
 
+
+@runtime_checkable
+class RefreshesLinks(Protocol):
+    async def fresh_url(self, url: str) -> str | None: ...
+
+
+@runtime_checkable
+class ChecksItself(Protocol):
     async def check(self) -> str | None:
         """At start-up: None when the provider can work as configured, else what to fix (free calls only)."""
         ...
-
-    async def aclose(self) -> None: ...

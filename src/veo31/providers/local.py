@@ -16,15 +16,15 @@ import secrets
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import av
 
 from veo31.config import Settings
-from veo31.domain import Capabilities, ProviderState, ProviderStatus, ProviderTask
+from veo31.domain import Capabilities, Cost, ProviderState, ProviderStatus, ProviderTask
 from veo31.errors import GenerationFailedError, InvalidMediaError, TaskNotFoundError
-from veo31.media.render import RenderSpec, render_video
+from veo31.media.render import RenderSpec, encoder_problem, render_video
 from veo31.providers.base import SubmitRequest
+from veo31.providers.entry import FREE, DoctorCheck, PriceQuery, ProviderEntry, QueueLimits
 
 log = logging.getLogger("veo31.local")
 
@@ -135,26 +135,11 @@ class LocalProvider:
             self._start(task_id)
         return ProviderStatus(ProviderState.GENERATING, task_id=task_id)
 
-    async def check(self) -> str | None:
-        return None
-
-    def parse_callback(self, payload: Any) -> ProviderStatus:
-        return ProviderStatus(ProviderState.UNKNOWN, raw=payload)
-
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
         source = self._folder(url.removeprefix("local:")) / "video.mp4"
         if not source.exists():
             raise TaskNotFoundError(f"the local render {url} is no longer there", provider="local")
         return await asyncio.to_thread(_move, source, Path(target))
-
-    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
-        return None  # no price is reported: the estimate stands (at list price once the video exists)
-
-    async def fresh_url(self, url: str) -> str | None:
-        return None
-
-    async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask:
-        raise GenerationFailedError("the local renderer has no upgrades; render again at 1080p", provider="local")
 
     async def aclose(self) -> None:
         for task in self._running.values():
@@ -196,3 +181,36 @@ def render_job(folder: Path) -> None:
 def _move(source: Path, target: Path) -> int:
     shutil.move(source, target)
     return target.stat().st_size
+
+
+def _configured(settings: Settings) -> bool:
+    return not settings.local_disabled
+
+
+def _queue_limits(settings: Settings) -> QueueLimits:
+    # Renders wait their turn inside the renderer (VEO31_LOCAL_CONCURRENCY at once); the queue only feeds it, so it
+    # may hold many, and starting one costs nothing.
+    return QueueLimits(worker=50, fleet=None, starts=20, period=10.0)
+
+
+def _estimate(query: PriceQuery, settings: Settings) -> Cost:
+    return FREE
+
+
+async def _doctor(settings: Settings) -> DoctorCheck:
+    problem = await asyncio.to_thread(encoder_problem)
+    return DoctorCheck(problem is None, problem or "ready (no network needed)")
+
+
+ENTRY = ProviderEntry(
+    name=LocalProvider.name,
+    label=LocalProvider.label,
+    capabilities=LOCAL_CAPABILITIES,
+    factory=LocalProvider.from_settings,
+    configured=_configured,
+    setup_hint="unset VEO31_LOCAL_DISABLED",
+    queue_limits=_queue_limits,
+    estimate=_estimate,
+    doctor=_doctor,
+    account_logs="the server's log",
+)

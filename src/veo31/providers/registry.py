@@ -1,4 +1,5 @@
-"""Providers by name, which one `auto` means, and where a generation goes next when one refuses.
+"""The providers this server knows (a tuple of entries), which one `auto` means, and where a generation goes
+next when one refuses.
 
 `auto` takes the first configured provider in `VEO31_PROVIDER_ORDER` (default kie, gemini, local); a provider
 asked for by name must be configured. With `VEO31_FALLBACK=true` an `auto` generation skips a provider that cannot
@@ -8,11 +9,12 @@ could exist* (see `moves_on`). A provider named by the person is never swapped f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import importlib
 from dataclasses import dataclass
 
 from veo31.config import Settings
-from veo31.domain import Capabilities, GenerationSpec, check_capabilities
+from veo31.domain import Capabilities, Cost, GenerationSpec, check_capabilities
 from veo31.errors import (
     AuthenticationError,
     CapabilityError,
@@ -25,52 +27,84 @@ from veo31.errors import (
     Veo31Error,
 )
 from veo31.providers.base import Provider
-from veo31.providers.gemini import GeminiProvider
-from veo31.providers.gemini_ops import GEMINI_CAPABILITIES
-from veo31.providers.kie_provider import KIE_CAPABILITIES, KieProvider
-from veo31.providers.local import LOCAL_CAPABILITIES, LocalProvider
+from veo31.providers.entry import PriceQuery, ProviderEntry
+from veo31.providers.gemini import ENTRY as GEMINI
+from veo31.providers.kie import ENTRY as KIE
+from veo31.providers.local import ENTRY as LOCAL
 
-ProviderFactory = Callable[[Settings], Provider]
+BUILT_IN: tuple[ProviderEntry, ...] = (KIE, GEMINI, LOCAL)
+_LOADED: dict[str, ProviderEntry] = {}  # plugins' entries by name, as they were loaded
 
-PROVIDERS: dict[str, ProviderFactory] = {
-    "kie": KieProvider.from_settings,
-    "gemini": GeminiProvider.from_settings,
-    "local": LocalProvider.from_settings,
-}
-CAPABILITIES: dict[str, Capabilities] = {
-    "kie": KIE_CAPABILITIES,
-    "gemini": GEMINI_CAPABILITIES,
-    "local": LOCAL_CAPABILITIES,
-}
-LABELS = {"kie": "Kie.ai", "gemini": "Google", "local": "Local renderer"}
-SETUP_HINTS = {
-    "kie": "set KIE_API_KEY",
-    "gemini": "set GEMINI_API_KEY, or GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_API_KEY or GOOGLE_CLOUD_PROJECT",
-    "local": "unset VEO31_LOCAL_DISABLED",
-}
-ORDER = ("kie", "gemini", "local")
+
+@functools.cache
+def _plugins(modules: tuple[str, ...]) -> tuple[ProviderEntry, ...]:
+    found = []
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise ConfigurationError(
+                f"VEO31_PROVIDER_PLUGINS names {module_name!r}, which cannot be imported ({error})"
+            ) from None
+        declared = getattr(module, "ENTRY", None)
+        if not isinstance(declared, ProviderEntry):
+            raise ConfigurationError(f"VEO31_PROVIDER_PLUGINS: {module_name!r} declares no ENTRY = ProviderEntry(...)")
+        found.append(declared)
+        _LOADED[declared.name] = declared
+    return tuple(found)
+
+
+def entries(settings: Settings) -> tuple[ProviderEntry, ...]:
+    """Every provider this server knows: the built-in ones, then those of `VEO31_PROVIDER_PLUGINS`."""
+    every = BUILT_IN + _plugins(tuple(settings.provider_plugins))
+    names = [candidate.name for candidate in every]
+    taken = sorted({name for name in names if names.count(name) > 1} | ({"auto"} & set(names)))
+    if taken:
+        raise ConfigurationError(f"VEO31_PROVIDER_PLUGINS: the provider name {taken[0]!r} is taken")
+    return every
+
+
+def entry(name: str, settings: Settings) -> ProviderEntry:
+    for candidate in entries(settings):
+        if candidate.name == name:
+            return candidate
+    raise InputError(f"provider {name!r} does not exist; use {_choices(settings)}", field="provider")
+
+
+def known(name: str | None) -> ProviderEntry | None:
+    """The entry of a provider by name, among the built-in ones and every plugin loaded in this process (a stored
+    generation names its provider; reading it needs no settings)."""
+    for candidate in BUILT_IN:
+        if candidate.name == name:
+            return candidate
+    return _LOADED.get(name or "")
+
+
+def label_of(name: str | None) -> str | None:
+    """A provider's name as people read it; None for no provider or one this process does not know."""
+    found = known(name)
+    return found.label if found else None
+
+
+def _choices(settings: Settings) -> str:
+    names = ["auto", *(candidate.name for candidate in entries(settings))]
+    return ", ".join(names[:-1]) + f" or {names[-1]}"
 
 
 def is_configured(name: str, settings: Settings) -> bool:
-    if name == "kie":
-        return settings.kie_api_key is not None
-    if name == "gemini":
-        return settings.google_surface is not None
-    if name == "local":
-        return not settings.local_disabled
-    return False
+    return any(candidate.name == name and candidate.configured(settings) for candidate in entries(settings))
 
 
 def configured_providers(settings: Settings) -> list[str]:
     """Every provider this server can use (a client is built for each), in the order `auto` tries them."""
-    order = [name for name in settings.provider_order if name in PROVIDERS]
-    order += [name for name in ORDER if name not in order]
-    return [name for name in order if is_configured(name, settings)]
+    order = [name for name in settings.provider_order if is_configured(name, settings)]
+    rest = [candidate.name for candidate in entries(settings) if candidate.configured(settings)]
+    return order + [name for name in rest if name not in order]
 
 
 def auto_order(settings: Settings) -> list[str]:
     """The providers `auto` may choose: configured, and named in `VEO31_PROVIDER_ORDER`."""
-    return [name for name in settings.provider_order if name in PROVIDERS and is_configured(name, settings)]
+    return [name for name in settings.provider_order if is_configured(name, settings)]
 
 
 @dataclass(frozen=True)
@@ -80,8 +114,14 @@ class Route:
     notes: tuple[str, ...] = ()  # why providers before it were passed over
 
 
-def choose_provider(requested: str, settings: Settings) -> str:
+def requested_provider(asked: str, settings: Settings) -> str:
+    """What a request asks for: its own choice, or `VEO31_DEFAULT_PROVIDER` when it left the choice to `auto`."""
+    return settings.default_provider if asked == "auto" else asked
+
+
+def choose_provider(asked: str, settings: Settings) -> str:
     """The provider a request goes to: `auto` → the first configured one; a name → that one, if configured."""
+    requested = requested_provider(asked, settings)
     if requested == "auto":
         candidates = auto_order(settings)
         if not candidates:
@@ -91,29 +131,27 @@ def choose_provider(requested: str, settings: Settings) -> str:
                 + ("" if settings.provider_order else " (VEO31_PROVIDER_ORDER is empty)")
             )
         return candidates[0]
-    if requested not in PROVIDERS:
-        raise InputError(f"provider {requested!r} does not exist; use auto, kie, gemini or local", field="provider")
-    if not is_configured(requested, settings):
-        raise InputError(
-            f"{LABELS[requested]} is not configured on this server: {SETUP_HINTS[requested]}", field="provider"
-        )
+    chosen = entry(requested, settings)
+    if not chosen.configured(settings):
+        raise InputError(f"{chosen.label} is not configured on this server: {chosen.setup_hint}", field="provider")
     return requested
 
 
 def route(spec: GenerationSpec, image_count: int, settings: Settings) -> Route:
     """Where a new generation goes, checked against that provider's capabilities. With fallback, `auto` passes
     over providers that cannot make it and says why; otherwise the first choice's refusal stands."""
-    first = choose_provider(spec.provider, settings)
-    if spec.provider != "auto" or not settings.fallback:
-        return Route(first, check_capabilities(spec, image_count, CAPABILITIES[first], LABELS[first]))
+    first = entry(choose_provider(spec.provider, settings), settings)
+    if requested_provider(spec.provider, settings) != "auto" or not settings.fallback:
+        return Route(first.name, _mode(spec, image_count, first))
     notes: list[str] = []
     refusal: CapabilityError | None = None
     for name in auto_order(settings):
+        candidate = entry(name, settings)
         try:
-            return Route(name, check_capabilities(spec, image_count, CAPABILITIES[name], LABELS[name]), tuple(notes))
+            return Route(name, _mode(spec, image_count, candidate), tuple(notes))
         except CapabilityError as error:
             refusal = refusal or error
-            notes.append(f"{LABELS[name]} left: {error.message}")
+            notes.append(f"{candidate.label} left: {error.message}")
     assert refusal is not None
     raise refusal
 
@@ -124,10 +162,14 @@ def next_provider(spec: GenerationSpec, image_count: int, after: str, settings: 
     later = names[names.index(after) + 1 :] if after in names else []
     for name in later:
         try:
-            return Route(name, check_capabilities(spec, image_count, CAPABILITIES[name], LABELS[name]))
+            return Route(name, _mode(spec, image_count, entry(name, settings)))
         except CapabilityError:
             continue
     return None
+
+
+def _mode(spec: GenerationSpec, image_count: int, candidate: ProviderEntry) -> str:
+    return check_capabilities(spec, image_count, candidate.capabilities, candidate.label)
 
 
 def moves_on(error: Veo31Error) -> bool:
@@ -157,14 +199,33 @@ class ProviderInfo:
 
 def provider_overview(settings: Settings) -> list[ProviderInfo]:
     overview = []
-    for name in ORDER:
+    for candidate in entries(settings):
         reason = None
-        if not is_configured(name, settings):
-            reason = f"{LABELS[name]} is not configured on this server: {SETUP_HINTS[name]}"
-        overview.append(ProviderInfo(name, LABELS[name], reason is None, reason, CAPABILITIES.get(name)))
+        if not candidate.configured(settings):
+            reason = f"{candidate.label} is not configured on this server: {candidate.setup_hint}"
+        overview.append(ProviderInfo(candidate.name, candidate.label, reason is None, reason, candidate.capabilities))
     return overview
+
+
+def check_names(settings: Settings) -> None:
+    """At start-up: every provider a setting names must exist (a typo would otherwise surface per request)."""
+    names_known = {candidate.name for candidate in entries(settings)}
+    for setting, names in (
+        ("VEO31_PROVIDER_ORDER", settings.provider_order),
+        ("VEO31_DEFAULT_PROVIDER", [settings.default_provider]),
+    ):
+        for name in names:
+            if name != "auto" and name not in names_known:
+                raise ConfigurationError(f"{setting} names {name!r}, which is no provider; use {_choices(settings)}")
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
     """One client (with its connection pool) per configured provider, for the life of the process."""
-    return {name: PROVIDERS[name](settings) for name in configured_providers(settings)}
+    check_names(settings)
+    return {name: entry(name, settings).factory(settings) for name in configured_providers(settings)}
+
+
+def estimate(provider: str, spec: GenerationSpec, settings: Settings) -> Cost:
+    """What a generation like `spec` would cost at `provider`, at list price."""
+    query = PriceQuery(spec.model_tier, spec.duration_seconds, spec.resolution)
+    return entry(provider, settings).estimate(query, settings)

@@ -20,7 +20,7 @@ from veo31.config import Settings
 from veo31.domain import USE_CASES, Capabilities, Generation, GenerationSpec, Status, resolve_mode
 from veo31.errors import InputError
 from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage, check_image_count
-from veo31.providers.registry import CAPABILITIES, LABELS, auto_order, choose_provider, configured_providers
+from veo31.providers.registry import auto_order, choose_provider, configured_providers, entry, label_of
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
 
@@ -138,10 +138,8 @@ async def start(
     """The old routes' leniency, then an ordinary generation: what the provider cannot do is moved to the nearest
     it can, and the generation keeps a warning for each change."""
     settings = service.settings
-    provider = choose_provider(spec.provider, settings)
-    spec, warnings = adapt_to(
-        spec, CAPABILITIES[provider], check_image_count(len(uploads) + len(urls)), LABELS[provider]
-    )
+    provider = entry(choose_provider(spec.provider, settings), settings)
+    spec, warnings = adapt_to(spec, provider.capabilities, check_image_count(len(uploads) + len(urls)), provider.label)
     created = await service.create(spec, uploads=uploads, image_urls=urls, video=video, warnings=warnings)
     return created.generation
 
@@ -210,8 +208,8 @@ class OldFields:
             spec = spec.model_copy(update={"provider": "auto"})
             instead = auto_order(settings)
             warnings.append(
-                f"{LABELS[preferred]} is not configured on this server; using "
-                f"{LABELS[instead[0]] if instead else 'the provider auto picks'} instead"
+                f"{label_of(preferred)} is not configured on this server; using "
+                f"{label_of(instead[0]) if instead else 'the provider auto picks'} instead"
             )
         return spec, warnings
 

@@ -22,7 +22,7 @@ from veo31.domain import (
 )
 from veo31.errors import ConfigurationError, InputError
 from veo31.media.intake import FORMATS, MIN_SIDE
-from veo31.providers.registry import LABELS, auto_order
+from veo31.providers.registry import auto_order, label_of
 
 router = APIRouter(prefix="/v1", tags=["providers"], dependencies=[TokenDep])
 
@@ -84,7 +84,7 @@ async def estimate_cost(
     return EstimatePublic(
         possible=True,
         provider=chosen.provider,
-        provider_label=LABELS[chosen.provider],
+        provider_label=label_of(chosen.provider),
         mode=chosen.mode,
         estimate_usd=cost.usd,
         basis=cost.basis,

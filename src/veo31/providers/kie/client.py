@@ -42,8 +42,8 @@ from veo31.providers._http import (
     parse_retry_after,
     translate_transport_error,
 )
-from veo31.providers.kie_errors import PROVIDER, envelope_code, map_kie_error
-from veo31.providers.kie_status import as_url_list, read_kie_status, task_id_of
+from veo31.providers.kie.errors import LABEL, LOGS, PROVIDER, envelope_code, map_kie_error
+from veo31.providers.kie.status import as_url_list, read_kie_status, task_id_of
 
 KieModel = Literal["veo3", "veo3_fast", "veo3_lite"]
 KieGenerationType = Literal["TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"]
@@ -189,6 +189,7 @@ class KieClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
+        credit_usd: float | None = None,
     ) -> None:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         if not key or not key.strip():
@@ -200,6 +201,7 @@ class KieClient:
         self.upload_base_url = upload_base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.credit_usd = credit_usd  # what one credit costs: a record's consumed credits become a cost in US$
         self._http = build_http_client(timeout=timeout, transport=transport)
 
     @classmethod
@@ -209,6 +211,7 @@ class KieClient:
             base_url=settings.kie_base_url,
             upload_base_url=settings.kie_upload_base_url,
             timeout=settings.http_timeout,
+            credit_usd=settings.kie_credit_usd,
             **kwargs,
         )
 
@@ -276,7 +279,7 @@ class KieClient:
             "GET", "/api/v1/veo/record-info", params={"taskId": task_id}, action="read a task's status"
         )
         self._raise_unless_ok(envelope)
-        status = read_kie_status(envelope.body)
+        status = read_kie_status(envelope.body, credit_usd=self.credit_usd)
         return status if status.task_id else dataclasses.replace(status, task_id=task_id)
 
     async def extend(
@@ -425,7 +428,9 @@ class KieClient:
             except httpx.HTTPError as exc:
                 # Cut off before its last byte, the request never arrived whole: no task can exist.
                 may_exist = paid and held.may_have_arrived
-                error = translate_transport_error(exc, provider=PROVIDER, action=action, paid=may_exist)
+                error = translate_transport_error(
+                    exc, provider=PROVIDER, label=LABEL, action=action, paid=may_exist, logs=LOGS
+                )
                 raise self._scrub(error) from None
             envelope = self._read_envelope(response, paid=paid, action=action)
             if not envelope.ok:

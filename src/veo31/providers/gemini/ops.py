@@ -16,7 +16,7 @@ from typing import Any
 from veo31.domain import Capabilities, ProviderState, ProviderStatus
 from veo31.errors import CapabilityError, ContentRejectedError, GenerationFailedError
 from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.gemini_errors import LABEL, PROVIDER, map_operation_error
+from veo31.providers.gemini.errors import LABEL, PROVIDER, map_operation_error
 
 GEMINI_CAPABILITIES = Capabilities(
     durations=(4, 6, 8),
@@ -199,7 +199,8 @@ def classify(operation: Operation) -> ProviderStatus:
             task_id=name,
             error=error,
             raw=operation.raw,
-            extra={"charged": False, "retry_same": audio},
+            charged=False,
+            retry_same=audio,
         )
     return ProviderStatus(
         ProviderState.FAILED,

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from veo31.config import Settings
-from veo31.domain import Capabilities, ProviderState, ProviderStatus, ProviderTask
+from veo31.domain import Capabilities, Cost, ProviderState, ProviderStatus, ProviderTask
 from veo31.errors import CapabilityError, ProviderError, TaskNotFoundError
 from veo31.providers._http import stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest
-from veo31.providers.kie import KieClient
-from veo31.providers.kie_status import read_kie_status
+from veo31.providers.kie.client import KieClient
+from veo31.providers.kie.errors import LABEL, PROVIDER
+from veo31.providers.kie.status import read_kie_status
 
 KIE_CAPABILITIES = Capabilities(
     durations=(8,),  # spec §4: clips are 8 s; `duration` is undocumented, so it is never sent
@@ -47,8 +48,8 @@ UPGRADE_MARK = "@"  # Kie's task ids are letters, digits and underscores: this c
 
 
 class KieProvider:
-    name = "kie"
-    label = "Kie.ai"
+    name = PROVIDER
+    label = LABEL
     capabilities = KIE_CAPABILITIES
     poll_seconds = None
 
@@ -77,7 +78,7 @@ class KieProvider:
             self._balance_before[task.task_id] = (before, ticket)
         return task  # at once: the task id must be recorded before anything else is asked
 
-    async def reported_cost(self, task_id: str) -> tuple[float, str] | None:
+    async def reported_cost(self, task_id: str) -> Cost | None:
         """The credit balance's fall across the submission, asked after its task id was recorded — only when no
         other submission of this process overlapped it (Kie reports no price; another process on the same key
         would still blur it, so the figure says how it was found)."""
@@ -91,7 +92,7 @@ class KieProvider:
         if after is None or self._started != ticket or after > before:
             return None
         spent = before - after
-        return round(spent * self.credit_usd, 4), f"Kie.ai balance fell by {spent:g} credits"
+        return Cost(round(spent * self.credit_usd, 4), f"Kie.ai balance fell by {spent:g} credits")
 
     async def _balance(self) -> float | None:
         try:
@@ -137,7 +138,7 @@ class KieProvider:
             return _upgrade_status(task_id, result.video_urls if result.state == "done" else (), resolution)
         status = await self.client.record_info(task_id)
         if status.state is ProviderState.FAILED:  # spec §11: Kie does not charge a task that failed
-            return dataclasses.replace(status, extra={**status.extra, "charged": False})
+            return dataclasses.replace(status, charged=False)
         return status
 
     async def upgrade(self, task_id: str, resolution: str, *, callback_url: str | None) -> ProviderTask:
@@ -155,14 +156,13 @@ class KieProvider:
             allowed=list(KIE_CAPABILITIES.upgrades),
         )
 
-    async def check(self) -> str | None:
-        return None  # nothing to look up before use (`veo31 doctor` asks Kie.ai for its credits)
-
     def parse_callback(self, payload: Any) -> ProviderStatus:
         return read_kie_status(payload)
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
-        return await stream_to_file(self.client.http.timeout, url, target, provider=self.name, max_bytes=max_bytes)
+        return await stream_to_file(
+            self.client.http.timeout, url, target, provider=self.name, label=self.label, max_bytes=max_bytes
+        )
 
     async def fresh_url(self, url: str) -> str | None:
         try:

@@ -28,6 +28,8 @@ from veo31.errors import (
 )
 
 PROVIDER = "kie"
+LABEL = "Kie.ai"
+LOGS = "your Kie.ai logs at https://kie.ai/logs"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from veo31.domain import ProviderState, ProviderStatus
-from veo31.providers.kie_errors import as_int, envelope_code, map_kie_error, map_kie_task_failure
+from veo31.domain import Cost, ProviderState, ProviderStatus
+from veo31.providers.kie.errors import as_int, envelope_code, map_kie_error, map_kie_task_failure
 
 _MP4_LINK = re.compile(r"https?://[^\s\"'<>\[\],]+?\.mp4(?:\?[^\s\"'<>\[\],]*)?", re.IGNORECASE)
 _KIE_FILE_LINK = re.compile(r"https?://(?:tempfile|file)\.aiquickdraw\.com/[^\s\"'<>\[\],]+", re.IGNORECASE)
@@ -176,31 +176,33 @@ def scan_for_video_link(body: Any) -> str | None:
     return None
 
 
-def read_kie_status(body: Any) -> ProviderStatus:
-    """A Kie status body (record-info, a callback, or a legacy shape) as a `ProviderStatus`. Never raises."""
+def read_kie_status(body: Any, *, credit_usd: float | None = None) -> ProviderStatus:
+    """A Kie status body (record-info, a callback, or a legacy shape) as a `ProviderStatus`. Never raises.
+
+    With `credit_usd` (what one credit costs), the credits a record says were consumed become its reported cost."""
     task_id = task_id_of(body)
     data = _get(body, "data")
     code = envelope_code(body)
     if code is not None and code != 200:
         return ProviderStatus(ProviderState.FAILED, task_id=task_id, error=map_kie_error(None, body), raw=body)
     if isinstance(data, Mapping) and "successFlag" in data:
-        return _read_record(data, task_id, body)
+        return _read_record(data, task_id, body, credit_usd)
     if isinstance(_get(data, "info"), Mapping):
         return _read_callback_success(data, task_id, body)
     return _read_legacy(body, task_id)
 
 
-def _read_record(data: Mapping[str, Any], task_id: str | None, body: Any) -> ProviderStatus:
+def _read_record(data: Mapping[str, Any], task_id: str | None, body: Any, credit_usd: float | None) -> ProviderStatus:
     flag = as_int(data.get("successFlag"))
-    extra = _record_extra(data)
+    told = _record_details(data, credit_usd)
     if flag == 0:
-        return ProviderStatus(ProviderState.GENERATING, task_id=task_id, raw=body, extra=extra)
+        return ProviderStatus(ProviderState.GENERATING, task_id=task_id, raw=body, **told)
     if flag == 1:
         response = data.get("response") if isinstance(data.get("response"), Mapping) else {}
         urls = as_url_list(response.get("resultUrls")) or as_url_list(data.get("resultUrls"))
         full = as_url_list(response.get("fullResultUrls"))
         if not urls and not full:
-            return ProviderStatus(ProviderState.UNKNOWN, task_id=task_id, raw=body, extra=extra)
+            return ProviderStatus(ProviderState.UNKNOWN, task_id=task_id, raw=body, **told)
         return ProviderStatus(
             ProviderState.SUCCEEDED,
             task_id=task_id,
@@ -209,10 +211,11 @@ def _read_record(data: Mapping[str, Any], task_id: str | None, body: Any) -> Pro
             origin_urls=as_url_list(response.get("originUrls")),
             resolution=_first_str(response.get("resolution")),
             raw=body,
-            extra={**extra, "media_ids": list(as_str_list(response.get("mediaIds")))},
+            media_ids=as_str_list(response.get("mediaIds")),
+            **told,
         )
     error = map_kie_task_failure(data.get("errorCode"), data.get("errorMessage"), flag)
-    return ProviderStatus(ProviderState.FAILED, task_id=task_id, error=error, raw=body, extra=extra)
+    return ProviderStatus(ProviderState.FAILED, task_id=task_id, error=error, raw=body, **told)
 
 
 def as_str_list(value: Any) -> tuple[str, ...]:
@@ -221,26 +224,31 @@ def as_str_list(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _record_extra(data: Mapping[str, Any]) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    for key, name in (("createTime", "created_at"), ("completeTime", "completed_at")):
-        when = parse_kie_time(data.get(key))
-        if when is not None:
-            extra[name] = when
+def _record_details(data: Mapping[str, Any], credit_usd: float | None) -> dict[str, Any]:
+    """What a record tells beside its state: when, by which model, at what cost, from which prompt."""
+    told: dict[str, Any] = {
+        "created_at": parse_kie_time(data.get("createTime")),
+        "completed_at": parse_kie_time(data.get("completeTime")),
+    }
     if isinstance(data.get("fallbackFlag"), bool):
-        extra["fallback"] = data["fallbackFlag"]
+        told["fallback"] = data["fallbackFlag"]
     consumed = data.get("creditsConsumed")
-    if isinstance(consumed, int | float) and not isinstance(consumed, bool) and consumed >= 0:
-        extra["credits_consumed"] = float(consumed)
+    if (
+        credit_usd is not None
+        and isinstance(consumed, int | float)
+        and not isinstance(consumed, bool)
+        and consumed >= 0
+    ):
+        told["reported_cost"] = Cost(round(consumed * credit_usd, 4), f"Kie.ai reported {consumed:g} credits")
     params = data.get("paramJson")
     if isinstance(params, str):
         try:
             params = json.loads(params)
         except ValueError:
             params = None
-    if isinstance(params, Mapping):
-        extra["params"] = dict(params)
-    return extra
+    if isinstance(params, Mapping) and params.get("prompt") is not None:
+        told["sent_prompt"] = str(params["prompt"])
+    return told
 
 
 def _read_callback_success(data: Mapping[str, Any], task_id: str | None, body: Any) -> ProviderStatus:
