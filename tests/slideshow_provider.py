@@ -67,11 +67,15 @@ class SlideshowProvider:
 
     async def download(self, url: str, target: Path, *, max_bytes: int) -> int:
         source = self.root / f"{url.removeprefix('slides:')}.mp4"
-        await asyncio.to_thread(shutil.copyfile, source, target)
-        return target.stat().st_size
+        return await asyncio.to_thread(_copy, source, target)
 
     async def aclose(self) -> None:
         return None
+
+
+def _copy(source: Path, target: Path) -> int:
+    shutil.copyfile(source, target)
+    return target.stat().st_size
 
 
 def _write(path: Path, photos: list[bytes], size: tuple[int, int], seconds: int) -> None:
