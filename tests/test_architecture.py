@@ -44,5 +44,7 @@ def test_every_pipeline_module_is_in_the_pipelines_own_layers() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"].startswith("Inside the pipeline")]
     layered = {name.strip() for layer in contract["layers"] for name in layer.split("|")}
-    modules = {f"veo31.pipeline.{path.stem}" for path in (ROOT / "src" / "veo31" / "pipeline").glob("*.py")}
+    folder = ROOT / "src" / "veo31" / "pipeline"
+    modules = {f"veo31.pipeline.{path.stem}" for path in folder.glob("*.py")}
+    modules |= {f"veo31.pipeline.{path.parent.name}" for path in folder.glob("*/__init__.py")}
     assert modules - {"veo31.pipeline.__init__"} <= layered

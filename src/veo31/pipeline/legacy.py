@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dbos import DBOS
 
-from veo31.pipeline import steps
 from veo31.pipeline.outcome import Outcome
+from veo31.pipeline.steps import preparing, submitting
 from veo31.pipeline.workflow import adopt_from_callback, failing_generation_on_error, follow_task
 
 
@@ -21,10 +21,10 @@ from veo31.pipeline.workflow import adopt_from_callback, failing_generation_on_e
 async def legacy_generation_workflow(generation_id: str) -> Outcome:
     """The first shape (prepare → submit → start waiting → wait → check → retrieve), kept for generations that a
     version before `veo31.generation.v2` left in flight. New generations never start it."""
-    if not await steps.prepare(generation_id):
+    if not await preparing.prepare(generation_id):
         return Outcome.STOPPED
-    task_id = await steps.submit(generation_id)
-    if task_id == steps.UNCERTAIN:
+    task_id = await submitting.submit(generation_id)
+    if task_id == submitting.UNCERTAIN:
         task_id = await adopt_from_callback(generation_id)
     if task_id is None:
         return Outcome.FAILED
@@ -32,8 +32,8 @@ async def legacy_generation_workflow(generation_id: str) -> Outcome:
     if state is not Outcome.RESUBMIT:
         return state
     # Blocked by a filter that often passes on a second try (nothing was charged): one more submission.
-    task_id = await steps.submit(generation_id)
-    if task_id == steps.UNCERTAIN:
+    task_id = await submitting.submit(generation_id)
+    if task_id == submitting.UNCERTAIN:
         task_id = await adopt_from_callback(generation_id)
     if task_id is None:
         return Outcome.FAILED

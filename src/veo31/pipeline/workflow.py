@@ -20,9 +20,9 @@ from typing import Any, assert_never
 
 from dbos import DBOS
 
-from veo31.pipeline import steps
 from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import current
+from veo31.pipeline.steps import adopting, retrieving, submitting, waiting
 
 WAKE = "wake"
 log = logging.getLogger("veo31.pipeline")
@@ -42,7 +42,7 @@ def failing_generation_on_error(workflow: Callable[..., Awaitable[Outcome]]) -> 
             return await workflow(generation_id, *args)
         except Exception as error:
             log.exception("generation %s: its workflow died of an unexpected error", generation_id)
-            await steps.fail_internal(generation_id, type(error).__name__)
+            await waiting.fail_internal(generation_id, type(error).__name__)
             raise
 
     return guarded
@@ -52,19 +52,19 @@ def failing_generation_on_error(workflow: Callable[..., Awaitable[Outcome]]) -> 
 @failing_generation_on_error
 async def generation_workflow(generation_id: str) -> Outcome:
     for attempt in range(WAIT.submissions):
-        started = await steps.begin(generation_id)
-        if started == steps.UNCERTAIN:
+        started = await submitting.begin(generation_id)
+        if started == submitting.UNCERTAIN:
             task_id = await adopt_from_callback(generation_id)
             if task_id is None:
                 return Outcome.FAILED
-            schedule = await steps.start_waiting(generation_id)
+            schedule = await waiting.start_waiting(generation_id)
             if not schedule:
                 return Outcome.STOPPED
             started = [task_id, *schedule]
         if not isinstance(started, list):
             return Outcome.FAILED
         task_id, delay, longest = started
-        look = functools.partial(steps.look, generation_id, task_id, may_resubmit=attempt == 0)
+        look = functools.partial(waiting.look, generation_id, task_id, may_resubmit=attempt == 0)
         state = await wait_for(generation_id, task_id, [delay, longest], look)
         if state is not Outcome.RESUBMIT:
             return state
@@ -75,7 +75,7 @@ async def generation_workflow(generation_id: str) -> Outcome:
 @failing_generation_on_error
 async def upgrade_workflow(generation_id: str) -> Outcome:
     """A 1080p / 4K rendition of a finished generation: ask the provider for it, then wait and retrieve as usual."""
-    task_id = await steps.submit_upgrade(generation_id)
+    task_id = await submitting.submit_upgrade(generation_id)
     if task_id is None:
         return Outcome.FAILED
     return await follow_task(generation_id, task_id)
@@ -83,7 +83,7 @@ async def upgrade_workflow(generation_id: str) -> Outcome:
 
 async def adopt_from_callback(generation_id: str) -> str | None:
     """After an uncertain submission, wait for the provider's callback to name the task; verify, then adopt it."""
-    if not await steps.can_adopt(generation_id):
+    if not await adopting.can_adopt(generation_id):
         return None
     settings = current().settings
     for _ in range(WAIT.callbacks_to_adopt):
@@ -93,9 +93,9 @@ async def adopt_from_callback(generation_id: str) -> str | None:
         task_id = message.get("task_id") if isinstance(message, dict) else None
         if message.get("canceled") if isinstance(message, dict) else False:
             return None
-        if task_id and await steps.adopt(generation_id, task_id):
+        if task_id and await adopting.adopt(generation_id, task_id):
             return str(task_id)
-    await steps.give_up_adopting(generation_id)
+    await adopting.give_up_adopting(generation_id)
     return None
 
 
@@ -103,11 +103,11 @@ async def adopt_from_callback(generation_id: str) -> str | None:
 @failing_generation_on_error
 async def fetch_workflow(generation_id: str, task_id: str) -> Outcome:
     """Look once more at a task that outlived its deadline: retrieve it if it finished, else keep waiting later."""
-    state = Outcome(await steps.check(generation_id, task_id, mind_deadline=False))
+    state = Outcome(await waiting.check(generation_id, task_id, mind_deadline=False))
     if state is Outcome.SUCCEEDED:
-        return Outcome.COMPLETED if await steps.retrieve(generation_id, task_id) else Outcome.FAILED
+        return Outcome.COMPLETED if await retrieving.retrieve(generation_id, task_id) else Outcome.FAILED
     if state is Outcome.GENERATING:
-        await steps.give_up_waiting(generation_id, task_id)
+        await waiting.give_up_waiting(generation_id, task_id)
         return Outcome.STILL_GENERATING
     return state
 
@@ -115,7 +115,7 @@ async def fetch_workflow(generation_id: str, task_id: str) -> Outcome:
 async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:
     """Start waiting, then wait for the task with separate check and retrieve steps (the upgrade workflow's
     shape, and the first generation workflow's)."""
-    schedule = await steps.start_waiting(generation_id)
+    schedule = await waiting.start_waiting(generation_id)
     if not schedule:
         return Outcome.STOPPED
     if not isinstance(schedule, list):  # recorded by a version whose step answered True
@@ -123,9 +123,9 @@ async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = Fal
         schedule = [settings.first_poll_seconds, settings.max_poll_seconds]
 
     async def look() -> Outcome:
-        state = Outcome(await steps.check(generation_id, task_id, may_resubmit=may_resubmit))
+        state = Outcome(await waiting.check(generation_id, task_id, may_resubmit=may_resubmit))
         if state is Outcome.SUCCEEDED:
-            return Outcome.COMPLETED if await steps.retrieve(generation_id, task_id) else Outcome.FAILED
+            return Outcome.COMPLETED if await retrieving.retrieve(generation_id, task_id) else Outcome.FAILED
         return state
 
     return await wait_for(generation_id, task_id, schedule, look)
@@ -143,7 +143,7 @@ async def wait_for(
             case Outcome.GENERATING:
                 delay = min(longest, delay * WAIT.backoff)
             case Outcome.OVERDUE:
-                await steps.give_up_waiting(generation_id, task_id)
+                await waiting.give_up_waiting(generation_id, task_id)
                 return Outcome.OVERDUE
             case (
                 Outcome.COMPLETED
