@@ -312,7 +312,7 @@ def analyze(
 
     from veo31.domain import GenerationSpec
     from veo31.errors import InputError
-    from veo31.pipeline.service import analyse_files
+    from veo31.pipeline.intake import analyse_files
 
     settings = settings_or_exit()
     try:
@@ -392,12 +392,12 @@ def doctor() -> None:
 
 def _checks(settings: Settings) -> list[tuple[str, bool, str]]:
     from veo31.media.render import encoder_problem
-    from veo31.pipeline.service import database_check
     from veo31.providers.registry import auto_order, configured_providers, entries, label_of
+    from veo31.store.db import database_check
 
     results = [("settings", True, f"loaded (host {settings.host}:{settings.port})")]
     results.append(_check_data_dir(settings.data_dir))
-    problem = database_check(settings)
+    problem = database_check(settings.resolved_database_url)
     where = settings.resolved_database_url.split("@")[-1]  # never the password of a postgresql://user:pass@host URL
     results.append(("database", problem is None, problem or f"answers ({where})"))
     problem = encoder_problem()

@@ -19,7 +19,8 @@ from veo31.config import Settings
 from veo31.domain import Generation, GenerationSpec, Status
 from veo31.errors import ConflictError, InputError, NotFoundError, Veo31Error, advice_for
 from veo31.pipeline import lifecycle as pipeline
-from veo31.pipeline.service import GenerationService, UploadedImage
+from veo31.pipeline.intake import UploadedImage
+from veo31.pipeline.service import GenerationService
 from veo31.providers.registry import label_of
 
 TERMINAL = {status.value for status in Status if status.terminal}

@@ -7,11 +7,8 @@ through intake *before* anything is stored or submitted; a bad request costs not
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
-import secrets
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,62 +16,48 @@ from typing import Any
 
 from dbos import DBOS
 
-from veo31.analysis.choose import Analyser, build_analyser
-from veo31.analysis.result import Analysis, VideoNotes
-from veo31.analysis.video import read_reference_video
+from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import (
-    MAX_REFERENCE_IMAGES,
     Cost,
     Generation,
     GenerationSpec,
     ProviderState,
     ProviderStatus,
-    ReferenceImage,
     Status,
 )
 from veo31.errors import ConflictError, InputError, NotFoundError
-from veo31.media.intake import NormalisedImage, fetch_reference, normalise_image, without_credentials
 from veo31.media.probe import probe_video
 from veo31.pipeline.costs import budget_problem, estimate_for
+from veo31.pipeline.health import readiness
+from veo31.pipeline.intake import (
+    ReferenceIntake,
+    ReferenceVideo,
+    UploadedImage,
+    check_image_count,
+    create_request,
+    describe,
+    sha256,
+)
 from veo31.pipeline.launch import enqueue, start_fetch
 from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendition, renditions_at, source_of
 from veo31.pipeline.workflow import WAKE
-from veo31.prompts.choose import PromptWriter, build_prompt_writer
 from veo31.prompts.templates import WrittenPrompt
 from veo31.providers.base import CallsBack
 from veo31.providers.registry import (
     ProviderInfo,
     Route,
-    configured_providers,
     label_of,
     provider_overview,
     route,
 )
 from veo31.store import generations as store, request_keys
 from veo31.store.blobs import BlobStore
-from veo31.store.db import create_db_engine, database_problem
 
 log = logging.getLogger("veo31.service")
 
 
-@dataclass(frozen=True)
-class UploadedImage:
-    content: bytes
-    filename: str | None = None
-
-
-@dataclass(frozen=True)
-class ReferenceVideo:
-    """A reference video for its camera motion: an upload's bytes, or a URL to fetch."""
-
-    content: bytes | None = None
-    url: str | None = None
-    filename: str | None = None
-
-
-MAX_REFERENCE_VIDEO_BYTES = 200 * 1024 * 1024
 GENERATION_ID_LENGTH = 32
 ID_PREFIX = re.compile(r"[0-9a-f]{4,31}")
 
@@ -88,6 +71,10 @@ class Created:
 class GenerationService:
     def __init__(self, runtime: Runtime | None = None) -> None:
         self._runtime = runtime
+
+    @property
+    def _intake(self) -> ReferenceIntake:
+        return ReferenceIntake(self.runtime.settings, self.runtime.blobs)
 
     @property
     def runtime(self) -> Runtime:
@@ -128,33 +115,46 @@ class GenerationService:
             existing = await asyncio.to_thread(store.find_keyed, runtime.engine, keyed)
             if existing is not None:
                 return Created(existing, False)
-        count = check_image_count(len(uploads) + len(image_urls))
-        chosen = route(spec, count, runtime.settings)
-        cost = self.estimate(chosen.provider, spec)
-        over = await asyncio.to_thread(budget_problem, runtime, cost.usd)
-        if over is not None:
-            raise over
-        images = await self._normalised(uploads, image_urls)
-        motion = await self._video_notes(video)  # read before anything is stored: a bad video leaves nothing
-        references = [await asyncio.to_thread(self._keep, image, url) for image, url in images]
+        chosen, cost = await self._priced(spec, check_image_count(len(uploads) + len(image_urls)))
+        images = await self._intake.normalised(uploads, image_urls)
+        motion = await self._intake.video_notes(video)  # read before anything is stored: a bad video leaves nothing
+        references = [await asyncio.to_thread(self._intake.keep, image, url) for image, url in images]
         reference_video = None
         if motion is not None:
-            stills = [await asyncio.to_thread(self._put_once, f"stills/{sha256(s)}.jpg", s) for s in motion[1]]
+            stills = [await asyncio.to_thread(self._intake.put_once, f"stills/{sha256(s)}.jpg", s) for s in motion[1]]
             reference_video = {"notes": motion[0].model_dump(mode="json"), "stills": stills}
-        generation, is_new = await asyncio.to_thread(
-            store.create_generation,
-            runtime.engine,
+        return await self._store_and_start(
+            chosen,
+            cost,
             spec=spec,
             references=references,
-            provider=chosen.provider,
-            mode=chosen.mode,
             request_key=keyed,
             parent_id=parent_id,
             warnings=warnings,
             reference_video=reference_video,
+        )
+
+    async def _priced(self, spec: GenerationSpec, image_count: int) -> tuple[Route, Cost]:
+        """Where a new generation goes and its estimate — refused here when it would pass the budget."""
+        chosen = route(spec, image_count, self.runtime.settings)
+        cost = self.estimate(chosen.provider, spec)
+        over = await asyncio.to_thread(budget_problem, self.runtime, cost.usd)
+        if over is not None:
+            raise over
+        return chosen, cost
+
+    async def _store_and_start(self, chosen: Route, cost: Cost, **fields: Any) -> Created:
+        """Store a new generation (or find the one its key already made) and start its workflow once."""
+        runtime = self.runtime
+        generation, is_new = await asyncio.to_thread(
+            store.create_generation,
+            runtime.engine,
+            provider=chosen.provider,
+            mode=chosen.mode,
             cost_estimate_usd=cost.usd,
             cost_basis=cost.basis,
             notes=chosen.notes,
+            **fields,
         )
         if is_new:
             await enqueue(runtime, generation)
@@ -184,78 +184,10 @@ class GenerationService:
         """Steps 1 and 2 alone: what the references show, and the prompt written from it — to edit before
         generating. Nothing is stored."""
         check_image_count(len(uploads) + len(image_urls))
-        images = await self._normalised(uploads, image_urls)
-        motion = await self._video_notes(video)
+        images = await self._intake.normalised(uploads, image_urls)
+        motion = await self._intake.video_notes(video)
         runtime = self.runtime
         return await describe(runtime.analyser, runtime.writer, spec, [image.content for image, _ in images], motion)
-
-    async def _normalised(
-        self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]
-    ) -> list[tuple[NormalisedImage, str | None]]:
-        """Fetch (through the SSRF guard) and normalise every reference image; nothing is stored yet."""
-        settings = self.runtime.settings
-        image_urls = [without_credentials(url) for url in image_urls]  # nothing stores or shows a password
-        fetched = await asyncio.gather(
-            *(
-                fetch_reference(
-                    url,
-                    allow_private=settings.allow_private_urls,
-                    allowed_networks=settings.allowed_private_networks,
-                    max_bytes=settings.max_image_bytes,
-                    time_limit=settings.image_fetch_timeout,
-                )
-                for url in image_urls
-            )
-        )
-        sources: list[tuple[bytes, str | None, str]] = [
-            (upload.content, None, f"upload {index + 1} ({upload.filename or 'unnamed'})")
-            for index, upload in enumerate(uploads)
-        ]
-        sources += [(content, url, f"image at {url[:60]}") for content, url in zip(fetched, image_urls, strict=True)]
-        normalised = []
-        for content, url, label in sources:
-            if len(content) > settings.max_image_bytes:
-                raise InputError(
-                    f"{label} is larger than {settings.max_image_bytes // (1024 * 1024)} MB", field="images"
-                )
-            normalised.append((await asyncio.to_thread(normalise_image, content, label=label), url))
-        return normalised
-
-    async def _video_notes(self, video: ReferenceVideo | None) -> tuple[VideoNotes, list[bytes]] | None:
-        """The camera motion of a reference video (upload or URL), analysed now from a scratch copy, and a few
-        stills from it for a vision model."""
-        if video is None or (video.content is None and not video.url):
-            return None
-        settings = self.runtime.settings
-        content = video.content
-        if content is None:
-            content = await fetch_reference(
-                video.url or "",
-                allow_private=settings.allow_private_urls,
-                allowed_networks=settings.allowed_private_networks,
-                max_bytes=MAX_REFERENCE_VIDEO_BYTES,
-                time_limit=60.0,
-                accept="video/*",
-                field="video_reference_url",
-            )
-        if len(content) > MAX_REFERENCE_VIDEO_BYTES:
-            raise InputError("the reference video is larger than 200 MB", field="video_reference")
-        scratch = self.runtime.blobs.scratch_dir() / f"reference-{secrets.token_hex(8)}"
-        try:
-            await asyncio.to_thread(scratch.write_bytes, content)
-            return await asyncio.to_thread(read_reference_video, scratch)
-        finally:
-            scratch.unlink(missing_ok=True)
-
-    def _put_once(self, key: str, content: bytes) -> str:
-        """Store content under a key derived from its hash; the same bytes are stored once."""
-        if not self.runtime.blobs.exists(key):
-            self.runtime.blobs.put_bytes(key, content)
-        return key
-
-    def _keep(self, image: NormalisedImage, source_url: str | None) -> ReferenceImage:
-        key = self._put_once(f"images/{image.sha256}.{image.extension}", image.content)
-        return ReferenceImage(image.sha256, image.mime_type, image.width, image.height, key, source_url)
 
     # -- read ---------------------------------------------------------------------------------------------------
 
@@ -318,21 +250,8 @@ class GenerationService:
         return {"width": info.width, "height": info.height, "duration": info.duration, "bytes": size}
 
     async def readiness(self) -> dict[str, Any]:
-        """What /readyz reports: the database answers, and at least one provider is configured."""
-        runtime = self.runtime
-        problem = await asyncio.to_thread(database_problem, runtime.engine)
-        storage = await asyncio.to_thread(runtime.blobs.problem)
-        providers = configured_providers(runtime.settings)
-        usable = [name for name in providers if name not in runtime.problems]
-        answer: dict[str, Any] = {
-            "ready": problem is None and storage is None and bool(usable),
-            "database": problem or "ok",
-            "storage": storage or "ok",
-            "providers": providers or "none configured: set KIE_API_KEY (or run veo31 serve --emulate)",
-        }
-        if runtime.problems:
-            answer["provider_problems"] = dict(runtime.problems)
-        return answer
+        """What /readyz reports: the database and storage answer, and a configured provider can work."""
+        return await readiness(self.runtime)
 
     def counts(self) -> list[tuple[str, str, int]]:
         return store.count_by_status(self.runtime.engine)
@@ -438,31 +357,19 @@ class GenerationService:
             if keyed is not None:
                 await asyncio.to_thread(request_keys.bind, runtime.engine, keyed, live[-1])
             return Created(await self.get(live[-1]), False)
-        chosen = route(original.spec, len(original.references), runtime.settings)
-        cost = self.estimate(chosen.provider, original.spec)
-        over = await asyncio.to_thread(budget_problem, runtime, cost.usd)
-        if over is not None:
-            raise over
-        generation, created = await asyncio.to_thread(
-            store.create_generation,
-            runtime.engine,
+        chosen, cost = await self._priced(original.spec, len(original.references))
+        return await self._store_and_start(
+            chosen,
+            cost,
             spec=original.spec,
             references=original.references,
-            provider=chosen.provider,
-            mode=chosen.mode,
             # Racing retries count the same earlier children, so they derive one key and make one generation.
             idempotency_key=f"veo31:retry:{original.id}:{len(earlier)}",
             request_key=keyed,
             parent_id=original.id,
             warnings=original.warnings,
             reference_video=original.reference_video,
-            cost_estimate_usd=cost.usd,
-            cost_basis=cost.basis,
-            notes=chosen.notes,
         )
-        if created:
-            await enqueue(runtime, generation)
-        return Created(generation, created)
 
     async def upgrade(self, generation_id: str, resolution: str, idempotency_key: str | None = None) -> Created:
         """Start the 1080p / 4K rendition of a finished generation (or return the one already made or under way)."""
@@ -528,71 +435,3 @@ class GenerationService:
             )
         await start_fetch(runtime, generation)
         return await self.get(generation_id)
-
-
-def database_check(settings: Settings) -> str | None:
-    """None when the configured database answers; otherwise what went wrong (for `veo31 doctor`)."""
-    try:
-        engine = create_db_engine(settings.resolved_database_url)
-    except OSError as exc:
-        return f"cannot open it ({exc.strerror})"
-    try:
-        return database_problem(engine)
-    finally:
-        engine.dispose()
-
-
-async def analyse_files(
-    settings: Settings, spec: GenerationSpec, images: Sequence[bytes], video: bytes | None = None
-) -> tuple[Analysis, WrittenPrompt]:
-    """Steps 1 and 2 for local files, with no server and no database (the CLI's `veo31 analyze`)."""
-    check_image_count(len(images))
-    normalised = [
-        await asyncio.to_thread(normalise_image, content, label=f"image {index + 1}")
-        for index, content in enumerate(images)
-    ]
-    motion = None
-    if video is not None:
-        with tempfile.TemporaryDirectory(prefix="veo31-analyze-") as folder:
-            path = Path(folder) / "reference"
-            await asyncio.to_thread(path.write_bytes, video)
-            motion = await asyncio.to_thread(read_reference_video, path)
-    analyser, writer = build_analyser(settings), build_prompt_writer(settings)
-    try:
-        return await describe(analyser, writer, spec, [image.content for image in normalised], motion)
-    finally:
-        await analyser.aclose()
-        await writer.aclose()
-
-
-async def describe(
-    analyser: Analyser,
-    writer: PromptWriter,
-    spec: GenerationSpec,
-    images: list[bytes],
-    video: tuple[VideoNotes, list[bytes]] | None,
-) -> tuple[Analysis, WrittenPrompt]:
-    """Step 1 then step 2: analyse the (normalised) photos and a reference video's notes and stills, then write."""
-    notes, stills = video if video is not None else (None, [])
-    analysis = await analyser.analyse(images, product_name=spec.product_name, video=notes, video_frames=stills)
-    return analysis, await writer.write(spec, image_count=len(images), analysis=analysis)
-
-
-def check_image_count(count: int) -> int:
-    if count > MAX_REFERENCE_IMAGES:
-        raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference images per generation, got {count}", field="images")
-    return count
-
-
-def create_request(
-    spec: GenerationSpec, uploads: Sequence[UploadedImage], image_urls: Sequence[str], video: ReferenceVideo | None
-) -> tuple[Any, ...]:
-    """What a create request asked for, to bind its key to: the spec, each photo's hash, the URLs, the video."""
-    video_part = None
-    if video is not None:
-        video_part = sha256(video.content) if video.content is not None else video.url
-    return "create", spec.model_dump(mode="json"), [sha256(u.content) for u in uploads], list(image_urls), video_part
-
-
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()

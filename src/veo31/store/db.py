@@ -84,3 +84,15 @@ def database_problem(engine: Engine) -> str | None:
     except SQLAlchemyError as exc:
         return f"unreachable ({type(exc).__name__})"
     return None
+
+
+def database_check(url: str) -> str | None:
+    """None when the database at `url` answers; otherwise what went wrong (for `veo31 doctor`)."""
+    try:
+        engine = create_db_engine(url)
+    except OSError as exc:
+        return f"cannot open it ({exc.strerror})"
+    try:
+        return database_problem(engine)
+    finally:
+        engine.dispose()

@@ -19,7 +19,7 @@ from veo31.api.routes.generations import describe, read_upload, split_urls
 from veo31.config import Settings
 from veo31.domain import USE_CASES, Capabilities, Generation, GenerationSpec, Status, resolve_mode
 from veo31.errors import InputError
-from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage, check_image_count
+from veo31.pipeline.intake import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage, check_image_count
 from veo31.providers.registry import auto_order, choose_provider, configured_providers, entry, label_of
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])

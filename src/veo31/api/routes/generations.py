@@ -14,7 +14,7 @@ from veo31.api.present import present, present_by_id, present_many
 from veo31.api.schemas import GenerationCreate, GenerationList, GenerationPublic, UpgradeCreate
 from veo31.domain import Status
 from veo31.errors import InputError
-from veo31.pipeline.service import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
+from veo31.pipeline.intake import MAX_REFERENCE_VIDEO_BYTES, ReferenceVideo, UploadedImage
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"], dependencies=[TokenDep])
 
