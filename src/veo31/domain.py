@@ -210,6 +210,7 @@ Resolution = Literal["720p", "1080p", "4k"]
 RESOLUTION_RANK = {"720p": 0, "1080p": 1, "4k": 2}
 Mode = Literal["auto", "text", "first_frame", "first_last", "reference"]
 MAX_REFERENCE_IMAGES = 3
+MAX_VIDEO_BYTES = 1024 * 1024 * 1024  # a provider's video larger than this is refused, not stored
 
 
 # Control characters have no place in what a person types: NUL above all, which PostgreSQL refuses in text (a

@@ -4,32 +4,14 @@ called), and generations stored the way the pipeline stores them."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from veo31.analysis.choose import build_analyser
-from veo31.config import load_settings
 from veo31.domain import Cost, GenerationSpec, ProviderState, ProviderStatus, Status
 from veo31.errors import BudgetExceededError
 from veo31.pipeline.costs import budget_problem, estimate_for, final_cost, reported_cost
 from veo31.pipeline.runtime import Runtime
-from veo31.prompts.choose import build_prompt_writer
 from veo31.store import generations as store
-from veo31.store.blobs import open_blob_store
-from veo31.store.db import create_db_engine, migrate
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    settings = load_settings(data_dir=tmp_path, budget_limit=1.0, kie_credit_usd=0.005)
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'veo31.db'}")
-    migrate(engine)
-    yield Runtime(
-        settings, engine, open_blob_store(settings), {}, build_analyser(settings), build_prompt_writer(settings)
-    )
-    engine.dispose()
 
 
 def stored(runtime: Runtime, *, estimate: float | None, status: Status = Status.QUEUED) -> None:

@@ -34,6 +34,17 @@ class WaitPolicy:
     backoff: float = 1.5  # each wait for a callback this much longer than the last, up to the longest
     retrieve_attempts: int = 3  # a download or storage failure that is transient: the step runs again
     retrieve_interval_seconds: float = 2.0
+    # A generation that timed out keeps its task; the sweeper looks again, each look `late_backoff` times later
+    # than the last (from the sweep interval): with the default 5 minutes, 12 looks span about two weeks — as long
+    # as Kie keeps its records.
+    late_looks: int = 12
+    late_backoff: float = 2.0
+    late_batch: int = 100  # generations fetched again per sweep at most, the longest waiting first
+    first_sweep_seconds: float = 5.0  # the first sweep after start-up comes soon: a restart may have left work
+
+    def next_late_look(self, looks: int, interval: float) -> float:
+        """Seconds after the last of `looks` looks that the next is due (there are `late_looks` at most)."""
+        return interval * self.late_backoff**looks
 
 
 WAIT = WaitPolicy()

@@ -19,6 +19,7 @@ from dbos import DBOS
 from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import (
+    MAX_VIDEO_BYTES,
     Cost,
     Generation,
     GenerationSpec,
@@ -245,7 +246,7 @@ class GenerationService:
             label = label_of(provider) or provider
             raise ConflictError(f"{label} task {task_id} is {status.state.value}; there is no video yet")
         client = self.runtime.providers[provider]
-        size = await client.download(status.video_url, target, max_bytes=1024 * 1024 * 1024)
+        size = await client.download(status.video_url, target, max_bytes=MAX_VIDEO_BYTES)
         info = await asyncio.to_thread(probe_video, target)
         return {"width": info.width, "height": info.height, "duration": info.duration, "bytes": size}
 

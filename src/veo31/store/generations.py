@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -403,30 +403,26 @@ def _add_task(connection: Connection, generation_id: str, provider: str, task_id
         )
 
 
-MAX_FETCH_ATTEMPTS = 12
-
-
-def overdue_generations(engine: Engine, now: datetime, base_interval: float) -> list[Generation]:
-    """Generations that failed by running out of time but kept their task, due for another look.
-
-    Looks back off: after n looks the next comes `base_interval * 2**n` after the last, so with the default
-    5 minutes, 12 looks span about two weeks — as long as Kie keeps its records.
-    """
+def overdue_generations(
+    engine: Engine, now: datetime, wait_after: Callable[[int], float], *, looks: int, limit: int
+) -> list[Generation]:
+    """Generations that failed by running out of time but kept their task and had fewer than `looks` looks, due
+    for another: `wait_after(n)` is how long after the last of n looks the next is due. The longest waiting first."""
     query = (
         select(GENERATIONS)
         .where(
             G.status == Status.FAILED.value,
             G.error_kind == "timed_out",
             G.provider_task_id.is_not(None),
-            G.fetch_attempts < MAX_FETCH_ATTEMPTS,
+            G.fetch_attempts < looks,
         )
         .order_by(G.updated_at)
-        .limit(200)
+        .limit(limit * 2)
     )
     with engine.connect() as connection:
         rows = list(connection.execute(query))
-        due = [row for row in rows if (now - row.updated_at).total_seconds() >= base_interval * 2**row.fetch_attempts]
-        return _load(connection, due[:100])
+        due = [row for row in rows if (now - row.updated_at).total_seconds() >= wait_after(row.fetch_attempts)]
+        return _load(connection, due[:limit])
 
 
 def unfinished_generations(engine: Engine, limit: int = 500) -> list[Generation]:

@@ -18,9 +18,6 @@ from veo31.store.tables import utcnow
 log = logging.getLogger("veo31.pipeline")
 
 
-MAX_VIDEO_BYTES = 1024 * 1024 * 1024
-
-
 async def load(runtime: Runtime, generation_id: str) -> Generation:
     """The generation as a step needs it: without its history, which no step reads."""
     return await asyncio.to_thread(lambda: store.get_generation(runtime.engine, generation_id, history=False))

@@ -10,7 +10,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from veo31.domain import Generation, Status
+from veo31.domain import MAX_VIDEO_BYTES, Generation, Status
 from veo31.errors import (
     InvalidMediaError,
     ProviderConnectionError,
@@ -26,7 +26,7 @@ from veo31.pipeline.costs import (
 )
 from veo31.pipeline.outcome import WAIT
 from veo31.pipeline.runtime import Runtime, current
-from veo31.pipeline.steps.common import MAX_VIDEO_BYTES, fail, load
+from veo31.pipeline.steps.common import fail, load
 from veo31.providers.base import RefreshesLinks
 
 RETRIEVE_POLICY: dict[str, Any] = dict(
