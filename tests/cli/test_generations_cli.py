@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.test_cli import run
+from tests.cli.helpers import run
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
 from veo31.media.probe import probe_video
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from tests.conftest import png_bytes
 from tests.contract.held_back import GOOGLE_ANSWER, HeldBackServer, note_marker
-from veo31.config import load_settings
+from tests.google import GOOGLE_KEY, Emulator, settings_for
 from veo31.domain import ProviderState, ProviderStatus
 from veo31.emulators.gemini import create_gemini_emulator
 from veo31.emulators.serve import ServerThread
@@ -39,29 +39,6 @@ from veo31.providers._http import NO_RETRY, stream_to_file
 from veo31.providers.base import ImageInput, SubmitRequest
 from veo31.providers.gemini.provider import GeminiProvider
 
-GOOGLE_KEY = "google-test-key-8d2b6f0c4e1a"
-
-
-class Emulator:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.control = httpx.Client(base_url=url, timeout=30)
-
-    def reset(self) -> None:
-        self.control.post("/_emulator/reset").raise_for_status()
-
-    def configure(self, **changes: Any) -> None:
-        self.control.post("/_emulator/config", json=changes).raise_for_status()
-
-    def fault(self, kind: str, **fields: Any) -> None:
-        self.control.post("/_emulator/faults", json={"kind": kind, **fields}).raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        return self.control.get("/_emulator/state").json()
-
-    def calls(self, name: str) -> int:
-        return int(self.state()["calls"].get(name, 0))
-
 
 @pytest.fixture(scope="module")
 def google_server() -> Iterator[Emulator]:
@@ -74,12 +51,6 @@ def google_server() -> Iterator[Emulator]:
 def google(google_server: Emulator) -> Emulator:
     google_server.reset()
     return google_server
-
-
-def settings_for(surface: str, url: str, key: str = GOOGLE_KEY, **extra: Any) -> Any:
-    if surface == "vertex":
-        return load_settings(google_genai_use_vertexai=True, google_api_key=key, vertex_base_url=url, **extra)
-    return load_settings(gemini_api_key=key, gemini_base_url=url, **extra)
 
 
 @pytest.fixture(params=["vertex", "gemini-api"])

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
 from tests.contract.held_back import note_marker
-from tests.contract.test_gemini_provider import GOOGLE_KEY, Emulator, settings_for
+from tests.google import GOOGLE_KEY, Emulator, settings_for
 from tests.slideshow_provider import PLUGIN
 from veo31.config import load_settings
 from veo31.domain import GenerationSpec, ProviderState, ProviderStatus, ProviderTask, check_capabilities

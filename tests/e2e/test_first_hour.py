@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import png_bytes
 from tests.e2e.conftest import Console, Site, desk_page, new_context, screenshot, served
-from tests.e2e.test_page import WAIT_MS, WHITE, assert_plays, create_via_api, statuses_until
+from tests.e2e.helpers import WAIT_MS, WHITE, assert_plays, create_via_api, statuses_until
 
 
 @pytest.fixture(scope="module")

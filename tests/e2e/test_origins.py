@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from tests.conftest import png_bytes
 from tests.e2e.conftest import Site, desk_page, screenshot, served
-from tests.e2e.test_page import assert_plays
+from tests.e2e.helpers import assert_plays
 from veo31.emulators.serve import ServerThread
 
 OLD_PAGE = Path(__file__).parent / "pages" / "old_page.html"

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Site, desk_page, served
-from tests.e2e.test_page import WAIT_MS, WHITE, assert_plays, statuses_until
+from tests.e2e.helpers import WAIT_MS, WHITE, assert_plays, statuses_until
 from tests.slideshow_provider import PLUGIN
 
 ROOT = str(Path(__file__).resolve().parents[2])

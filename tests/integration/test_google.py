@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, ServeProcess, png_bytes
-from tests.contract.test_gemini_provider import GOOGLE_KEY, Emulator
+from tests.google import GOOGLE_KEY, Emulator
 from tests.integration.conftest import Api, free_port
 from veo31.emulators.gemini import create_gemini_emulator
 from veo31.emulators.serve import ServerThread

@@ -4,17 +4,14 @@ order names it first, and its video made, stored and verified like any other; `v
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.cli.helpers import run
 from tests.conftest import ServeProcess, png_bytes
-from tests.databases import database_env
 from tests.integration.conftest import Api, free_port
 from tests.slideshow_provider import PLUGIN
 from veo31.media.probe import probe_video
@@ -61,12 +58,7 @@ def test_auto_makes_the_video_with_it(server: Api, tmp_path: Path) -> None:
 
 
 def test_doctor_checks_it(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KIE_", "GEMINI_", "GOOGLE_", "VEO31_"))}
-    env = {**clean, **database_env(data_dir), **WITH_PLUGIN, "VEO31_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    result = subprocess.run(
-        [sys.executable, "-m", "veo31", "doctor"], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
+    result = run("doctor", env={**WITH_PLUGIN, "VEO31_DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Test slideshow" in result.stdout and "ready (made for the tests)" in result.stdout
     assert "auto uses Test slideshow" in result.stdout

@@ -11,7 +11,7 @@ from veo31.domain import Cost, GenerationSpec, ProviderState, ProviderStatus, St
 from veo31.errors import BudgetExceededError
 from veo31.pipeline.costs import budget_problem, estimate_for, final_cost, reported_cost
 from veo31.pipeline.runtime import Runtime
-from veo31.store import generations as store
+from veo31.store import changes, generations as store
 
 
 def stored(runtime: Runtime, *, estimate: float | None, status: Status = Status.QUEUED) -> None:
@@ -19,7 +19,7 @@ def stored(runtime: Runtime, *, estimate: float | None, status: Status = Status.
         runtime.engine, spec=GenerationSpec(), references=[], provider="kie", mode="text", cost_estimate_usd=estimate
     )
     if status is not Status.QUEUED:
-        store.record_status(runtime.engine, generation.id, status)
+        changes.record_status(runtime.engine, generation.id, status)
 
 
 def test_the_estimate_is_the_price_settings(runtime: Runtime) -> None:

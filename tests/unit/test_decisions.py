@@ -26,7 +26,7 @@ from veo31.pipeline.steps.submitting import move_on
 from veo31.pipeline.steps.waiting import check_now
 from veo31.providers.base import SubmitRequest
 from veo31.providers.registry import entry
-from veo31.store import generations as store
+from veo31.store import changes, generations as store
 from veo31.store.tables import utcnow
 
 
@@ -68,7 +68,7 @@ def submitted(runtime: Runtime, *, provider: str = "kie", deadline_in: float = 6
     generation, _ = store.create_generation(
         runtime.engine, spec=GenerationSpec(), references=[], provider=provider, mode="text", cost_estimate_usd=0.84
     )
-    store.record_submission(
+    changes.record_submission(
         runtime.engine,
         generation.id,
         provider=provider,
@@ -131,7 +131,7 @@ async def test_a_failure_ends_it_and_an_uncharged_one_costs_nothing(world: Runti
 
 async def test_a_generation_that_ended_meanwhile_is_left_alone(world: Runtime) -> None:
     generation_id = submitted(world)
-    store.record_status(world.engine, generation_id, Status.CANCELED, "canceled")
+    changes.record_status(world.engine, generation_id, Status.CANCELED, "canceled")
     answer(world, ProviderStatus(ProviderState.SUCCEEDED, video_urls=("https://x/v.mp4",)))
     assert (await checked(world, generation_id))[0] is Outcome.STOPPED
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from veo31.domain import GenerationSpec, Status
-from veo31.store import generations as store
+from veo31.store import changes, generations as store
 from veo31.store.db import create_db_engine, migrate
 
 
@@ -18,12 +18,12 @@ def test_a_misspelt_field_is_refused_and_changes_nothing(tmp_path: Path) -> None
     generation, _ = store.create_generation(engine, spec=spec, references=[], provider="kie", mode="text")
 
     with pytest.raises(ValueError, match="promt"):
-        store.update_fields(engine, generation.id, promt="a written prompt")
+        changes.update_fields(engine, generation.id, promt="a written prompt")
     with pytest.raises(ValueError, match="provider_taskid"):
-        store.record_status(engine, generation.id, Status.SUBMITTED, "sent", provider_taskid="t-1")
+        changes.record_status(engine, generation.id, Status.SUBMITTED, "sent", provider_taskid="t-1")
 
     kept = store.get_generation(engine, generation.id)
     assert kept.status is Status.QUEUED and kept.prompt is None and len(kept.history) == 1
-    assert store.record_status(engine, generation.id, Status.SUBMITTED, "sent", provider_task_id="t-1")
+    assert changes.record_status(engine, generation.id, Status.SUBMITTED, "sent", provider_task_id="t-1")
     assert store.get_generation(engine, generation.id).provider_task_id == "t-1"
     engine.dispose()

@@ -14,7 +14,7 @@ from veo31.domain import Generation, Status
 from veo31.pipeline.runtime import Runtime
 from veo31.pipeline.workflow import fetch_workflow, generation_workflow, upgrade_workflow
 from veo31.providers.registry import label_of
-from veo31.store import generations as store
+from veo31.store import changes
 
 log = logging.getLogger("veo31.launch")
 
@@ -63,10 +63,10 @@ async def ensure_workflows(runtime: Runtime, generations: Sequence[Generation]) 
 
 
 async def start_fetch(runtime: Runtime, generation: Generation) -> int:
-    attempt = await asyncio.to_thread(store.bump_fetch_attempts, runtime.engine, generation.id)
+    attempt = await asyncio.to_thread(changes.bump_fetch_attempts, runtime.engine, generation.id)
     label = label_of(generation.provider) or "the provider"
     detail = f"asking {label} again about task {generation.provider_task_id}"
-    if not await runtime.record(generation.id, store.reopen_for_fetch, detail):
+    if not await runtime.record(generation.id, changes.reopen_for_fetch, detail):
         return 0
     queue = runtime.queue(generation.provider or "")
     # On the provider's queue, like every workflow: a worker runs it, whichever process asked for it.

@@ -18,7 +18,7 @@ from veo31.domain import Status
 from veo31.pipeline.events import StatusEvents
 from veo31.prompts.choose import PromptWriter
 from veo31.providers.base import Provider
-from veo31.store import generations as store
+from veo31.store import changes
 from veo31.store.blobs import BlobStore
 
 log = logging.getLogger("veo31.pipeline")
@@ -60,13 +60,13 @@ class Runtime:
         return moved is not False
 
     async def set_status(self, generation_id: str, status: Status, detail: str | None = None, **fields: Any) -> bool:
-        return await self.record(generation_id, store.record_status, status, detail, **fields)
+        return await self.record(generation_id, changes.record_status, status, detail, **fields)
 
     async def update(self, generation_id: str, **fields: Any) -> None:
-        await self.record(generation_id, store.update_fields, **fields)
+        await self.record(generation_id, changes.update_fields, **fields)
 
     async def note(self, generation_id: str, detail: str) -> None:
-        await self.record(generation_id, store.add_note, detail)
+        await self.record(generation_id, changes.add_note, detail)
 
 
 _current: Runtime | None = None

@@ -12,7 +12,7 @@ from veo31.errors import (
     Veo31Error,
 )
 from veo31.pipeline.runtime import Runtime
-from veo31.store import generations as store
+from veo31.store import changes, generations as store
 from veo31.store.tables import utcnow
 
 log = logging.getLogger("veo31.pipeline")
@@ -50,7 +50,7 @@ async def record_task(
     deadline = utcnow() + timedelta(seconds=runtime.settings.generation_deadline_seconds)
     await runtime.record(
         generation_id,
-        store.record_submission,
+        changes.record_submission,
         provider=provider,
         task_id=task_id,
         detail=detail or f"{label} task {task_id}",

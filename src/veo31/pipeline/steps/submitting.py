@@ -25,7 +25,7 @@ from veo31.pipeline.steps.common import callback_url, fail, load, poll_schedule,
 from veo31.pipeline.steps.preparing import prepare_now
 from veo31.providers.base import ImageInput, SubmitRequest, Upgrades
 from veo31.providers.registry import label_of, moves_on, next_provider
-from veo31.store import generations as store
+from veo31.store import changes
 from veo31.store.tables import utcnow
 
 UNCERTAIN = "?uncertain"
@@ -140,7 +140,7 @@ def mark_submitting(runtime: Runtime, generation_id: str) -> None:
     the only moment a task's existence is unknown."""
     # On the event loop, on purpose: awaiting it in a thread let the loop take milliseconds to come back to the
     # last byte under load, and a kill in that gap leaves a submission undecidable (tests/integration/test_crash.py).
-    store.update_fields(runtime.engine, generation_id, submit_started_at=utcnow())
+    changes.update_fields(runtime.engine, generation_id, submit_started_at=utcnow())
 
 
 async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequest:
