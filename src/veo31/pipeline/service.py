@@ -29,6 +29,7 @@ from veo31.domain import (
 )
 from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.media.probe import probe_video
+from veo31.pipeline import watching
 from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.health import readiness
 from veo31.pipeline.intake import (
@@ -271,37 +272,13 @@ class GenerationService:
         """Copy the stored video into a local file (the CLI's `--out`)."""
         await asyncio.to_thread(self.runtime.blobs.get_file, self.video_key(generation), target)
 
-    async def watch(self, generation_id: str, *, recheck_seconds: float = 0.5) -> AsyncIterator[Generation]:
-        """Yield the generation now and after every change, until it ends. Wakes at once for changes made in
-        this process, and re-reads the database every `recheck_seconds` for changes made by other processes."""
-        runtime = self.runtime
-        async with runtime.events.watch(generation_id) as changed:
-            last: tuple[int, str] | None = None
-            while True:
-                changed.clear()
-                generation = await self.get(generation_id)
-                fingerprint = (len(generation.history), generation.updated_at.isoformat())
-                if fingerprint != last:
-                    last = fingerprint
-                    yield generation
-                if generation.status.terminal:
-                    return
-                try:
-                    await asyncio.wait_for(changed.wait(), recheck_seconds)
-                except TimeoutError:
-                    pass
+    def watch(self, generation_id: str, *, recheck_seconds: float = 0.5) -> AsyncIterator[Generation]:
+        """The generation now and after every change, until it ends (see `watching.watch`)."""
+        return watching.watch(self.runtime, generation_id, recheck_seconds)
 
     async def wait_until_submitted(self, generation_id: str, time_limit: float) -> Generation:
         """The generation once it has a provider task (or ended), or as it stands after `time_limit` s."""
-        latest: Generation | None = None
-        try:
-            async with asyncio.timeout(time_limit):
-                async for latest in self.watch(generation_id, recheck_seconds=0.2):
-                    if latest.provider_task_id or latest.status.terminal:
-                        break
-        except TimeoutError:
-            pass
-        return latest or await self.get(generation_id)
+        return await watching.wait_until_submitted(self.runtime, generation_id, time_limit)
 
     # -- change -------------------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ retried with backoff, jitter and `Retry-After`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,11 +27,9 @@ from veo31.config import Settings
 from veo31.domain import ProviderStatus, ProviderTask
 from veo31.errors import (
     ConfigurationError,
-    InvalidRequestError,
     ProviderConnectionError,
     ProviderError,
     RateLimitedError,
-    SubmissionUncertainError,
     UnavailableError,
 )
 from veo31.providers._http import (
@@ -42,7 +41,7 @@ from veo31.providers._http import (
     parse_retry_after,
     translate_transport_error,
 )
-from veo31.providers.kie.errors import LABEL, LOGS, PROVIDER, envelope_code, map_kie_error
+from veo31.providers.kie.errors import LABEL, LOGS, PROVIDER, envelope_code, garbled, http_error, map_kie_error
 from veo31.providers.kie.requests import (
     Kie4kResult,
     KieAspectRatio,
@@ -258,10 +257,8 @@ class KieClient:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return float(data)
         if isinstance(data, str):
-            try:
+            with contextlib.suppress(ValueError):  # not a number: no balance, said below
                 return float(data)
-            except ValueError:
-                pass
         raise UnavailableError("Kie.ai answered the credit check without a balance", provider=PROVIDER)
 
     async def download_url(self, url: str) -> str:
@@ -352,8 +349,8 @@ class KieClient:
         if not isinstance(body, Mapping) or envelope_code(body) is None:
             if response.status_code >= 400:
                 text = body if body is not None else response.text
-                raise self._scrub(_http_error(response.status_code, text, retry_after))
-            raise self._scrub(_garbled(paid=paid, action=action))
+                raise self._scrub(http_error(response.status_code, text, retry_after))
+            raise self._scrub(garbled(paid=paid, action=action))
         code = envelope_code(body)
         if (response.status_code == 429 or code == 429) and retry_after is None:
             retry_after = DEFAULT_RATE_LIMIT_WAIT
@@ -370,7 +367,7 @@ class KieClient:
     def _require_task_id(self, data: Any, action: str) -> str:
         task_id = task_id_of({"data": data})
         if not task_id:
-            raise self._scrub(_garbled(paid=True, action=action))
+            raise self._scrub(garbled(paid=True, action=action))
         return task_id
 
     def _scrub(self, error: ProviderError) -> ProviderError:
@@ -387,28 +384,6 @@ def _name_for(content: bytes) -> str:
         if content.startswith(magic):
             return f"upload.{extension}"
     return "upload.bin"
-
-
-def _http_error(status: int, body: Any, retry_after: float | None) -> ProviderError:
-    if status == 404:
-        return InvalidRequestError(
-            "Kie.ai has no such endpoint (HTTP 404); check KIE_BASE_URL and KIE_UPLOAD_BASE_URL",
-            provider=PROVIDER,
-            http_status=status,
-        )
-    return map_kie_error(status, body, retry_after=retry_after if status == 429 else None)
-
-
-def _garbled(*, paid: bool, action: str) -> ProviderError:
-    if paid:
-        return SubmissionUncertainError(
-            f"Kie.ai answered the request to {action} with something unreadable, so a task may have been "
-            "created and charged. Check your Kie.ai logs at https://kie.ai/logs before submitting again",
-            provider=PROVIDER,
-        )
-    return ProviderConnectionError(
-        f"Kie.ai answered the request to {action} with something unreadable; it is safe to try again", provider=PROVIDER
-    )
 
 
 def _read_retry(error: ProviderError) -> bool:

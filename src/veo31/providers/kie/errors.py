@@ -19,9 +19,11 @@ from veo31.errors import (
     GenerationFailedError,
     InsufficientCreditsError,
     InvalidRequestError,
+    ProviderConnectionError,
     ProviderError,
     RateLimitedError,
     ReferenceImageUnreachableError,
+    SubmissionUncertainError,
     TaskNotFoundError,
     TimedOutError,
     UnavailableError,
@@ -271,6 +273,28 @@ def render_markdown() -> str:
         quoted = ", ".join(f'"{word}"' for word in words)
         lines.append(f"- {quoted} → `{error.__name__}`")
     return "\n".join(lines)
+
+
+def http_error(status: int, body: Any, retry_after: float | None) -> ProviderError:
+    if status == 404:
+        return InvalidRequestError(
+            "Kie.ai has no such endpoint (HTTP 404); check KIE_BASE_URL and KIE_UPLOAD_BASE_URL",
+            provider=PROVIDER,
+            http_status=status,
+        )
+    return map_kie_error(status, body, retry_after=retry_after if status == 429 else None)
+
+
+def garbled(*, paid: bool, action: str) -> ProviderError:
+    if paid:
+        return SubmissionUncertainError(
+            f"Kie.ai answered the request to {action} with something unreadable, so a task may have been "
+            "created and charged. Check your Kie.ai logs at https://kie.ai/logs before submitting again",
+            provider=PROVIDER,
+        )
+    return ProviderConnectionError(
+        f"Kie.ai answered the request to {action} with something unreadable; it is safe to try again", provider=PROVIDER
+    )
 
 
 if __name__ == "__main__":
