@@ -1,7 +1,5 @@
-"""All SQL about generations: create (idempotently), read, list, and move through statuses with history.
+"""SQL about generations: create (idempotently), read and list; changes to one are in `changes`.
 
-A status change and its history row are written in one transaction, and a generation that reached a final
-status (completed, failed, canceled) never leaves it — so a late step cannot overwrite a cancel.
 Functions are synchronous; the pipeline calls them from worker threads.
 
 SQLAlchemy Core throughout, not the ORM, and the statements every step runs are built once: each generation
