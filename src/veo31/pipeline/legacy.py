@@ -2,9 +2,10 @@
 and order of its steps, so these never change. New generations never start them; they are registered so that a
 generation an older version started resumes after an upgrade, and pays once.
 
-`veo31.generation` (the first shape: prepare → submit → start waiting → wait → check → retrieve) may be removed
-once no deployment can hold one in flight: a release after every fleet has run `veo31.generation.v2` alone for
-longer than VEO31_GENERATION_DEADLINE_SECONDS plus the late-fetch window.
+`veo31.generation` (the first shape: prepare → submit → start waiting → wait → check → retrieve), `veo31.upgrade`
+(submit the upgrade → start waiting → wait → check → retrieve) and `veo31.fetch` (check → retrieve) may be removed
+once no deployment can hold one in flight: a release after every fleet has run today's shapes alone for longer
+than VEO31_GENERATION_DEADLINE_SECONDS plus the late-fetch window (`WaitPolicy`: about two weeks).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from dbos import DBOS
 
 from veo31.pipeline.outcome import Outcome
-from veo31.pipeline.steps import preparing, submitting
-from veo31.pipeline.workflow import adopt_from_callback, failing_generation_on_error, follow_task
+from veo31.pipeline.runtime import current
+from veo31.pipeline.steps import preparing, retrieving, submitting, waiting
+from veo31.pipeline.workflow import adopt_from_callback, failing_generation_on_error, wait_for
 
 
 @DBOS.workflow(name="veo31.generation")
@@ -38,3 +40,44 @@ async def legacy_generation_workflow(generation_id: str) -> Outcome:
     if task_id is None:
         return Outcome.FAILED
     return await follow_task(generation_id, task_id)
+
+
+@DBOS.workflow(name="veo31.upgrade")
+@failing_generation_on_error
+async def legacy_upgrade_workflow(generation_id: str) -> Outcome:
+    """The first upgrade shape, kept for renditions a version before `veo31.upgrade.v2` left in flight."""
+    task_id = await submitting.submit_upgrade(generation_id)
+    if task_id is None:
+        return Outcome.FAILED
+    return await follow_task(generation_id, task_id)
+
+
+@DBOS.workflow(name="veo31.fetch")
+@failing_generation_on_error
+async def legacy_fetch_workflow(generation_id: str, task_id: str) -> Outcome:
+    """The first late-fetch shape, kept for fetches a version before `veo31.fetch.v2` left in flight."""
+    state = Outcome(await waiting.check(generation_id, task_id, mind_deadline=False))
+    if state is Outcome.SUCCEEDED:
+        return Outcome.COMPLETED if await retrieving.retrieve(generation_id, task_id) else Outcome.FAILED
+    if state is Outcome.GENERATING:
+        await waiting.give_up_waiting(generation_id, task_id)
+        return Outcome.STILL_GENERATING
+    return state
+
+
+async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:
+    """Start waiting, then wait for the task with separate check and retrieve steps (the first shapes' way)."""
+    schedule = await waiting.start_waiting(generation_id)
+    if not schedule:
+        return Outcome.STOPPED
+    if not isinstance(schedule, list):  # recorded by a version whose step answered True
+        settings = current().settings
+        schedule = [settings.first_poll_seconds, settings.max_poll_seconds]
+
+    async def look() -> Outcome:
+        state = Outcome(await waiting.check(generation_id, task_id, may_resubmit=may_resubmit))
+        if state is Outcome.SUCCEEDED:
+            return Outcome.COMPLETED if await retrieving.retrieve(generation_id, task_id) else Outcome.FAILED
+        return state
+
+    return await wait_for(generation_id, task_id, schedule, look)

@@ -24,7 +24,7 @@ from veo31.store.db import create_db_engine, migrate, write_ahead_log
 
 log = logging.getLogger("veo31.pipeline")
 # Registered with DBOS when imported: the frozen shapes older versions may have left in flight resume here.
-FROZEN_SHAPES = (legacy.legacy_generation_workflow,)
+FROZEN_SHAPES = (legacy.legacy_generation_workflow, legacy.legacy_upgrade_workflow, legacy.legacy_fetch_workflow)
 # DBOS's thread pool, which is also the event loop's (every `asyncio.to_thread`), is unbounded by default: 500
 # generations in flight made 320 threads, each with its stack and its share of the allocator, all fighting for the
 # interpreter lock and SQLite's one writer slot; bounded, memory peaks lower at the same throughput

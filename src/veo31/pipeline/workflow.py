@@ -7,8 +7,9 @@ generation's deadline. Either way the provider's status call decides — a callb
 
 DBOS replays a workflow by the position and name of its steps, so a workflow's steps never change once it has
 run anywhere: a new shape gets a new name, and the old one stays registered, unchanged, for the generations a
-previous version left in flight (they resume with it after an upgrade): `veo31.generation`, the first shape of
-five steps per video, is in `legacy.py`; `veo31.generation.v2` does the same work in two.
+previous version left in flight (they resume with it after an upgrade). The first shapes — `veo31.generation`
+(five steps per video), `veo31.upgrade` and `veo31.fetch` (a check and a retrieve per look) — are in `legacy.py`;
+today's do the same work in steps of one grain: one step to begin, one per look.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dbos import DBOS
 
 from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import current
-from veo31.pipeline.steps import adopting, retrieving, submitting, waiting
+from veo31.pipeline.steps import adopting, submitting, waiting
 
 WAKE = "wake"
 log = logging.getLogger("veo31.pipeline")
@@ -71,14 +72,18 @@ async def generation_workflow(generation_id: str) -> Outcome:
     return Outcome.FAILED
 
 
-@DBOS.workflow(name="veo31.upgrade")
+@DBOS.workflow(name="veo31.upgrade.v2")
 @failing_generation_on_error
 async def upgrade_workflow(generation_id: str) -> Outcome:
-    """A 1080p / 4K rendition of a finished generation: ask the provider for it, then wait and retrieve as usual."""
-    task_id = await submitting.submit_upgrade(generation_id)
-    if task_id is None:
+    """A 1080p / 4K rendition of a finished generation: ask the provider for it and begin the wait (one step), then
+    wait and look as a generation does."""
+    started = await submitting.begin_upgrade(generation_id)
+    if not isinstance(started, list):
         return Outcome.FAILED
-    return await follow_task(generation_id, task_id)
+    task_id, delay, longest = started
+    return await wait_for(
+        generation_id, task_id, [delay, longest], functools.partial(waiting.look, generation_id, task_id)
+    )
 
 
 async def adopt_from_callback(generation_id: str) -> str | None:
@@ -99,36 +104,15 @@ async def adopt_from_callback(generation_id: str) -> str | None:
     return None
 
 
-@DBOS.workflow(name="veo31.fetch")
+@DBOS.workflow(name="veo31.fetch.v2")
 @failing_generation_on_error
 async def fetch_workflow(generation_id: str, task_id: str) -> Outcome:
-    """Look once more at a task that outlived its deadline: retrieve it if it finished, else keep waiting later."""
-    state = Outcome(await waiting.check(generation_id, task_id, mind_deadline=False))
-    if state is Outcome.SUCCEEDED:
-        return Outcome.COMPLETED if await retrieving.retrieve(generation_id, task_id) else Outcome.FAILED
+    """Look once more at a task that outlived its deadline (one step: retrieved if it finished), else wait later."""
+    state = Outcome(await waiting.look(generation_id, task_id, mind_deadline=False))
     if state is Outcome.GENERATING:
         await waiting.give_up_waiting(generation_id, task_id)
         return Outcome.STILL_GENERATING
     return state
-
-
-async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:
-    """Start waiting, then wait for the task with separate check and retrieve steps (the upgrade workflow's
-    shape, and the first generation workflow's)."""
-    schedule = await waiting.start_waiting(generation_id)
-    if not schedule:
-        return Outcome.STOPPED
-    if not isinstance(schedule, list):  # recorded by a version whose step answered True
-        settings = current().settings
-        schedule = [settings.first_poll_seconds, settings.max_poll_seconds]
-
-    async def look() -> Outcome:
-        state = Outcome(await waiting.check(generation_id, task_id, may_resubmit=may_resubmit))
-        if state is Outcome.SUCCEEDED:
-            return Outcome.COMPLETED if await retrieving.retrieve(generation_id, task_id) else Outcome.FAILED
-        return state
-
-    return await wait_for(generation_id, task_id, schedule, look)
 
 
 async def wait_for(

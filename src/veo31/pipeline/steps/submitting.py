@@ -168,14 +168,39 @@ async def submit_request(runtime: Runtime, generation: Generation) -> SubmitRequ
 @DBOS.step()
 async def submit_upgrade(generation_id: str) -> str | None:
     """Ask the provider for the higher-resolution version of the generation this one upgrades; record the task
-    to follow. No "maybe sent" marker: providers make an upgrade at most once per task (see `Provider.upgrade`),
-    so after a crash this step is simply asked again."""
+    to follow (the first upgrade shape's step; `begin_upgrade` is today's). No "maybe sent" marker: providers make
+    an upgrade at most once per task (see `Upgrades`), so after a crash this step is simply asked again."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status.terminal or not generation.provider or not generation.upgrade_of:
         return None
     if generation.provider_task_id:
         return generation.provider_task_id
+    return await upgrade_now(runtime, generation, generating=False)
+
+
+@DBOS.step()
+async def begin_upgrade(generation_id: str) -> list[Any] | None:
+    """Ask for the upgrade and begin the wait, in one step: `[task id, first wait, longest wait]`, or None when it
+    failed or ended (the reason is recorded)."""
+    runtime = current()
+    generation = await load(runtime, generation_id)
+    if generation.status.terminal or not generation.provider or not generation.upgrade_of:
+        return None
+    task_id = generation.provider_task_id
+    if task_id:  # recorded before a crash that came before this step's checkpoint
+        await runtime.set_status(generation_id, Status.GENERATING)
+    else:
+        task_id = await upgrade_now(runtime, generation, generating=True)
+        if task_id is None:
+            return None
+    return [task_id, *poll_schedule(runtime, generation.provider)]
+
+
+async def upgrade_now(runtime: Runtime, generation: Generation, *, generating: bool) -> str | None:
+    """Start the upgrade at the provider and record its task (with `generating`, the wait begins in the same
+    transaction); None when the provider refused (the reason is recorded)."""
+    assert generation.provider and generation.upgrade_of
     source = await load(runtime, generation.upgrade_of)
     provider = runtime.provider(generation.provider)
     resolution = generation.spec.resolution
@@ -188,8 +213,10 @@ async def submit_upgrade(generation_id: str) -> str | None:
             source.provider_task_id or "", resolution, callback_url=callback_url(runtime, generation)
         )
     except Veo31Error as error:
-        await fail(runtime, generation_id, error, stage=f"{provider.label} refused the {resolution} upgrade")
+        await fail(runtime, generation.id, error, stage=f"{provider.label} refused the {resolution} upgrade")
         return None
     detail = f"{provider.label} {resolution} upgrade of task {source.provider_task_id}"
-    await record_task(runtime, generation_id, provider.name, provider.label, task.task_id, detail)
+    await record_task(
+        runtime, generation.id, provider.name, provider.label, task.task_id, detail, generating=generating
+    )
     return task.task_id

@@ -51,16 +51,17 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True, ma
 
 
 @DBOS.step(**RETRIEVE_POLICY)
-async def look(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:
+async def look(generation_id: str, task_id: str, may_resubmit: bool = False, mind_deadline: bool = True) -> Outcome:
     """`check`, and when the task succeeded, `retrieve` in the same step: 'completed' or what `check` answers.
 
     One step instead of two saves two checkpoint transactions, a load and a write per generation. A transient
-    failure of the download runs both again (DBOS's retries), which asks the provider once more: a read."""
+    failure of the download runs both again (DBOS's retries), which asks the provider once more: a read.
+    Without `mind_deadline` (a late fetch) a task still generating is never overdue."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status is Status.COMPLETED:  # finished by an attempt whose checkpoint a crash lost
         return Outcome.COMPLETED
-    state, found = await check_now(runtime, generation, task_id, mind_deadline=True, may_resubmit=may_resubmit)
+    state, found = await check_now(runtime, generation, task_id, mind_deadline=mind_deadline, may_resubmit=may_resubmit)
     if state is not Outcome.SUCCEEDED:
         return state
     return Outcome.COMPLETED if await retrieve_now(runtime, generation, task_id, found) else Outcome.FAILED
