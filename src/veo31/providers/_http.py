@@ -214,9 +214,9 @@ async def stream_to_file(
     a redirect to a storage host never carries the key along.
 
     `limits` are the provider client's own timeouts. The bytes move through a blocking client in a media process
-    (veo31.media.processes): streamed through the event loop, a 50 MB video took most of a core's attention (async
-    httpx reached a third of curl's throughput here) and every API answer waited behind it; in threads of this
-    process they still fought the API for the interpreter lock.
+    (veo31.media.processes): streamed through the event loop, a large video held a core's attention and every API
+    answer waited behind it; in threads of this process they still fought the API for the interpreter lock
+    (bench/retrieve.py; docs/performance.md).
     """
     download = functools.partial(
         _stream_to_file_blocking,
