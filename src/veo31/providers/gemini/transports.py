@@ -192,9 +192,10 @@ class VertexTransport:
     def _client(self) -> Any:
         """The SDK client, made on first use (credentials are looked up then, not at start-up)."""
         if self._sdk is None:
-            from google import genai
             from google.auth.exceptions import GoogleAuthError
             from google.genai import types
+
+            from google import genai
 
             options = types.HttpOptions(
                 base_url=self.base_url,
