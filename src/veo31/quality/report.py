@@ -1,0 +1,55 @@
+"""A quality report: every check with its verdict, a score and a message a person can act on, and where in the clip
+it found the problem. It is what the API answers as `quality`, what `veo31 check --json` prints, and what is stored
+with a generation."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CheckKind(enum.StrEnum):
+    DECODES = "decodes"
+    DURATION = "duration"
+    RESOLUTION = "resolution"
+    ASPECT = "aspect"
+    FRAME_RATE = "frame_rate"
+    AUDIO = "audio"
+    BLACK = "black"
+    FROZEN = "frozen"
+    FLICKER = "flicker"
+    LETTERBOX = "letterbox"
+
+
+class Check(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: CheckKind
+    passed: bool
+    score: float = Field(ge=0.0, le=1.0, description="1 is as good as it gets; the threshold is the check's own")
+    message: str = Field(description="what was found, in words a person can act on")
+    at_seconds: tuple[float, float] | None = Field(default=None, description="where in the clip, when it is a stretch")
+
+
+class QualityReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    passed: bool
+    score: float = Field(ge=0.0, le=1.0)
+    checks: list[Check]
+    frame: str | None = Field(default=None, description="a picture of the reference beside the worst frame")
+
+    @classmethod
+    def of(cls, checks: Sequence[Check], frame: str | None = None) -> QualityReport:
+        """Passed when every check passed; the score is the weakest check's (one bad defect is not averaged away)."""
+        return cls(
+            passed=all(check.passed for check in checks),
+            score=round(min((check.score for check in checks), default=1.0), 3),
+            checks=list(checks),
+            frame=frame,
+        )
+
+    def failures(self) -> list[Check]:
+        return [check for check in self.checks if not check.passed]
