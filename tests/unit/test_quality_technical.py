@@ -12,21 +12,14 @@ import av
 import numpy as np
 import pytest
 
+from tests.clips import FPS, remade, rendered
 from veo31.errors import InvalidMediaError
-from veo31.media.render import RenderSpec, render_video
 from veo31.quality.report import CheckKind, QualityReport
 from veo31.quality.signals import read_clip
 from veo31.quality.technical import Asked, technical_checks
 
-PHOTO = Path(__file__).resolve().parents[1] / "fixtures" / "product-in-scene.jpg"
-FPS = 24
 ASKED = Asked(duration=4, resolution="640x360", aspect="16:9", fps=FPS, audio=True)
 SHAPE_CHECKS = {CheckKind.BLACK, CheckKind.FROZEN, CheckKind.FLICKER, CheckKind.LETTERBOX}
-
-
-def rendered(folder: Path, audio: str = "bed") -> Path:
-    spec = RenderSpec(640, 360, fps=FPS, duration=4, audio=audio, x264_preset="ultrafast")
-    return render_video([PHOTO.read_bytes()], spec, folder / f"good-{audio}.mp4")
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +31,6 @@ def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def frames(good: Path) -> list[np.ndarray]:
     with av.open(str(good)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
-
-
-def remade(frames: list[np.ndarray], target: Path, change: Callable[[int, np.ndarray], np.ndarray]) -> Path:
-    """The good clip's frames, each passed through `change`, encoded again (no sound: a defect of the picture)."""
-    with av.open(str(target), "w") as container:
-        stream = container.add_stream("libx264", rate=Fraction(FPS))
-        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "18"}
-        for index, frame in enumerate(frames):
-            picture = np.ascontiguousarray(change(index, frame.copy()))
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
-        container.mux(stream.encode(None))
-    return target
 
 
 def report(path: Path, asked: Asked = ASKED) -> QualityReport:

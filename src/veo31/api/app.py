@@ -29,6 +29,7 @@ from veo31.api.metrics import GenerationsCollector
 from veo31.api.routes import (
     analyses,
     callbacks,
+    checks,
     compat,
     compat_status,
     events,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         analyses.router,
         generations.router,
         providers.router,
+        checks.router,
         events.router,
         media.router,
         callbacks.router,

@@ -381,6 +381,11 @@ def main() -> None:
 
 
 # The commands that live in their own modules register themselves on `app` when imported.
-from veo31.cli import batch as _batch, doctor as _doctor, generations as _generations  # noqa: E402
+from veo31.cli import (  # noqa: E402
+    batch as _batch,
+    check as _check,
+    doctor as _doctor,
+    generations as _generations,
+)
 
-__all__ = ["_batch", "_doctor", "_generations", "app", "main"]
+__all__ = ["_batch", "_check", "_doctor", "_generations", "app", "main"]

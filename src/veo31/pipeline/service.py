@@ -12,24 +12,21 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from dbos import DBOS
 
 from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import (
-    MAX_VIDEO_BYTES,
     Cost,
     Generation,
     GenerationSpec,
-    ProviderState,
     ProviderStatus,
     Status,
 )
 from veo31.errors import ConflictError, InputError, NotFoundError
-from veo31.media.probe import probe_video
-from veo31.pipeline import watching
+from veo31.pipeline import checks, untracked, watching
 from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.health import readiness
 from veo31.pipeline.intake import (
@@ -50,10 +47,11 @@ from veo31.providers.base import CallsBack
 from veo31.providers.registry import (
     ProviderInfo,
     Route,
-    label_of,
     provider_overview,
     route,
 )
+from veo31.quality.gate import CheckRequest
+from veo31.quality.report import QualityReport
 from veo31.store import generations as store, request_keys
 from veo31.store.blobs import BlobStore
 
@@ -230,26 +228,18 @@ class GenerationService:
 
     async def provider_status(self, provider: str, task_id: str) -> ProviderStatus:
         """Ask a provider directly about a task veo31 does not track (the old status routes allow this)."""
-        runtime = self.runtime
-        if provider not in runtime.providers:
-            raise NotFoundError(
-                f"no generation or task {task_id!r}, and {label_of(provider) or provider} is not configured here to ask"
-            )
-        return await runtime.providers[provider].status(task_id)
+        return await untracked.provider_status(self.runtime, provider, task_id)
 
     def providers(self) -> list[ProviderInfo]:
         return provider_overview(self.runtime.settings)
 
     async def download_task(self, provider: str, task_id: str, target: Path) -> dict[str, Any]:
         """Download and verify the video of a provider task veo31 does not track (`veo31 fetch <Kie task id>`)."""
-        status = await self.provider_status(provider, task_id)
-        if status.state is not ProviderState.SUCCEEDED or not status.video_url:
-            label = label_of(provider) or provider
-            raise ConflictError(f"{label} task {task_id} is {status.state.value}; there is no video yet")
-        client = self.runtime.providers[provider]
-        size = await client.download(status.video_url, target, max_bytes=MAX_VIDEO_BYTES)
-        info = await asyncio.to_thread(probe_video, target)
-        return {"width": info.width, "height": info.height, "duration": info.duration, "bytes": size}
+        return await untracked.download_task(self.runtime, provider, task_id, target)
+
+    async def check(self, video: BinaryIO, images: Sequence[bytes], request: CheckRequest) -> QualityReport:
+        """The quality report on a clip made anywhere, against its reference photos; nothing is stored."""
+        return await checks.check_upload(self.runtime.blobs, video, images, request)
 
     async def readiness(self) -> dict[str, Any]:
         """What /readyz reports: the database and storage answer, and a configured provider can work."""

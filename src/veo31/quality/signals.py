@@ -48,6 +48,8 @@ def read_clip(path: Path | str, *, max_seconds: float, still_every: float = 0.5)
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise InvalidMediaError(f"{name} has no video stream")
+            if container.format.name == "image2" or container.format.name.endswith("_pipe"):
+                raise InvalidMediaError(f"{name} is a picture, not a video")
             if container.duration is not None and container.duration / 1_000_000 > max_seconds:
                 raise InvalidMediaError(f"{name} runs longer than {max_seconds:g} s; check a shorter clip")
             signals = _read_video(container, name, max_seconds, still_every)
@@ -80,8 +82,8 @@ def _read_video(
         if at >= next_still:
             stills.append((at, frame.reformat(width=still[0], height=still[1], format="rgb24").to_ndarray()))
             next_still = at + still_every
-    if not times:
-        raise InvalidMediaError(f"{name} has a video stream without a single frame")
+    if len(times) < 2:
+        raise InvalidMediaError(f"{name} has fewer than two frames: a picture, not a video")
     fps = float(stream.average_rate or stream.guessed_rate or 0)
     return ClipSignals(
         width=width,

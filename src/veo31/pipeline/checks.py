@@ -1,0 +1,40 @@
+"""A clip checked on request (`POST /v1/checks`), storing nothing: copied to a scratch file, checked in a media
+process (the API's own process only waits), and the scratch file removed whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import secrets
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from veo31.errors import InputError
+from veo31.media import processes
+from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video
+from veo31.quality.report import QualityReport
+from veo31.store.blobs import BlobStore
+
+
+async def check_upload(
+    blobs: BlobStore, video: BinaryIO, images: Sequence[bytes], request: CheckRequest
+) -> QualityReport:
+    await asyncio.to_thread(check_references, images)  # no photo, or one that is none: refused before the work
+    scratch = blobs.scratch_dir() / f"check-{secrets.token_hex(8)}.mp4"
+    try:
+        await asyncio.to_thread(_copy_capped, video, scratch)
+        return await processes.run(functools.partial(check_video, str(scratch), request))
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def _copy_capped(source: BinaryIO, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        shutil.copyfileobj(source, out, length=1024 * 1024)
+        if out.tell() > MAX_VIDEO_BYTES:
+            raise InputError(f"the video is larger than {MAX_VIDEO_BYTES // (1024 * 1024)} MB", field="video")
+        if out.tell() == 0:
+            raise InputError("the video is empty", field="video")

@@ -1,0 +1,62 @@
+"""The gate on one clip, as the API, the CLI and (next) the pipeline ask for it: what may be asked, checked like any
+request, and `check_video`, which runs wherever it is called — a media process for the API, the CLI's own process.
+
+Product fidelity against the reference photos is the next step of the quality-gate issue; today the photos are
+taken in and checked to be photos, and the report holds the technical checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from veo31.domain import MAX_REFERENCE_IMAGES
+from veo31.errors import InputError
+from veo31.media.intake import normalise_image
+from veo31.quality.report import QualityReport
+from veo31.quality.signals import read_clip
+from veo31.quality.technical import Asked, technical_checks
+
+MAX_SECONDS = 300.0  # a product clip is seconds long; a longer file is not one, and would hold a media process
+MAX_VIDEO_BYTES = 200 * 1024 * 1024
+
+
+class CheckRequest(BaseModel):
+    """What the clip was asked to be; every field optional (in the words of the form and of `veo31 check`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    duration: float | None = Field(default=None, gt=0, le=MAX_SECONDS, description="seconds")
+    resolution: str | None = Field(default=None, description="720p, 1080p, 4k or WxH")
+    aspect: Literal["16:9", "9:16"] | None = None
+    fps: float | None = Field(default=None, gt=0, le=240)
+    audio: bool | None = Field(default=None, description="true: sound was asked for; false: none was")
+    mode: Literal["text", "first_frame", "first_last", "reference"] | None = None
+
+    @field_validator("resolution")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"720p|1080p|4k|[1-9][0-9]{1,4}x[1-9][0-9]{1,4}", value.lower()):
+            raise ValueError(f"{value[:20]!r} is no resolution: use 720p, 1080p, 4k, or a size such as 1280x720")
+        return value.lower() if value else value
+
+    def asked(self) -> Asked:
+        return Asked(self.duration, self.resolution, self.aspect, self.fps, self.audio)
+
+
+def check_references(images: Sequence[bytes]) -> list[bytes]:
+    """The reference photos, each decoded and normalised (a file that is no photo is refused, naming it)."""
+    if not images:
+        raise InputError("send 1–3 reference photos of the product to check the video against", field="images")
+    if len(images) > MAX_REFERENCE_IMAGES:
+        raise InputError(f"at most {MAX_REFERENCE_IMAGES} reference photos, got {len(images)}", field="images")
+    return [normalise_image(image, label=f"photo {index + 1}").content for index, image in enumerate(images)]
+
+
+def check_video(path: str, request: CheckRequest) -> QualityReport:
+    """The report on the clip at `path` (a module-level call, so a media process can run it)."""
+    clip = read_clip(path, max_seconds=MAX_SECONDS)
+    return QualityReport.of(technical_checks(clip, request.asked()))
