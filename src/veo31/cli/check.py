@@ -51,8 +51,8 @@ def check(
     if video.stat().st_size > MAX_VIDEO_BYTES:
         raise fail(f"VIDEO {video} is larger than {MAX_VIDEO_BYTES // (1024 * 1024)} MB", 2)
     try:
-        check_references([_read(path) for path in reference])
-        report = check_video(str(video), asked)
+        references = check_references([_read(path) for path in reference])
+        report = check_video(str(video), asked, references)
     except InputError as exc:  # a photo that is none, a file that is no video: said by the flag that brought it
         raise fail(f"{FLAGS.get(exc.field or 'video', 'VIDEO')}: {exc.message}", 2) from None
     if as_json:

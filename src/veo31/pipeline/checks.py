@@ -21,11 +21,11 @@ from veo31.store.blobs import BlobStore
 async def check_upload(
     blobs: BlobStore, video: BinaryIO, images: Sequence[bytes], request: CheckRequest
 ) -> QualityReport:
-    await asyncio.to_thread(check_references, images)  # no photo, or one that is none: refused before the work
+    references = await asyncio.to_thread(check_references, images)  # no photo, or one that is none: refused first
     scratch = blobs.scratch_dir() / f"check-{secrets.token_hex(8)}.mp4"
     try:
         await asyncio.to_thread(_copy_capped, video, scratch)
-        return await processes.run(functools.partial(check_video, str(scratch), request))
+        return await processes.run(functools.partial(check_video, str(scratch), request, references))
     finally:
         scratch.unlink(missing_ok=True)
 

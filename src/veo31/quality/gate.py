@@ -1,8 +1,7 @@
 """The gate on one clip, as the API, the CLI and (next) the pipeline ask for it: what may be asked, checked like any
 request, and `check_video`, which runs wherever it is called — a media process for the API, the CLI's own process.
 
-Product fidelity against the reference photos is the next step of the quality-gate issue; today the photos are
-taken in and checked to be photos, and the report holds the technical checks.
+The report holds the technical checks (`technical`) and the product's fidelity to its photos (`fidelity`).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from veo31.domain import MAX_REFERENCE_IMAGES
 from veo31.errors import InputError
 from veo31.media.intake import normalise_image
+from veo31.quality.fidelity import fidelity_checks, prepare_reference
 from veo31.quality.report import QualityReport
 from veo31.quality.signals import read_clip
 from veo31.quality.technical import Asked, technical_checks
@@ -56,7 +56,9 @@ def check_references(images: Sequence[bytes]) -> list[bytes]:
     return [normalise_image(image, label=f"photo {index + 1}").content for index, image in enumerate(images)]
 
 
-def check_video(path: str, request: CheckRequest) -> QualityReport:
-    """The report on the clip at `path` (a module-level call, so a media process can run it)."""
+def check_video(path: str, request: CheckRequest, references: Sequence[bytes]) -> QualityReport:
+    """The report on the clip at `path` against the (normalised) reference photos — a module-level call, so a
+    media process can run it."""
     clip = read_clip(path, max_seconds=MAX_SECONDS)
-    return QualityReport.of(technical_checks(clip, request.asked()))
+    photos = [prepare_reference(content, index) for index, content in enumerate(references)]
+    return QualityReport.of([*technical_checks(clip, request.asked()), *fidelity_checks(clip, photos, request.mode)])
