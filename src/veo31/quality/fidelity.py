@@ -242,11 +242,19 @@ def _detail(views: list[View], references: Sequence[Reference], limits: Fidelity
     photo = _blocks(reference.gray[area], rows, columns)
     textured = photo.std(axis=(2, 3)) >= 8
     best = np.full((rows, columns), -1.0, dtype=np.float32)
+    shown = np.zeros((rows, columns), dtype=bool)  # in the frame of at least one view
     height, width = reference.gray.shape
     for view in same:
         gray = cv2.cvtColor(view.rgb, cv2.COLOR_RGB2GRAY)
-        back = cv2.warpPerspective(gray, np.linalg.inv(view.homography), (width, height), flags=cv2.INTER_AREA)
-        best = np.maximum(best, _block_correlation(photo, _blocks(back[area], rows, columns)))
+        inverse = np.linalg.inv(view.homography)
+        back = cv2.warpPerspective(gray, inverse, (width, height), flags=cv2.INTER_AREA)
+        inside = cv2.warpPerspective(np.ones_like(gray), inverse, (width, height), flags=cv2.INTER_NEAREST)
+        visible = _blocks(inside[area], rows, columns).min(axis=(2, 3)) > 0  # a block cut by the frame's edge waits
+        seen = _at_scale_of(reference.gray, view.homography)[area]  # what the photo shows at the view's detail
+        alike = _block_correlation(_blocks(seen, rows, columns), _blocks(back[area], rows, columns))
+        best = np.where(visible, np.maximum(best, alike), best)
+        shown |= visible
+    textured &= shown
     differing = textured & (best < limits.detail_correlation)
     count, places = int(differing.sum()), int(textured.sum())
     passed = count <= limits.detail_blocks
@@ -265,6 +273,19 @@ def _detail(views: list[View], references: Sequence[Reference], limits: Fidelity
         message=message,
         at_seconds=None if passed else (same[0].at, same[-1].at),
     )
+
+
+def _at_scale_of(gray: np.ndarray, homography: np.ndarray) -> np.ndarray:
+    """The photo as a view that shows it smaller would: shrunk by the view's scale and brought back, so fine detail
+    the clip cannot hold at that size is not counted against it."""
+    scale = math.sqrt(abs(float(np.linalg.det(homography[:2, :2] / homography[2, 2]))))
+    if scale >= 0.95:
+        return gray
+    height, width = gray.shape
+    small = cv2.resize(
+        gray, (max(2, round(width * scale)), max(2, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _blocks(gray: np.ndarray, rows: int, columns: int) -> np.ndarray:

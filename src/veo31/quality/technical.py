@@ -37,7 +37,8 @@ class Thresholds:
     aspect: float = 0.02  # relative
     black_luma: float = 16.0  # a frame darker than this on average (and nearly all of it) is black
     black_seconds: float = 0.5  # a fade may be black this long
-    frozen_difference: float = 0.2  # frames closer than this (mean grey level) show the same picture, re-encoded
+    frozen_level: float = 2.0  # grey levels nearly every pixel of the same picture stays within, re-encoded
+    frozen_difference: float = 0.2  # and its mean change
     frozen_seconds: float = 1.0
     flicker_step: float = 6.0  # grey levels a whole frame jumps up then down (or down then up) to count
     flicker_share: float = 0.08  # of the clip's frames caught in such jumps
@@ -197,9 +198,13 @@ def _black(clip: ClipSignals, black: np.ndarray, limits: Thresholds) -> Check:
 def _frozen(clip: ClipSignals, black: np.ndarray, limits: Thresholds) -> Check:
     if clip.frames < 2:
         return Check(kind=CheckKind.FROZEN, passed=True, score=1.0, message="a single frame: nothing to compare")
-    luma = clip.luma.astype(np.int16)
-    change = np.abs(np.diff(luma, axis=0)).reshape(clip.frames - 1, -1).mean(axis=1)
-    same = np.concatenate([[False], change < limits.frozen_difference]) & ~black
+    change = np.abs(np.diff(clip.luma.astype(np.int16), axis=0)).reshape(clip.frames - 1, -1)
+    # The same picture: hardly any pixel changed (a slow move over a plain backdrop still moves the product's
+    # edges by many levels) and not all of them a little (a light that slowly changes).
+    still = (np.percentile(change, 99.5, axis=1) <= limits.frozen_level) & (
+        change.mean(axis=1) < limits.frozen_difference
+    )
+    same = np.concatenate([[False], still]) & ~black
     # A run of n identical frames after the first holds the picture for n + 1 frames.
     held = same.copy()
     held[:-1] |= same[1:]
