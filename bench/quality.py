@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.quality_set import SECONDS, build  # noqa: E402
+from tests.quality_set import build  # noqa: E402
 
 from veo31.quality.gate import check_references, check_video  # noqa: E402
 
@@ -41,12 +41,14 @@ def auc(good: list[float], bad: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="1280x720", help="the clips' size, WxH (default 1280x720)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="each clip's length (default 8: Veo's)")
     args = parser.parse_args()
     width, height = (int(part) for part in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="veo31-quality-") as folder:
         began = time.perf_counter()
-        cases = build(Path(folder), size=(width, height))
-        print(f"built {len(cases)} clips of {SECONDS} s at {width}×{height} in {time.perf_counter() - began:.0f} s\n")
+        cases = build(Path(folder), size=(width, height), seconds=args.seconds)
+        took = time.perf_counter() - began
+        print(f"built {len(cases)} clips of {args.seconds:g} s at {width}×{height} in {took:.0f} s\n")
         scores: dict[str, list[float]] = defaultdict(list)
         caught: dict[str, list[bool]] = defaultdict(list)
         cpu, seconds = 0.0, 0.0
@@ -55,7 +57,7 @@ def main() -> None:
             started = time.process_time()
             report = check_video(str(case.clip), case.asked, references)
             cpu += time.process_time() - started
-            seconds += SECONDS
+            seconds += args.seconds
             kind = case.defect or "good"
             scores[kind].append(report.score)
             caught[kind].append(not report.passed)

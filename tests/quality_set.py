@@ -127,12 +127,12 @@ def warped(product: Product) -> Callable[[float], np.ndarray]:
     return lambda t: melted
 
 
-def build(folder: Path, *, size: tuple[int, int] = (640, 360)) -> list[Case]:
+def build(folder: Path, *, size: tuple[int, int] = (640, 360), seconds: float = SECONDS) -> list[Case]:
     """The whole set, written into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     base, table = Product(), Product(scene="table", colour=(30, 80, 170), word="LUMA", logo="star")
     width, height = size
-    asked = CheckRequest(duration=SECONDS, resolution=f"{width}x{height}", fps=FPS, audio=True)
+    asked = CheckRequest(duration=seconds, resolution=f"{width}x{height}", fps=FPS, audio=True)
     cases: list[Case] = []
 
     def add(
@@ -144,7 +144,9 @@ def build(folder: Path, *, size: tuple[int, int] = (640, 360)) -> list[Case]:
         fails: tuple[str, ...] = (),
         **options: object,
     ) -> None:
-        clip = film(folder / f"{name}.mp4", shown, camera, size=options.pop("film_size", size), **options)  # type: ignore[arg-type]
+        clip = film(
+            folder / f"{name}.mp4", shown, camera, size=options.pop("film_size", size), seconds=seconds, **options
+        )  # type: ignore[arg-type]
         cases.append(Case(name, defect, product, clip, asked, fails))
 
     add("pan", None, base, still(base))
@@ -162,7 +164,7 @@ def build(folder: Path, *, size: tuple[int, int] = (640, 360)) -> list[Case]:
     add("low-bitrate", None, table, still(table), crf=40)
     add("hue", "colour", base, still(base.changed(colour=hue_turned(base.colour, 140))), fails=("colour",))
     add("hue-table", "colour", table, still(table.changed(colour=hue_turned(table.colour, 110))), fails=("colour",))
-    add("label", "label", base, still(base.changed(word="BRWE")), fails=("detail",))
+    add("label", "label", base, still(base.changed(word="BRWE")), fails=("label", "detail"))
     add("logo", "logo", base, still(base.changed(logo="crest")), fails=("detail",))
     add("logo-table", "logo", table, still(table.changed(logo="sun")), fails=("detail",))
     add("shape", "shape", base, warped(base), fails=("detail",))

@@ -41,6 +41,7 @@ def test_every_bad_clip_fails_by_a_check_made_for_its_defect(judged: list[tuple[
 def test_the_messages_say_what_differs(judged: list[tuple[Case, QualityReport]]) -> None:
     said = {case.name: " | ".join(c.message for c in report.failures()) for case, report in judged}
     assert "hue is turned" in said["hue"]
+    assert "the label reads 'BRWE' where the photo says 'BREW'" in said["label"]
     assert "differs from photo 1" in said["logo"] and "middle centre" in said["logo"]
     assert "recognisable in only" in said["missing"]
     assert "frozen" in said["frozen"] and "silent" in said["silent"]

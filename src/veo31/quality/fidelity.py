@@ -8,6 +8,8 @@ a camera that moves, zooms, turns or changes the light is what a good product vi
 - **Detail**: the best view turned back into the photo's frame and compared block by block (normalised
   correlation, blind to light and contrast): a logo swapped, a word changed or an outline reshaped shows as blocks
   that no view matches.
+- **Label**: the words of the photo's product read (OCR) and read again in the view that shows it largest
+  (`label`).
 - **First / last frame** (first_frame, first_last): the clip opens (ends) on its photo.
 """
 
@@ -21,6 +23,7 @@ import cv2
 import numpy as np
 
 from veo31.analysis.local import box_of, load_rgb, subject_mask
+from veo31.quality.label import label_check
 from veo31.quality.report import Check, CheckKind
 from veo31.quality.signals import ClipSignals
 
@@ -132,6 +135,11 @@ def fidelity_checks(
         best = sorted(found, key=lambda view: view.inliers, reverse=True)[:3]
         checks.append(_colour(best, references, limits))
         checks.append(_detail(best, references, limits))
+        legible = max(best, key=lambda view: _scale(view.homography))  # the view that shows the label largest
+        reference = references[legible.reference]
+        label = label_check(reference.rgb, reference.box, legible.rgb, legible.homography, legible.at)
+        if label is not None:
+            checks.append(label)
     if mode in ("first_frame", "first_last"):
         checks.append(_frame(clip, references[0], first=True, limits=limits))
     if mode == "first_last" and len(references) > 1:
@@ -275,10 +283,15 @@ def _detail(views: list[View], references: Sequence[Reference], limits: Fidelity
     )
 
 
+def _scale(homography: np.ndarray) -> float:
+    """How many of the view's pixels one of the photo's becomes."""
+    return math.sqrt(abs(float(np.linalg.det(homography[:2, :2] / homography[2, 2]))))
+
+
 def _at_scale_of(gray: np.ndarray, homography: np.ndarray) -> np.ndarray:
     """The photo as a view that shows it smaller would: shrunk by the view's scale and brought back, so fine detail
     the clip cannot hold at that size is not counted against it."""
-    scale = math.sqrt(abs(float(np.linalg.det(homography[:2, :2] / homography[2, 2]))))
+    scale = _scale(homography)
     if scale >= 0.95:
         return gray
     height, width = gray.shape

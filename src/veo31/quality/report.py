@@ -24,6 +24,7 @@ class CheckKind(enum.StrEnum):
     PRODUCT = "product"  # the product in the photos is recognisable, over enough of the clip
     COLOUR = "colour"  # its colour is the photos'
     DETAIL = "detail"  # aligned with the photo, its label, logo and outline are the photo's
+    LABEL = "label"  # the words on it read as the photo's
     FIRST_FRAME = "first_frame"  # the clip opens on the first photo (first_frame and first_last modes)
     LAST_FRAME = "last_frame"  # and ends on the last (first_last)
 
