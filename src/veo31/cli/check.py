@@ -3,6 +3,7 @@ nothing. Exit 0 when it passed, 1 when a check failed, 2 for input it cannot che
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +12,10 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from veo31.cli import _first_error, _read, app, fail, out
+from veo31.cli import _first_error, _read, app, fail, out, settings_or_exit
 from veo31.errors import InputError
 from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video
+from veo31.quality.judge import judge, sample_frames
 from veo31.quality.report import QualityReport
 
 # The request's field names, as this command's flags say them.
@@ -53,6 +55,10 @@ def check(
     try:
         references = check_references([_read(path) for path in reference])
         report = check_video(str(video), asked, references)
+        settings = settings_or_exit()
+        if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
+            frames = sample_frames(video)
+            report = report.with_check(asyncio.run(judge(settings, references, frames)))
     except InputError as exc:  # a photo that is none, a file that is no video: said by the flag that brought it
         raise fail(f"{FLAGS.get(exc.field or 'video', 'VIDEO')}: {exc.message}", 2) from None
     if as_json:

@@ -15,17 +15,20 @@ import base64
 import binascii
 import hmac
 import json
+import re
 import secrets
 import time
 from collections import Counter
 from typing import Any
 
+import cv2
+import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from veo31.analysis.local import analyse_images
+from veo31.analysis.local import analyse_images, load_rgb
 from veo31.emulators.faults import FAULT_HEADER, REQUEST_FAULTS, FaultBook, fault_routes, faults_from_header
 from veo31.errors import InvalidMediaError
 
@@ -140,6 +143,8 @@ class LlmEmulator:
         facts = analysis.model_dump() if analysis else {}
         facts["per_image_notes"] = [note.notes for note in analysis.images] if analysis else []
         facts.update(prompt_from_brief(body["messages"]))
+        if isinstance(schema, dict) and "same_product" in (schema.get("properties") or {}):
+            facts.update(await asyncio.to_thread(verdict_on, body["messages"], images))
         if not isinstance(schema, dict):
             return analysis.summary if analysis else "I see no images."
         return json.dumps(fill(schema, facts))
@@ -166,6 +171,43 @@ def prompt_from_brief(messages: list[Any]) -> dict[str, str]:
         "prompt": prompt[:1].upper() + prompt[1:],
         "negative_prompt": "text overlays, watermarks, a distorted product",
     }
+
+
+def verdict_on(messages: list[Any], images: list[bytes]) -> dict[str, Any]:
+    """A product check's verdict, as a model might give it: the same product when the photos' and the frames'
+    subjects share their main colour (the request says how many images are photos)."""
+    text = " ".join(
+        part.get("text", "")
+        for message in messages
+        if isinstance(message, dict) and isinstance(message.get("content"), list)
+        for part in message["content"]
+        if isinstance(part, dict) and part.get("type") == "text"
+    )
+    found = re.search(r"(\d+) reference photo", text)
+    count = int(found.group(1)) if found else 1
+    photos, frames = images[:count], images[count:]
+    if not photos or not frames:
+        return {"same_product": False, "differences": ["nothing to compare"], "summary": "no frames"}
+    photo_hue, frame_hues = _hue_of(photos[0]), [_hue_of(frame) for frame in frames]
+    turned = max((min(abs(hue - photo_hue), 360 - abs(hue - photo_hue)) for hue in frame_hues), default=0.0)
+    if turned <= 30:
+        return {"same_product": True, "differences": [], "summary": "the product of the photos"}
+    return {
+        "same_product": False,
+        "differences": [f"the product's colour: its hue is about {round(turned)}° from the one in the photos"],
+        "summary": "another colour",
+    }
+
+
+def _hue_of(content: bytes) -> float:
+    """The mean hue (degrees) of an image's strongly coloured pixels."""
+    rgb = load_rgb(content, max_side=256)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL).reshape(-1, 3).astype(np.float32)
+    coloured = hsv[(hsv[:, 1] > 100) & (hsv[:, 2] > 60)]
+    if len(coloured) == 0:
+        return 0.0
+    angles = np.radians(coloured[:, 0] * 360 / 256)
+    return float(np.degrees(np.arctan2(np.sin(angles).mean(), np.cos(angles).mean())) % 360)
 
 
 def images_in(messages: list[Any]) -> list[bytes]:

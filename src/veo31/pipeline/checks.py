@@ -11,21 +11,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from veo31.config import Settings
 from veo31.errors import InputError
 from veo31.media import processes
 from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video
+from veo31.quality.judge import judge, sample_frames
 from veo31.quality.report import QualityReport
 from veo31.store.blobs import BlobStore
 
 
 async def check_upload(
-    blobs: BlobStore, video: BinaryIO, images: Sequence[bytes], request: CheckRequest
+    settings: Settings, blobs: BlobStore, video: BinaryIO, images: Sequence[bytes], request: CheckRequest
 ) -> QualityReport:
     references = await asyncio.to_thread(check_references, images)  # no photo, or one that is none: refused first
     scratch = blobs.scratch_dir() / f"check-{secrets.token_hex(8)}.mp4"
     try:
         await asyncio.to_thread(_copy_capped, video, scratch)
-        return await processes.run(functools.partial(check_video, str(scratch), request, references))
+        report = await processes.run(functools.partial(check_video, str(scratch), request, references))
+        if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
+            frames = await asyncio.to_thread(sample_frames, scratch)
+            report = report.with_check(await judge(settings, references, frames))
+        return report
     finally:
         scratch.unlink(missing_ok=True)
 

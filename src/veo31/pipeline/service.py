@@ -239,7 +239,7 @@ class GenerationService:
 
     async def check(self, video: BinaryIO, images: Sequence[bytes], request: CheckRequest) -> QualityReport:
         """The quality report on a clip made anywhere, against its reference photos; nothing is stored."""
-        return await checks.check_upload(self.runtime.blobs, video, images, request)
+        return await checks.check_upload(self.runtime.settings, self.runtime.blobs, video, images, request)
 
     async def readiness(self) -> dict[str, Any]:
         """What /readyz reports: the database and storage answer, and a configured provider can work."""

@@ -27,6 +27,7 @@ class CheckKind(enum.StrEnum):
     LABEL = "label"  # the words on it read as the photo's
     FIRST_FRAME = "first_frame"  # the clip opens on the first photo (first_frame and first_last modes)
     LAST_FRAME = "last_frame"  # and ends on the last (first_last)
+    JUDGE = "judge"  # a vision model's verdict, beside the local checks (when one is configured)
 
 
 class Check(BaseModel):
@@ -56,6 +57,9 @@ class QualityReport(BaseModel):
             checks=list(checks),
             frame=frame,
         )
+
+    def with_check(self, check: Check) -> QualityReport:
+        return QualityReport.of([*self.checks, check], self.frame)
 
     def failures(self) -> list[Check]:
         return [check for check in self.checks if not check.passed]
