@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.cli.helpers import run
 from tests.clips import PHOTO, long_clip, rendered
@@ -31,8 +32,21 @@ def test_a_good_clip_passes_and_prints_the_api_report(clips: dict[str, Path], tm
 
 
 def test_a_bad_clip_fails_with_its_reason(clips: dict[str, Path], tmp_path: Path) -> None:
-    result = run("check", str(clips["silent"]), "--reference", str(PHOTO), "--resolution", "720p", cwd=tmp_path)
+    picture = tmp_path / "side-by-side.jpg"
+    result = run(
+        "check",
+        str(clips["silent"]),
+        "--reference",
+        str(PHOTO),
+        "--resolution",
+        "720p",
+        "--frame",
+        str(picture),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
+    with Image.open(picture) as image:  # the photo beside the clip's frame, side by side
+        assert image.format == "JPEG" and image.width > 1.5 * image.height
     assert "FAILED" in result.stdout and "silent" in result.stdout
     assert "640×360 where 1280×720 (720p) was asked" in result.stdout
 

@@ -38,6 +38,7 @@ def test_a_good_clip_passes(api: Api, clips: dict[str, bytes]) -> None:
     status, report = post(api, clips["good"], [PHOTO.read_bytes()], duration="4", resolution="640x360", audio="true")
     assert status == 200, report
     assert report["passed"] is True and report["score"] > 0.5
+    assert report["frame"].startswith("data:image/jpeg;base64,"), "the photo beside a frame, inline: nothing stored"
     assert {check["kind"] for check in report["checks"]} >= {"duration", "resolution", "audio", "black", "letterbox"}
     assert api.http.get("/v1/generations").json()["items"] == before, "a check creates no generation"
     assert stored(api) == [], "and leaves no file behind"

@@ -4,6 +4,7 @@ nothing. Exit 0 when it passed, 1 when a check failed, 2 for input it cannot che
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,9 @@ def check(
     audio: Annotated[bool | None, typer.Option("--audio/--no-audio", help="Whether sound was asked for.")] = None,
     mode: Annotated[str | None, typer.Option(help="text, first_frame, first_last or reference.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (the API's `quality`).")] = False,
+    frame: Annotated[
+        Path | None, typer.Option(help="Write the photo beside the clip's worst frame to this JPEG file.")
+    ] = None,
 ) -> None:
     """Check a video against the product's photos: length, size, sound, black, frozen, flicker, bars."""
     try:
@@ -61,6 +65,8 @@ def check(
             report = report.with_check(asyncio.run(judge(settings, references, frames)))
     except InputError as exc:  # a photo that is none, a file that is no video: said by the flag that brought it
         raise fail(f"{FLAGS.get(exc.field or 'video', 'VIDEO')}: {exc.message}", 2) from None
+    if frame is not None and report.frame:
+        frame.write_bytes(base64.b64decode(report.frame.split(",", 1)[1]))
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

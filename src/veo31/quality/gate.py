@@ -16,6 +16,7 @@ from veo31.domain import MAX_REFERENCE_IMAGES
 from veo31.errors import InputError
 from veo31.media.intake import normalise_image
 from veo31.quality.fidelity import fidelity_checks, prepare_reference
+from veo31.quality.frame import data_url, side_by_side, worst_moment
 from veo31.quality.report import QualityReport
 from veo31.quality.signals import read_clip
 from veo31.quality.technical import Asked, technical_checks
@@ -61,4 +62,6 @@ def check_video(path: str, request: CheckRequest, references: Sequence[bytes]) -
     media process can run it."""
     clip = read_clip(path, max_seconds=MAX_SECONDS)
     photos = [prepare_reference(content, index) for index, content in enumerate(references)]
-    return QualityReport.of([*technical_checks(clip, request.asked()), *fidelity_checks(clip, photos, request.mode)])
+    checks = [*technical_checks(clip, request.asked()), *fidelity_checks(clip, photos, request.mode)]
+    picture = side_by_side(photos[0].rgb, clip, worst_moment(clip, checks)) if photos and clip.stills else None
+    return QualityReport.of(checks, data_url(picture) if picture else None)

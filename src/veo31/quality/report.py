@@ -46,7 +46,9 @@ class QualityReport(BaseModel):
     passed: bool
     score: float = Field(ge=0.0, le=1.0)
     checks: list[Check]
-    frame: str | None = Field(default=None, description="a picture of the reference beside the worst frame")
+    frame: str | None = Field(
+        default=None, description="a picture of the reference beside the worst frame (a link, or a data: URL)"
+    )
 
     @classmethod
     def of(cls, checks: Sequence[Check], frame: str | None = None) -> QualityReport:
