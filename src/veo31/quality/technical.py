@@ -39,6 +39,7 @@ class Thresholds:
     black_seconds: float = 0.5  # a fade may be black this long
     frozen_level: float = 2.0  # grey levels nearly every pixel of the same picture stays within, re-encoded
     frozen_difference: float = 0.2  # and its mean change
+    frozen_drift: float = 1.0  # mean grey levels a frozen stretch's first and last frames may differ by
     frozen_seconds: float = 1.0
     flicker_step: float = 6.0  # grey levels a whole frame jumps up then down (or down then up) to count
     flicker_share: float = 0.08  # of the clip's frames caught in such jumps
@@ -208,6 +209,12 @@ def _frozen(clip: ClipSignals, black: np.ndarray, limits: Thresholds) -> Check:
     # A run of n identical frames after the first holds the picture for n + 1 frames.
     held = same.copy()
     held[:-1] |= same[1:]
+    luma = clip.luma.astype(np.int16)
+    for start, end in _runs(held):
+        # A stretch whose ends differ moved after all, too slowly to show from one frame to the next (a light
+        # that changes over seconds): not frozen.
+        if np.abs(luma[end - 1] - luma[start]).mean() >= limits.frozen_drift:
+            held[start:end] = False
     seconds, where = _longest(clip, held)
     passed = seconds < limits.frozen_seconds
     message = (
