@@ -56,6 +56,7 @@ def test_a_bad_clip_fails_with_what_to_act_on(api: Api, clips: dict[str, bytes])
     ("case", "said"),
     [
         ("no-video", "send the clip to check as 'video'"),
+        ("empty-video", "the video is empty"),
         ("no-photo", "send 1–3 reference photos"),
         ("four-photos", "at most 3 reference photos"),
         ("not-a-video", "is not a playable video"),
@@ -70,6 +71,7 @@ def test_junk_is_refused_and_nothing_is_stored(api: Api, clips: dict[str, bytes]
     photo, good = PHOTO.read_bytes(), clips["good"]
     video, photos, fields = {
         "no-video": (None, [photo], {}),
+        "empty-video": (b"", [photo], {}),
         "no-photo": (good, [], {}),
         "four-photos": (good, [photo] * 4, {}),
         "not-a-video": (b"plain text" * 50, [photo], {}),

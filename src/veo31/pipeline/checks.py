@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import secrets
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -29,7 +28,7 @@ async def check_upload(
         await asyncio.to_thread(_copy_capped, video, scratch)
         report = await processes.run(functools.partial(check_video, str(scratch), request, references))
         if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
-            frames = await asyncio.to_thread(sample_frames, scratch)
+            frames = await processes.run(functools.partial(sample_frames, str(scratch)))
             report = report.with_check(await judge(settings, references, frames))
         return report
     finally:
@@ -37,10 +36,14 @@ async def check_upload(
 
 
 def _copy_capped(source: BinaryIO, target: Path) -> None:
+    """Copy the upload, stopping as soon as it passes the cap (nothing more of a huge file is written)."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
     with target.open("wb") as out:
-        shutil.copyfileobj(source, out, length=1024 * 1024)
-        if out.tell() > MAX_VIDEO_BYTES:
-            raise InputError(f"the video is larger than {MAX_VIDEO_BYTES // (1024 * 1024)} MB", field="video")
-        if out.tell() == 0:
-            raise InputError("the video is empty", field="video")
+        while chunk := source.read(1024 * 1024):
+            written += len(chunk)
+            if written > MAX_VIDEO_BYTES:
+                raise InputError(f"the video is larger than {MAX_VIDEO_BYTES // (1024 * 1024)} MB", field="video")
+            out.write(chunk)
+    if written == 0:
+        raise InputError("the video is empty", field="video")
