@@ -110,6 +110,10 @@ class Settings(BaseSettings):
         default=False, description="move an auto generation to the next provider when one refuses before any task"
     )
 
+    quality_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description='the quality gate\'s thresholds to change, e.g. {"frozen_seconds": 1.5, "hue_degrees": 30}',
+    )
     # Cost: prices are configuration (they change); the defaults are the specs' figures.
     gemini_prices: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {

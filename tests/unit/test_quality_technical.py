@@ -149,3 +149,18 @@ def test_junk_and_overlong_clips_are_refused(good: Path, tmp_path: Path) -> None
         read_clip(junk, max_seconds=60)
     with pytest.raises(InvalidMediaError, match="runs longer than 2 s"):
         read_clip(good, max_seconds=2)
+
+
+def test_thresholds_are_settings(frames: list[np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from veo31.config import load_settings
+    from veo31.errors import ConfigurationError
+    from veo31.quality.gate import CheckRequest, check_video, limits_from
+
+    frozen = remade(frames, tmp_path / "frozen.mp4", frozen_middle)
+    monkeypatch.setenv("VEO31_QUALITY_THRESHOLDS", '{"frozen_seconds": 3}')
+    patient = limits_from(load_settings().quality_thresholds)
+    assert patient.technical.frozen_seconds == 3.0
+    kinds = {check.kind for check in check_video(str(frozen), CheckRequest(), [], patient).failures()}
+    assert CheckKind.FROZEN not in kinds, "a 2 s hold is allowed when 3 s are"
+    with pytest.raises(ConfigurationError, match="VEO31_QUALITY_THRESHOLDS names frozen_secs, which is no threshold"):
+        limits_from({"frozen_secs": 3})

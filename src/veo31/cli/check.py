@@ -15,7 +15,7 @@ from rich.table import Table
 
 from veo31.cli import _first_error, _read, app, fail, out, settings_or_exit
 from veo31.errors import InputError
-from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video
+from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video, limits_from
 from veo31.quality.judge import judge, sample_frames
 from veo31.quality.report import QualityReport
 
@@ -57,9 +57,10 @@ def check(
     if video.stat().st_size > MAX_VIDEO_BYTES:
         raise fail(f"VIDEO {video} is larger than {MAX_VIDEO_BYTES // (1024 * 1024)} MB", 2)
     try:
-        references = check_references([_read(path) for path in reference])
-        report = check_video(str(video), asked, references)
         settings = settings_or_exit()
+        limits = limits_from(settings.quality_thresholds)
+        references = check_references([_read(path) for path in reference])
+        report = check_video(str(video), asked, references, limits)
         if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
             frames = sample_frames(video)
             report = report.with_check(asyncio.run(judge(settings, references, frames)))

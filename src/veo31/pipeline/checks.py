@@ -13,7 +13,7 @@ from typing import BinaryIO
 from veo31.config import Settings
 from veo31.errors import InputError
 from veo31.media import processes
-from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video
+from veo31.quality.gate import MAX_VIDEO_BYTES, CheckRequest, check_references, check_video, limits_from
 from veo31.quality.judge import judge, sample_frames
 from veo31.quality.report import QualityReport
 from veo31.store.blobs import BlobStore
@@ -22,11 +22,12 @@ from veo31.store.blobs import BlobStore
 async def check_upload(
     settings: Settings, blobs: BlobStore, video: BinaryIO, images: Sequence[bytes], request: CheckRequest
 ) -> QualityReport:
+    limits = limits_from(settings.quality_thresholds)
     references = await asyncio.to_thread(check_references, images)  # no photo, or one that is none: refused first
     scratch = blobs.scratch_dir() / f"check-{secrets.token_hex(8)}.mp4"
     try:
         await asyncio.to_thread(_copy_capped, video, scratch)
-        report = await processes.run(functools.partial(check_video, str(scratch), request, references))
+        report = await processes.run(functools.partial(check_video, str(scratch), request, references, limits))
         if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
             frames = await processes.run(functools.partial(sample_frames, str(scratch)))
             report = report.with_check(await judge(settings, references, frames))

@@ -19,6 +19,7 @@ from veo31.pipeline.sweeper import sweep_forever
 from veo31.prompts.choose import build_prompt_writer
 from veo31.providers.base import ChecksItself, Provider
 from veo31.providers.registry import build_providers, entries
+from veo31.quality.gate import limits_from
 from veo31.store.blobs import open_blob_store
 from veo31.store.db import create_db_engine, migrate, write_ahead_log
 
@@ -47,6 +48,7 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
     """
     if running() is not None:
         raise RuntimeError("the pipeline is already running in this process")
+    limits_from(settings.quality_thresholds)  # a threshold misnamed stops the start, not a check later
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_db_engine(settings.resolved_database_url)
     await asyncio.to_thread(migrate, engine)

@@ -7,19 +7,20 @@ The report holds the technical checks (`technical`) and the product's fidelity t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from veo31.domain import MAX_REFERENCE_IMAGES
-from veo31.errors import InputError
+from veo31.errors import ConfigurationError, InputError
 from veo31.media.intake import normalise_image
-from veo31.quality.fidelity import fidelity_checks, prepare_reference
+from veo31.quality.fidelity import FidelityLimits, fidelity_checks, prepare_reference
 from veo31.quality.frame import data_url, side_by_side, worst_moment
 from veo31.quality.report import QualityReport
 from veo31.quality.signals import read_clip
-from veo31.quality.technical import Asked, technical_checks
+from veo31.quality.technical import Asked, Thresholds, technical_checks
 
 MAX_SECONDS = 300.0  # a product clip is seconds long; a longer file is not one, and would hold a media process
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
@@ -57,11 +58,39 @@ def check_references(images: Sequence[bytes]) -> list[bytes]:
     return [normalise_image(image, label=f"photo {index + 1}").content for index, image in enumerate(images)]
 
 
-def check_video(path: str, request: CheckRequest, references: Sequence[bytes]) -> QualityReport:
+@dataclass(frozen=True)
+class GateLimits:
+    technical: Thresholds = field(default_factory=Thresholds)
+    fidelity: FidelityLimits = field(default_factory=FidelityLimits)
+
+
+def limits_from(overrides: Mapping[str, float]) -> GateLimits:
+    """The thresholds with `VEO31_QUALITY_THRESHOLDS` applied; an unknown name is refused, naming the setting."""
+    technical = {item.name for item in fields(Thresholds)}
+    fidelity = {item.name for item in fields(FidelityLimits)}
+    unknown = sorted(set(overrides) - technical - fidelity)
+    if unknown:
+        raise ConfigurationError(
+            f"VEO31_QUALITY_THRESHOLDS names {', '.join(unknown)}, which is no threshold; the thresholds are "
+            f"{', '.join(sorted(technical | fidelity))}"
+        )
+    return GateLimits(
+        replace(Thresholds(), **{name: value for name, value in overrides.items() if name in technical}),
+        replace(FidelityLimits(), **{name: value for name, value in overrides.items() if name in fidelity}),
+    )
+
+
+def check_video(
+    path: str, request: CheckRequest, references: Sequence[bytes], limits: GateLimits | None = None
+) -> QualityReport:
     """The report on the clip at `path` against the (normalised) reference photos — a module-level call, so a
     media process can run it."""
+    limits = limits or GateLimits()
     clip = read_clip(path, max_seconds=MAX_SECONDS)
     photos = [prepare_reference(content, index) for index, content in enumerate(references)]
-    checks = [*technical_checks(clip, request.asked()), *fidelity_checks(clip, photos, request.mode)]
+    checks = [
+        *technical_checks(clip, request.asked(), limits.technical),
+        *fidelity_checks(clip, photos, request.mode, limits.fidelity),
+    ]
     picture = side_by_side(photos[0].rgb, clip, worst_moment(clip, checks)) if photos and clip.stills else None
     return QualityReport.of(checks, data_url(picture) if picture else None)
