@@ -13,6 +13,7 @@ import numpy as np
 from veo31.media.render import RenderSpec, render_video
 
 PHOTO = Path(__file__).resolve().parent / "fixtures" / "product-in-scene.jpg"
+WHITE = PHOTO.parent / "product-on-white.jpg"
 FPS = 24
 
 
@@ -21,12 +22,14 @@ def rendered(folder: Path, audio: str = "bed") -> Path:
     return render_video([PHOTO.read_bytes()], spec, folder / f"good-{audio}.mp4")
 
 
-def remade(frames: list[np.ndarray], target: Path, change: Callable[[int, np.ndarray], np.ndarray]) -> Path:
-    """The good clip's frames, each passed through `change`, encoded again (no sound: a defect of the picture)."""
+def remade(
+    frames: list[np.ndarray], target: Path, change: Callable[[int, np.ndarray], np.ndarray], *, crf: int = 18
+) -> Path:
+    """The good clip's frames, each passed through `change`, encoded again at `crf` (no sound: a picture's defect)."""
     with av.open(str(target), "w") as container:
         stream = container.add_stream("libx264", rate=Fraction(FPS))
         stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "18"}
+        stream.options = {"preset": "ultrafast", "crf": str(crf)}
         for index, frame in enumerate(frames):
             picture = np.ascontiguousarray(change(index, frame.copy()))
             container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))

@@ -10,9 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.cli.helpers import run
-from tests.clips import PHOTO, long_clip, rendered
-
-WHITE = PHOTO.parent / "product-on-white.jpg"
+from tests.clips import PHOTO, WHITE, long_clip, rendered
 
 
 @pytest.fixture(scope="module")

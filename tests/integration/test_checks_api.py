@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.clips import PHOTO, long_clip, rendered
+from tests.clips import PHOTO, WHITE, long_clip, rendered
 from tests.integration.conftest import Api
-
-WHITE = PHOTO.parent / "product-on-white.jpg"
 
 
 @pytest.fixture(scope="module")

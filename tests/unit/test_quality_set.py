@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.quality_set import Case, build
+from tests.products import Product, jpeg, photo
+from tests.quality_set import Camera, Case, build, film, still
 from veo31.quality.gate import CheckRequest, check_references, check_video
 from veo31.quality.report import QualityReport
 
@@ -48,9 +49,6 @@ def test_the_messages_say_what_differs(judged: list[tuple[Case, QualityReport]])
 
 
 def test_a_first_frame_clip_must_open_on_its_photo(tmp_path: Path) -> None:
-    from tests.products import Product, jpeg, photo
-    from tests.quality_set import Camera, film, still
-
     base = Product()
     opens = film(tmp_path / "opens.mp4", still(base), Camera(height=lambda t: 675 - 150 * t))  # 16:9 of the photo
     elsewhere = film(

@@ -5,7 +5,6 @@ with a message that says what and where — and only that check."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -13,7 +12,9 @@ import numpy as np
 import pytest
 
 from tests.clips import FPS, remade, rendered
-from veo31.errors import InvalidMediaError
+from veo31.config import load_settings
+from veo31.errors import ConfigurationError, InvalidMediaError
+from veo31.quality.gate import CheckRequest, check_video, limits_from
 from veo31.quality.report import CheckKind, QualityReport
 from veo31.quality.signals import read_clip
 from veo31.quality.technical import Asked, technical_checks
@@ -131,14 +132,7 @@ def test_each_defect_fails_its_own_check(
 
 
 def test_the_good_clip_re_encoded_at_a_low_bitrate_still_passes(frames: list[np.ndarray], tmp_path: Path) -> None:
-    target = tmp_path / "low.mp4"
-    with av.open(str(target), "w") as container:
-        stream = container.add_stream("libx264", rate=Fraction(FPS))
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "40"}
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode(None))
+    target = remade(frames, tmp_path / "low.mp4", lambda index, frame: frame, crf=40)
     assert report(target, Asked(duration=4, fps=FPS)).passed
 
 
@@ -152,10 +146,6 @@ def test_junk_and_overlong_clips_are_refused(good: Path, tmp_path: Path) -> None
 
 
 def test_thresholds_are_settings(frames: list[np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from veo31.config import load_settings
-    from veo31.errors import ConfigurationError
-    from veo31.quality.gate import CheckRequest, check_video, limits_from
-
     frozen = remade(frames, tmp_path / "frozen.mp4", frozen_middle)
     monkeypatch.setenv("VEO31_QUALITY_THRESHOLDS", '{"frozen_seconds": 3}')
     patient = limits_from(load_settings().quality_thresholds)

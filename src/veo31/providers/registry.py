@@ -37,8 +37,9 @@ _LOADED: dict[str, ProviderEntry] = {}  # plugins' entries by name, as they were
 
 
 @functools.cache
-def _plugins(modules: tuple[str, ...]) -> tuple[ProviderEntry, ...]:
-    found = []
+def _known(modules: tuple[str, ...]) -> tuple[ProviderEntry, ...]:
+    """The built-in entries and the plugins' (imported and checked once per list of modules: every request routes)."""
+    found = list(BUILT_IN)
     for module_name in modules:
         try:
             module = importlib.import_module(module_name)
@@ -49,6 +50,8 @@ def _plugins(modules: tuple[str, ...]) -> tuple[ProviderEntry, ...]:
         declared = getattr(module, "ENTRY", None)
         if not isinstance(declared, ProviderEntry):
             raise ConfigurationError(f"VEO31_PROVIDER_PLUGINS: {module_name!r} declares no ENTRY = ProviderEntry(...)")
+        if declared.name == "auto" or any(candidate.name == declared.name for candidate in found):
+            raise ConfigurationError(f"VEO31_PROVIDER_PLUGINS: the provider name {declared.name!r} is taken")
         found.append(declared)
         _LOADED[declared.name] = declared
     return tuple(found)
@@ -56,12 +59,7 @@ def _plugins(modules: tuple[str, ...]) -> tuple[ProviderEntry, ...]:
 
 def entries(settings: Settings) -> tuple[ProviderEntry, ...]:
     """Every provider this server knows: the built-in ones, then those of `VEO31_PROVIDER_PLUGINS`."""
-    every = BUILT_IN + _plugins(tuple(settings.provider_plugins))
-    names = [candidate.name for candidate in every]
-    taken = sorted({name for name in names if names.count(name) > 1} | ({"auto"} & set(names)))
-    if taken:
-        raise ConfigurationError(f"VEO31_PROVIDER_PLUGINS: the provider name {taken[0]!r} is taken")
-    return every
+    return _known(tuple(settings.provider_plugins))
 
 
 def entry(name: str, settings: Settings) -> ProviderEntry:

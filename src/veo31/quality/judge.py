@@ -6,6 +6,7 @@ check saying so), not a failed check.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Sequence
@@ -40,17 +41,20 @@ class Verdict(BaseModel):
 
 
 def sample_frames(path: Path | str, count: int = FRAMES, width: int = 512) -> list[bytes]:
-    """`count` frames spread over the clip (start, middle, end), as JPEG."""
-    import io
-
+    """`count` frames spread over the clip (its first, its last, evenly between), as JPEG — in one decode, keeping
+    only the frames it picks."""
     with av.open(str(path)) as container:
-        total = sum(1 for _ in container.decode(video=0))  # counted first: a clip's frames are not all kept
-    wanted = {round(index * (total - 1) / max(1, count - 1)) for index in range(count)} if total else set()
+        duration = container.duration / 1_000_000 if container.duration else 0.0
+        moments = [duration * index / max(1, count - 1) for index in range(count - 1)]
+        picks, last = [], None
+        for frame in container.decode(video=0):
+            if len(picks) < len(moments) and (frame.time or 0.0) >= moments[len(picks)]:
+                picks.append(frame_image(frame))
+            last = frame
+        if last is not None:
+            picks.append(frame_image(last))
     out = []
-    with av.open(str(path)) as container:
-        picks = [frame for index, frame in enumerate(container.decode(video=0)) if index in wanted]
-    for frame in picks:
-        image = frame_image(frame)
+    for image in picks:
         image.thumbnail((width, width))
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=85)

@@ -41,7 +41,8 @@ def _engine() -> Any:
         for part in ("det", "cls", "rec")
         for setting in ("intra_op_num_threads", "inter_op_num_threads")
     }
-    # A label crop is small: looked at as it is ("max"), not enlarged to the engine's default 736 px (3× the work).
+    # A label crop is small: looked at as it is ("max"), not enlarged to the engine's default size, which costs
+    # several times the work for no better reading (docs/performance.md).
     return RapidOCR(det_limit_side_len=640, det_limit_type="max", **one_thread)
 
 
