@@ -24,7 +24,7 @@ import numpy as np
 
 from veo31.analysis.local import box_of, load_rgb, subject_mask
 from veo31.quality.label import label_check
-from veo31.quality.report import Check, CheckKind
+from veo31.quality.report import Check, CheckKind, margin_score
 from veo31.quality.signals import ClipSignals
 
 REFERENCE_SIDE = 640  # photos are looked at this large: about the stills' scale, so features meet at one size
@@ -137,7 +137,9 @@ def fidelity_checks(
         checks.append(_detail(best, references, limits))
         legible = max(best, key=lambda view: _scale(view.homography))  # the view that shows the label largest
         reference = references[legible.reference]
-        label = label_check(reference.rgb, reference.box, legible.rgb, legible.homography, legible.at)
+        label = label_check(
+            reference.rgb, reference.box, legible.rgb, legible.homography, _scale(legible.homography), legible.at
+        )
         if label is not None:
             checks.append(label)
     if mode in ("first_frame", "first_last"):
@@ -230,12 +232,12 @@ def _colour(views: list[View], references: Sequence[Reference], limits: Fidelity
     )
     at = None if passed else (worst.at, worst.at)
     return Check(
-        kind=CheckKind.COLOUR, passed=passed, score=_score(off, limits.hue_degrees), message=message, at_seconds=at
+        kind=CheckKind.COLOUR,
+        passed=passed,
+        score=round(margin_score(off, limits.hue_degrees), 3),
+        message=message,
+        at_seconds=at,
     )
-
-
-def _score(off: float, allowed: float) -> float:
-    return round(max(0.0, 1.0 - off / (2 * allowed)), 3)
 
 
 def _detail(views: list[View], references: Sequence[Reference], limits: FidelityLimits) -> Check:

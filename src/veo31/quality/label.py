@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -63,16 +62,21 @@ def read_words(rgb: np.ndarray) -> list[Word]:
 
 
 def label_check(
-    photo_rgb: np.ndarray, box: tuple[int, int, int, int], view_rgb: np.ndarray, homography: np.ndarray, at: float
+    photo_rgb: np.ndarray,
+    box: tuple[int, int, int, int],
+    view_rgb: np.ndarray,
+    homography: np.ndarray,
+    scale: float,
+    at: float,
 ) -> Check | None:
-    """The label of the photo's product against the same place in one view; None when the photo shows no words."""
+    """The label of the photo's product against the same place in one view (`homography` takes the photo to the
+    view, `scale` is how many of the view's pixels one of the photo's becomes); None when the photo shows no words."""
     left, top, right, bottom = box
     photo_words = read_words(photo_rgb[top:bottom, left:right])
     if not photo_words:
         return None
     height, width = photo_rgb.shape[:2]
     aligned = cv2.warpPerspective(view_rgb, np.linalg.inv(homography), (width, height), flags=cv2.INTER_LINEAR)
-    scale = math.sqrt(abs(float(np.linalg.det(homography[:2, :2] / homography[2, 2]))))
     read = read_words(aligned[top:bottom, left:right])
     seen = {word.text for word in read}
     legible_seen = {word.text for word in read if word.height * scale >= READABLE_PIXELS}

@@ -30,6 +30,11 @@ class CheckKind(enum.StrEnum):
     JUDGE = "judge"  # a vision model's verdict, beside the local checks (when one is configured)
 
 
+def margin_score(off: float, allowed: float) -> float:
+    """A check's score from how far off it is: 1 when exactly right, 0.5 at the limit, 0 at twice the limit."""
+    return max(0.0, 1.0 - off / (2 * allowed)) if allowed > 0 else float(off == 0)
+
+
 class Check(BaseModel):
     model_config = ConfigDict(frozen=True)
 

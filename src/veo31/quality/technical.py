@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from veo31.quality.report import Check, CheckKind
+from veo31.quality.report import Check, CheckKind, margin_score
 from veo31.quality.signals import ClipSignals
 
 RESOLUTIONS = {"720p": 720, "1080p": 1080, "4k": 2160}
@@ -72,17 +72,12 @@ def _decoded(clip: ClipSignals) -> str:
     return f"{clip.frames} frames decoded: {clip.width}×{clip.height}, {clip.duration:.2f} s, {clip.fps:g} fps"
 
 
-def _margin_score(off: float, allowed: float) -> float:
-    """1 when exactly right, 0.5 at the limit, 0 at twice the limit."""
-    return max(0.0, 1.0 - off / (2 * allowed)) if allowed > 0 else float(off == 0)
-
-
 def _duration(clip: ClipSignals, asked: float, limits: Thresholds) -> Check:
     off = abs(clip.duration - asked)
     passed = off <= limits.duration_seconds
     message = f"{clip.duration:.2f} s long" + ("" if passed else f" where {asked:g} s was asked")
     return Check(
-        kind=CheckKind.DURATION, passed=passed, score=_margin_score(off, limits.duration_seconds), message=message
+        kind=CheckKind.DURATION, passed=passed, score=margin_score(off, limits.duration_seconds), message=message
     )
 
 
@@ -123,14 +118,14 @@ def _aspect(clip: ClipSignals, aspect: str, limits: Thresholds) -> Check:
     passed = off <= limits.aspect
     shown = "16:9" if ratio > 1 else "9:16" if abs(ratio - 9 / 16) / (9 / 16) <= limits.aspect else f"{ratio:.2f}:1"
     message = f"{aspect} as asked" if passed else f"{shown} where {aspect} was asked"
-    return Check(kind=CheckKind.ASPECT, passed=passed, score=_margin_score(off, limits.aspect), message=message)
+    return Check(kind=CheckKind.ASPECT, passed=passed, score=margin_score(off, limits.aspect), message=message)
 
 
 def _frame_rate(clip: ClipSignals, fps: float, limits: Thresholds) -> Check:
     off = abs(clip.fps - fps)
     passed = off <= limits.fps
     message = f"{clip.fps:g} fps" + ("" if passed else f" where {fps:g} fps was asked")
-    return Check(kind=CheckKind.FRAME_RATE, passed=passed, score=_margin_score(off, limits.fps), message=message)
+    return Check(kind=CheckKind.FRAME_RATE, passed=passed, score=margin_score(off, limits.fps), message=message)
 
 
 def _audio(clip: ClipSignals, asked: bool | None, limits: Thresholds) -> Check | None:
@@ -190,7 +185,7 @@ def _black(clip: ClipSignals, black: np.ndarray, limits: Thresholds) -> Check:
         message = f"black for {seconds:.1f} s at {where[0]:.1f} s (a fade)"
     else:
         message = f"black for {seconds:.1f} s ({where[0]:.1f}–{where[1]:.1f} s)"
-    score = _margin_score(max(0.0, seconds), limits.black_seconds) if seconds else 1.0
+    score = margin_score(max(0.0, seconds), limits.black_seconds) if seconds else 1.0
     return Check(
         kind=CheckKind.BLACK, passed=passed, score=score, message=message, at_seconds=None if passed else where
     )
@@ -222,7 +217,7 @@ def _frozen(clip: ClipSignals, black: np.ndarray, limits: Thresholds) -> Check:
         if where is None or passed
         else (f"the picture is frozen for {seconds:.1f} s ({where[0]:.1f}–{where[1]:.1f} s)")
     )
-    score = 1.0 if where is None else _margin_score(seconds, limits.frozen_seconds)
+    score = 1.0 if where is None else margin_score(seconds, limits.frozen_seconds)
     return Check(
         kind=CheckKind.FROZEN, passed=passed, score=score, message=message, at_seconds=None if passed else where
     )
@@ -246,7 +241,7 @@ def _flicker(clip: ClipSignals, limits: Thresholds) -> Check:
     return Check(
         kind=CheckKind.FLICKER,
         passed=passed,
-        score=_margin_score(share, limits.flicker_share),
+        score=margin_score(share, limits.flicker_share),
         message=message,
         at_seconds=None if passed else where,
     )
@@ -267,7 +262,7 @@ def _letterbox(clip: ClipSignals, black: np.ndarray, limits: Thresholds) -> Chec
     passed = not found
     message = "no bars" if passed else f"black bars nobody asked for: {', '.join(found)} of the picture"
     worst = max([*bars.values(), *sides.values()])
-    return Check(kind=CheckKind.LETTERBOX, passed=passed, score=_margin_score(worst, limits.bar_share), message=message)
+    return Check(kind=CheckKind.LETTERBOX, passed=passed, score=margin_score(worst, limits.bar_share), message=message)
 
 
 def _edge(profile: np.ndarray, limits: Thresholds) -> float:
