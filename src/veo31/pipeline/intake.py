@@ -50,6 +50,19 @@ class ReferenceIntake:
         self.settings = settings
         self.blobs = blobs
 
+    async def take_in(
+        self, uploads: Sequence[UploadedImage], image_urls: Sequence[str], video: ReferenceVideo | None
+    ) -> tuple[list[ReferenceImage], dict[str, Any] | None]:
+        """A new generation's references: every one read and checked first (a bad photo or video leaves nothing
+        stored), then kept once by content; with a video, its motion notes and the stills they came from."""
+        images = await self.normalised(uploads, image_urls)
+        motion = await self.video_notes(video)
+        references = [await asyncio.to_thread(self.keep, image, url) for image, url in images]
+        if motion is None:
+            return references, None
+        stills = [await asyncio.to_thread(self.put_once, f"stills/{sha256(s)}.jpg", s) for s in motion[1]]
+        return references, {"notes": motion[0].model_dump(mode="json"), "stills": stills}
+
     async def normalised(
         self, uploads: Sequence[UploadedImage], image_urls: Sequence[str]
     ) -> list[tuple[NormalisedImage, str | None]]:

@@ -36,7 +36,6 @@ from veo31.pipeline.intake import (
     check_image_count,
     create_request,
     describe,
-    sha256,
 )
 from veo31.pipeline.launch import enqueue, start_fetch
 from veo31.pipeline.runtime import Runtime, current
@@ -116,13 +115,7 @@ class GenerationService:
             if existing is not None:
                 return Created(existing, False)
         chosen, cost = await self._priced(spec, check_image_count(len(uploads) + len(image_urls)))
-        images = await self._intake.normalised(uploads, image_urls)
-        motion = await self._intake.video_notes(video)  # read before anything is stored: a bad video leaves nothing
-        references = [await asyncio.to_thread(self._intake.keep, image, url) for image, url in images]
-        reference_video = None
-        if motion is not None:
-            stills = [await asyncio.to_thread(self._intake.put_once, f"stills/{sha256(s)}.jpg", s) for s in motion[1]]
-            reference_video = {"notes": motion[0].model_dump(mode="json"), "stills": stills}
+        references, reference_video = await self._intake.take_in(uploads, image_urls, video)
         return await self._store_and_start(
             chosen,
             cost,
@@ -184,8 +177,9 @@ class GenerationService:
         """Steps 1 and 2 alone: what the references show, and the prompt written from it — to edit before
         generating. Nothing is stored."""
         check_image_count(len(uploads) + len(image_urls))
-        images = await self._intake.normalised(uploads, image_urls)
-        motion = await self._intake.video_notes(video)
+        intake = self._intake
+        images = await intake.normalised(uploads, image_urls)
+        motion = await intake.video_notes(video)
         runtime = self.runtime
         return await describe(runtime.analyser, runtime.writer, spec, [image.content for image, _ in images], motion)
 
