@@ -6,6 +6,7 @@ Our own settings carry the `VEO31_` prefix; provider keys keep the names their p
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 from functools import lru_cache
@@ -18,6 +19,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from veo31.errors import ConfigurationError
 
 PROVIDER_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+
+MAX_QUALITY_RETRIES = 3  # VEO31_QUALITY_RETRIES at most: each is a paid submission
+
+
+class QualityGate(enum.StrEnum):
+    """What happens to a finished video that fails the quality checks (`VEO31_QUALITY_GATE`)."""
+
+    OFF = "off"  # no checks: completed once stored and decodable
+    REPORT = "report"  # completed, with the report
+    HOLD = "hold"  # needs_review until a person approves or rejects it
+    RETRY = "retry"  # a new paid attempt with a new seed (VEO31_QUALITY_RETRIES at most), then as `hold`
+
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -110,6 +123,17 @@ class Settings(BaseSettings):
         default=False, description="move an auto generation to the next provider when one refuses before any task"
     )
 
+    quality_gate: QualityGate = Field(
+        default=QualityGate.REPORT,
+        description="what a finished video failing the quality checks gets: off (no checks), report (completes with "
+        "the report), hold (needs a person's review), retry (a new paid attempt with a new seed, then review)",
+    )
+    quality_retries: int = Field(
+        default=1,
+        ge=0,
+        le=MAX_QUALITY_RETRIES,
+        description="with VEO31_QUALITY_GATE=retry: new paid attempts at most per generation",
+    )
     quality_thresholds: dict[str, float] = Field(
         default_factory=dict,
         description='the quality gate\'s thresholds to change, e.g. {"frozen_seconds": 1.5, "hue_degrees": 30}',

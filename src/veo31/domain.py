@@ -25,13 +25,21 @@ class Status(enum.StrEnum):
     SUBMITTED = "submitted"
     GENERATING = "generating"
     RETRIEVING = "retrieving"
+    CHECKING = "checking"  # the video is ours; the quality gate looks at it
+    NEEDS_REVIEW = "needs_review"  # the video failed the gate (policy `hold`): a person approves or rejects it
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELED = "canceled"
 
     @property
     def terminal(self) -> bool:
+        """Ended: nothing moves it again."""
         return self in (Status.COMPLETED, Status.FAILED, Status.CANCELED)
+
+    @property
+    def settled(self) -> bool:
+        """Out of the pipeline's hands: ended, or waiting for a person's review (no workflow runs for it)."""
+        return self.terminal or self is Status.NEEDS_REVIEW
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ class Capabilities:
     frame_rates: tuple[int, ...] = (24,)
     upgrade_costs: dict[str, str] = field(default_factory=dict)  # what each upgrade costs, in the provider's words
     follows_prompt: bool = True  # False: the video is made from the photos alone (the local renderer)
+    makes_audio: bool = True  # Veo 3.1 makes a sound track; the quality gate checks it is there and not silent
 
     def allowed_durations(self, mode: str, resolution: str) -> tuple[int, ...]:
         allowed = set(self.durations)
@@ -174,6 +183,10 @@ class Generation:
     cost_estimate_usd: float | None = None  # before submitting, from the price settings
     cost_usd: float | None = None  # what it cost, as reported (or known: 0 when the provider charged nothing)
     cost_basis: str | None = None
+    quality: dict[str, Any] | None = None  # the quality gate's report (`QualityReport` as JSON, its frame apart)
+    quality_frame_key: str | None = None  # the picture of the photo beside the worst frame
+    attempts: tuple[dict[str, Any], ...] = ()  # earlier paid attempts the gate set aside (policy `retry`)
+    earlier_cost_usd: float = 0.0  # what those attempts cost
 
     def download_name(self, extension: str = "mp4") -> str:
         """The file name a download of its video gets, on the page and from `veo31 fetch`: the product and day."""

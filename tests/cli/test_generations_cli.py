@@ -29,7 +29,7 @@ def test_generate_writes_a_video_and_status_and_list_show_it(tmp_path: Path) -> 
     target = tmp_path / "lamp.mp4"
     made = run("generate", SCENE, WHITE, "--product", "Desk Lamp", "--duration", "3", "--out", str(target), env=env)
     assert made.returncode == 0, made.stderr
-    for step in ("queued", "preparing", "submitted", "generating", "retrieving", "completed"):
+    for step in ("queued", "preparing", "submitted", "generating", "retrieving", "checking", "completed"):
         assert step in made.stdout
     info = probe_video(target)  # decodes every frame
     assert (info.width, info.height, info.fps, info.has_audio) == (1280, 720, 30.0, True)

@@ -14,7 +14,7 @@ from tests.e2e.conftest import Site
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WHITE = FIXTURES / "product-on-white.jpg"
 SCENE = FIXTURES / "product-in-scene.jpg"
-STEPS = ["queued", "preparing", "submitted", "generating", "retrieving", "completed"]
+STEPS = ["queued", "preparing", "submitted", "generating", "retrieving", "checking", "completed"]
 WAIT_MS = 45_000
 
 

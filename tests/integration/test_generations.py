@@ -15,7 +15,7 @@ from tests.databases import KIND
 from tests.integration.conftest import Api, hosted_image
 from veo31.media.probe import probe_video
 
-STEPS = ["queued", "preparing", "submitted", "generating", "retrieving", "completed"]
+STEPS = ["queued", "preparing", "submitted", "generating", "retrieving", "checking", "completed"]
 
 
 def test_upload_to_a_stored_verified_video(api: Api, kie: KieEmulatorHandle, tmp_path) -> None:
@@ -51,6 +51,7 @@ def test_kie_cost_is_estimated_before_and_measured_after(api: Api, kie: KieEmula
         "estimate_usd": 1.25,
         "reported_usd": None,
         "basis": "250 Kie.ai credits × $0.005",
+        "earlier_attempts_usd": 0.0,
     }
     done = api.wait(started["id"])
     charged = kie.task(done["provider_task_id"])["charged"]

@@ -39,7 +39,7 @@ def wait_for(url: str, generation_id: str, status: str, timeout: float = 60) -> 
         time.sleep(0.1)
 
 
-def test_a_generation_left_on_the_first_workflow_shape_resumes_after_the_upgrade(
+def test_generations_left_on_older_workflow_shapes_resume_after_the_upgrade(
     emulator_process: str, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
@@ -61,37 +61,44 @@ def test_a_generation_left_on_the_first_workflow_shape_resumes_after_the_upgrade
     engine = create_db_engine(settings.resolved_database_url)
     client = DBOSClient(system_database_url=settings.system_database_url, application_name="veo31")
     try:
-        old, _ = store.create_generation(
-            engine, spec=GenerationSpec(product_name="Left in flight"), references=[], provider="kie", mode="text"
-        )
-        client.enqueue(
-            {
-                "queue_name": queue_name("kie"),
-                "workflow_name": "veo31.generation",
-                "workflow_id": old.id,
-                "app_version": __version__,
-            },
-            old.id,
-        )
-        wait_for(server.url, old.id, "generating")  # submitted; the emulator takes 3 s
+        olds = {}
+        for shape in ("veo31.generation", "veo31.generation.v2"):
+            spec = GenerationSpec(product_name=f"Left in flight on {shape}")
+            olds[shape], _ = store.create_generation(engine, spec=spec, references=[], provider="kie", mode="text")
+            client.enqueue(
+                {
+                    "queue_name": queue_name("kie"),
+                    "workflow_name": shape,
+                    "workflow_id": olds[shape].id,
+                    "app_version": __version__,
+                },
+                olds[shape].id,
+            )
+        for old in olds.values():
+            wait_for(server.url, old.id, "generating")  # submitted; the emulator takes 3 s
         server.kill()
         server.start()
-        finished = wait_for(server.url, old.id, "completed")
+        finished = {shape: wait_for(server.url, old.id, "completed") for shape, old in olds.items()}
         new = httpx.post(f"{server.url}/v1/generations", json={"product_name": "Made today"}, timeout=30).json()
         made_today = wait_for(server.url, new["id"], "completed")
         calls = httpx.get(f"{emulator_process}/_emulator/state", timeout=10).json()["calls"]
-        shapes = {gid: client.retrieve_workflow(gid).get_status() for gid in (old.id, new["id"])}
+        ids = [old.id for old in olds.values()] + [new["id"]]
+        shapes = {gid: client.retrieve_workflow(gid).get_status() for gid in ids}
     finally:
         server.stop()
         client.destroy()
         engine.dispose()
-    statuses = [change["status"] for change in finished["history"]]
-    assert statuses == ["queued", "preparing", "submitted", "generating", "retrieving", "completed"], statuses
-    assert calls["generate"] == 2, "the interrupted generation was submitted once, and today's once"
-    assert (shapes[old.id].name, shapes[old.id].status) == ("veo31.generation", "SUCCESS")
-    assert (shapes[new["id"]].name, shapes[new["id"]].status) == ("veo31.generation.v2", "SUCCESS")
-    assert [c["status"] for c in made_today["history"]] == statuses, "the new shape tells the same story"
-    for generation in (finished, made_today):
+    for shape, old in olds.items():
+        statuses = [change["status"] for change in finished[shape]["history"]]
+        assert statuses == ["queued", "preparing", "submitted", "generating", "retrieving", "completed"], statuses
+        assert (shapes[old.id].name, shapes[old.id].status) == (shape, "SUCCESS")
+        assert finished[shape]["quality"] is None, "the older shapes have no quality gate: completed as they were"
+    assert calls["generate"] == 3, "each interrupted generation was submitted once, and today's once"
+    assert (shapes[new["id"]].name, shapes[new["id"]].status) == ("veo31.generation.v3", "SUCCESS")
+    today = [c["status"] for c in made_today["history"]]
+    assert today == ["queued", "preparing", "submitted", "generating", "retrieving", "checking", "completed"], today
+    assert made_today["quality"] is not None and made_today["quality"]["checks"], "today's shape checks the video"
+    for generation in (*finished.values(), made_today):
         assert probe_video(data / "blobs" / "videos" / f"{generation['id']}.mp4").frames > 0
 
 

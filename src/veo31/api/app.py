@@ -38,6 +38,7 @@ from veo31.api.routes import (
     media,
     page,
     providers,
+    review,
 )
 from veo31.config import Settings
 from veo31.errors import RateLimitedError, Veo31Error
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
     routers = (
         analyses.router,
         generations.router,
+        review.router,
         providers.router,
         checks.router,
         events.router,

@@ -98,20 +98,37 @@ def base_url(request: Request, settings: Settings) -> str:
 
 
 def generation_links(request: Request, settings: Settings, generation: Generation) -> dict[str, str | None]:
-    """Absolute links for a generation; video links carry a signature when the API needs tokens."""
+    """Absolute links for a generation; video links carry a signature when the API needs tokens. Its video is
+    there once it settled with one: completed, held for review, or rejected in review (kept)."""
     root = f"{base_url(request, settings)}/v1/generations/{generation.id}"
-    query = f"?sig={sign(request, generation.id)}" if settings.api_tokens else ""
+    query = signed_query(request, settings, generation.id)
     joiner = "&" if query else "?"
-    done = generation.status is Status.COMPLETED and generation.video_key
+    done = generation.status.settled and generation.video_key
+    held = generation.status is Status.NEEDS_REVIEW
     return {
         "self": root,
         "events": f"{root}/events",
         "video": f"{root}/video{query}" if done else None,
         "download": f"{root}/video{query}{joiner}download=1" if done else None,
         "poster": f"{root}/poster.jpg{query}" if generation.poster_key else None,
-        "cancel": f"{root}/cancel" if not generation.status.terminal else None,
+        "quality_frame": f"{root}/quality.jpg{query}" if generation.quality_frame_key else None,
+        "cancel": f"{root}/cancel" if not generation.status.settled else None,
         "retry": f"{root}/retry" if generation.status in (Status.FAILED, Status.CANCELED) else None,
+        "approve": f"{root}/approve" if held else None,
+        "reject": f"{root}/reject" if held else None,
     }
+
+
+def signed_query(request: Request, settings: Settings, generation_id: str) -> str:
+    """`?sig=…` for a generation's media links when the API needs tokens (a <video> tag sends none), else ''."""
+    return f"?sig={sign(request, generation_id)}" if settings.api_tokens else ""
+
+
+def attempt_links(request: Request, settings: Settings, generation: Generation) -> list[str]:
+    """The video of each earlier attempt the quality gate set aside, in order (they were paid for: kept)."""
+    root = f"{base_url(request, settings)}/v1/generations/{generation.id}/attempts"
+    query = signed_query(request, settings, generation.id)
+    return [f"{root}/{number}/video{query}" for number in range(1, len(generation.attempts) + 1)]
 
 
 async def read_json(request: Request, *, what: str = "the body") -> Any:

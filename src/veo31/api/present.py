@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from fastapi import Request
 
-from veo31.api.deps import generation_links
+from veo31.api.deps import attempt_links, generation_links
 from veo31.api.schemas import GenerationPublic, rendition
 from veo31.config import Settings
 from veo31.domain import Generation
@@ -33,6 +33,7 @@ def shown(
         generation,
         generation_links(request, settings, generation),
         [rendition(r, generation_links(request, settings, r)) for r in renditions],
+        attempt_links(request, settings, generation),
     )
 
 

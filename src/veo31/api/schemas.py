@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status
 from veo31.errors import advice_for
 from veo31.providers.registry import known, label_of
+from veo31.quality.report import QualityReport
 
 
 class GenerationCreate(GenerationSpec):
@@ -101,6 +102,44 @@ class CostPublic(BaseModel):
     estimate_usd: float | None = Field(description="before submitting, from the price settings")
     reported_usd: float | None = Field(description="what it cost, as the provider reported (or 0 when not charged)")
     basis: str | None = Field(description="how the figure was reached")
+    earlier_attempts_usd: float = Field(default=0.0, description="what attempts the quality gate set aside cost")
+
+
+class AttemptPublic(BaseModel):
+    """An earlier paid attempt the quality gate set aside (`VEO31_QUALITY_GATE=retry`): its video is kept."""
+
+    number: int
+    task_id: str | None
+    seed: int | None
+    video_url: str
+    video: dict[str, Any] | None
+    cost_usd: float | None
+    quality: QualityReport | None
+
+
+def quality_of(report: dict[str, Any] | None, frame_url: str | None) -> QualityReport | None:
+    """The stored report as answered: its picture as our link."""
+    return QualityReport.model_validate({**report, "frame": frame_url}) if report else None
+
+
+def attempts_of(generation: Generation, videos: list[str]) -> list[AttemptPublic]:
+    """Its set-aside attempts, with the links `videos` gives (else their paths on this server)."""
+    root = f"/v1/generations/{generation.id}/attempts"
+    return [
+        AttemptPublic(
+            number=number,
+            task_id=attempt.get("task_id"),
+            seed=attempt.get("seed"),
+            video_url=videos[number - 1] if number <= len(videos) else f"{root}/{number}/video",
+            video=attempt.get("video"),
+            cost_usd=attempt.get("cost_usd"),
+            quality=quality_of(attempt.get("quality"), None),
+        )
+        for number, attempt in enumerate(generation.attempts, start=1)
+    ]
+
+
+MEDIA_LINKS = ("video", "download", "poster", "quality_frame")  # answered in fields of their own
 
 
 class GenerationPublic(BaseModel):
@@ -129,6 +168,11 @@ class GenerationPublic(BaseModel):
     upgrade_of: str | None = Field(description="the generation this one is a 1080p / 4K rendition of")
     renditions: list[RenditionPublic] = Field(description="this generation's 1080p / 4K upgrades")
     cost: CostPublic
+    quality: QualityReport | None = Field(
+        description="the quality gate's report on the video: passed, score 0–1, every check, and `frame`, a picture "
+        "of the reference beside the worst frame (null until checked, or with VEO31_QUALITY_GATE=off)"
+    )
+    attempts: list[AttemptPublic] = Field(description="earlier paid attempts the quality gate set aside")
     upgrade_options: list[UpgradeOption] = Field(description="upgrades its provider still offers")
     created_at: datetime
     updated_at: datetime
@@ -140,6 +184,7 @@ class GenerationPublic(BaseModel):
         generation: Generation,
         links: dict[str, str | None],
         renditions: list[RenditionPublic] | None = None,
+        attempt_videos: list[str] | None = None,
     ) -> GenerationPublic:
         return cls(
             id=generation.id,
@@ -172,12 +217,17 @@ class GenerationPublic(BaseModel):
             upgrade_of=generation.upgrade_of,
             renditions=renditions or [],
             cost=CostPublic(
-                estimate_usd=generation.cost_estimate_usd, reported_usd=generation.cost_usd, basis=generation.cost_basis
+                estimate_usd=generation.cost_estimate_usd,
+                reported_usd=generation.cost_usd,
+                basis=generation.cost_basis,
+                earlier_attempts_usd=generation.earlier_cost_usd,
             ),
+            quality=quality_of(generation.quality, links.get("quality_frame")),
+            attempts=attempts_of(generation, attempt_videos or []),
             upgrade_options=upgrade_options(generation),
             created_at=generation.created_at,
             updated_at=generation.updated_at,
-            links={name: url for name, url in links.items() if url and name not in ("video", "download", "poster")},
+            links={name: url for name, url in links.items() if url and name not in MEDIA_LINKS},
         )
 
 

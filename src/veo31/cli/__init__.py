@@ -386,6 +386,7 @@ from veo31.cli import (  # noqa: E402
     check as _check,
     doctor as _doctor,
     generations as _generations,
+    review as _review,
 )
 
-__all__ = ["_batch", "_check", "_doctor", "_generations", "app", "main"]
+__all__ = ["_batch", "_check", "_doctor", "_generations", "_review", "app", "main"]

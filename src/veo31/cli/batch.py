@@ -26,8 +26,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from veo31.cli import _first_error, app, fail, out
-from veo31.cli.client import TERMINAL, Client
-from veo31.cli.generations import ServerOption, TokenOption, connect, run
+from veo31.cli.client import SETTLED, Client
+from veo31.cli.generations import ServerOption, TokenOption, connect, review_reasons, run
 from veo31.domain import GenerationSpec
 from veo31.errors import Veo31Error
 
@@ -136,6 +136,11 @@ def write_results(path: Path, rows: list[Row]) -> None:
 
 
 async def make(client: Client, file: Path, videos: Path, row: Row) -> None:
+    if row.result.get("status") == "needs_review" and row.result.get("id"):
+        held = await client.get(row.result["id"])  # approved since, or still waiting: no new (paid) generation
+        if held["status"] in ("completed", "needs_review"):
+            await settle(client, videos, row, held)
+            return
     attempts = int(row.result.get("attempts") or 0) + (1 if row.result.get("status") in ("failed", "canceled") else 0)
     row.result = {"status": "running", "attempts": str(attempts), "id": row.result.get("id", "")}
     try:
@@ -145,16 +150,25 @@ async def make(client: Client, file: Path, videos: Path, row: Row) -> None:
         row.result["id"] = created["id"]
         generation = created
         async for generation in client.watch(created["id"]):
-            if generation["status"] in TERMINAL:
+            if generation["status"] in SETTLED:
                 break
-        if generation["status"] != "completed":
-            error = generation.get("error") or {}
-            raise Veo31Error(error.get("message") or generation["status"])
-        target = videos / video_name(row)
-        await client.save_video(generation, target)
-        row.result.update(status="completed", path=str(target), url=generation.get("video_url") or "", error="")
+        await settle(client, videos, row, generation)
     except Veo31Error as exc:
         row.result.update(status="failed", error=exc.message)
+
+
+async def settle(client: Client, videos: Path, row: Row, generation: dict[str, Any]) -> None:
+    """The row's result from its settled generation: the video saved, held for review (the reasons; a later run
+    looks again), or the failure."""
+    if generation["status"] == "needs_review":
+        row.result.update(status="needs_review", id=generation["id"], error=review_reasons(generation))
+        return
+    if generation["status"] != "completed":
+        error = generation.get("error") or {}
+        raise Veo31Error(error.get("message") or generation["status"])
+    target = videos / video_name(row)
+    await client.save_video(generation, target)
+    row.result.update(status="completed", path=str(target), url=generation.get("video_url") or "", error="")
 
 
 def prepare(file: Path, row: Row) -> tuple[GenerationSpec, list[tuple[str, bytes]], list[str]]:

@@ -20,10 +20,11 @@ from veo31.domain import Generation, GenerationSpec, Status
 from veo31.errors import ConflictError, InputError, NotFoundError, Veo31Error, advice_for
 from veo31.pipeline import lifecycle as pipeline
 from veo31.pipeline.intake import UploadedImage
+from veo31.pipeline.review import Verdict
 from veo31.pipeline.service import GenerationService
 from veo31.providers.registry import label_of
 
-TERMINAL = {status.value for status in Status if status.terminal}
+SETTLED = {status.value for status in Status if status.settled}  # nothing more happens without a person
 
 
 class Client(Protocol):
@@ -40,6 +41,8 @@ class Client(Protocol):
     async def total_cost(self, status: str | None) -> float: ...
 
     async def cancel(self, generation_id: str) -> dict[str, Any]: ...
+
+    async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]: ...
 
     async def fetch(self, generation_id: str) -> dict[str, Any]: ...
 
@@ -75,6 +78,8 @@ def public(generation: Generation) -> dict[str, Any]:
             "reported_usd": generation.cost_usd,
             "basis": generation.cost_basis,
         },
+        "quality": generation.quality,
+        "attempts": len(generation.attempts),
         "created_at": generation.created_at.isoformat(),
         "download_name": generation.download_name("mp4"),
     }
@@ -95,7 +100,7 @@ class LocalClient:
         shown = public(generation)
         settings = self.service.settings
         base = settings.public_url or f"http://{settings.host}:{settings.port}"
-        if generation.status is Status.COMPLETED:
+        if generation.status.settled and generation.video_key:
             shown["video_url"] = f"{base}/v1/generations/{generation.id}/video"
         return shown
 
@@ -122,6 +127,10 @@ class LocalClient:
 
     async def cancel(self, generation_id: str) -> dict[str, Any]:
         return self.public(await self.service.cancel(await self.service.resolve(generation_id)))
+
+    async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]:
+        chosen = await self.service.resolve(generation_id)
+        return self.public(await self.service.review(chosen, Verdict(verdict), note))
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return self.public(await self.service.fetch(await self.service.resolve(generation_id)))
@@ -185,7 +194,7 @@ class RemoteClient:
             if (generation["status"], len(generation["history"])) != last:
                 last = (generation["status"], len(generation["history"]))
                 yield generation
-            if generation["status"] in TERMINAL:
+            if generation["status"] in SETTLED:
                 return
             await asyncio.sleep(0.5)
 
@@ -199,6 +208,10 @@ class RemoteClient:
 
     async def cancel(self, generation_id: str) -> dict[str, Any]:
         return await self._call("POST", f"/v1/generations/{generation_id}/cancel")
+
+    async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]:
+        body = {"note": note} if note else None
+        return await self._call("POST", f"/v1/generations/{generation_id}/{verdict}", json=body)
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return await self._call("POST", f"/v1/generations/{generation_id}/fetch")

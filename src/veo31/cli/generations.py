@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from veo31.cli import _first_error, _read, app, err, fail, out, settings_or_exit
-from veo31.cli.client import TERMINAL, Client, LocalClient, RemoteClient
+from veo31.cli.client import SETTLED, Client, LocalClient, RemoteClient
 from veo31.cli.presence import running_server
 from veo31.config import Settings
 from veo31.domain import GenerationSpec
@@ -40,7 +40,9 @@ STEP_WORDS = {
     "preparing": "analysing the photos and writing the prompt",
     "submitted": "sent to the provider",
     "generating": "the provider is making the video",
-    "retrieving": "downloading and checking the video",
+    "retrieving": "downloading and verifying the video",
+    "checking": "checking the video against the photos",
+    "needs_review": "waiting for a person's review",
     "completed": "ready",
     "failed": "failed",
     "canceled": "canceled",
@@ -192,9 +194,16 @@ async def follow(client: Client, start: dict[str, Any], *, quiet: bool) -> dict[
             seen = len(generation["history"])
             if status is not None:
                 status.update(STEP_WORDS.get(generation["status"], generation["status"]) + "…")
-            if generation["status"] in TERMINAL:
+            if generation["status"] in SETTLED:
                 break
     return generation
+
+
+def review_reasons(generation: dict[str, Any]) -> str:
+    """Why the quality gate held it: its failed checks' messages (or, unchecked, the history's last word)."""
+    failed = [check["message"] for check in (generation.get("quality") or {}).get("checks", []) if not check["passed"]]
+    history = generation.get("history") or [{}]
+    return "; ".join(failed) or history[-1].get("detail") or "the quality checks failed"
 
 
 def finish(generation: dict[str, Any], target: Path | None, *, as_json: bool, waited: bool) -> None:
@@ -207,6 +216,12 @@ def finish(generation: dict[str, Any], target: Path | None, *, as_json: bool, wa
         where = f" → {target}" if target else " (add --out FILE to save it)"
         size = f"{video.get('width')}×{video.get('height')}, {video.get('duration')} s" if video else ""
         out.print(f"[green]done[/] {generation['id']} {size}{where}", highlight=False)
+    if waited and generation["status"] == "needs_review":
+        raise fail(
+            f"{generation['id']} needs review: {review_reasons(generation)}\nlook at it, then `veo31 approve "
+            f"{generation['id']}` or `veo31 reject {generation['id']} --note WHY`",
+            1,
+        )
     if waited and generation["status"] in ("failed", "canceled"):
         error = generation.get("error") or {}
         advice = f"\n{error['advice']}" if error.get("advice") else ""
@@ -276,7 +291,7 @@ def fetch(
             assert target is not None
             if generation["status"] == "failed":
                 generation = await client.fetch(generation_id)  # timed out: ask the provider again
-            if generation["status"] not in TERMINAL:
+            if generation["status"] not in SETTLED:
                 generation = await follow(client, generation, quiet=as_json)
             if generation["status"] == "completed":
                 await client.save_video(generation, target)

@@ -1,10 +1,14 @@
-"""Result clips for the emulators: real H.264/AAC MP4s, rendered from a task's photos by veo31's local renderer,
-or a moving test pattern when there are none."""
+"""Result clips for the emulators: real H.264/AAC MP4s with a sound bed (Veo makes sound), rendered from a task's
+photos by veo31's local renderer, or a moving test pattern when there are none; `shift_hue` makes a photo the wrong
+colour, for a result that shows another product (the fault `hue_shift`)."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
+
+from PIL import Image
 
 from veo31.errors import InvalidMediaError
 from veo31.media.render import RenderSpec, render_video
@@ -27,7 +31,7 @@ def render_pattern_clip(width: int, height: int, seconds: float, fps: int) -> by
 
 
 def render_photo_clip(photos: list[bytes], width: int, height: int, seconds: float, fps: int) -> bytes:
-    spec = RenderSpec(width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="silence")
+    spec = RenderSpec(width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="bed")
     with tempfile.TemporaryDirectory(prefix="veo31-emulator-") as folder:
         try:
             return render_video(photos, spec, Path(folder) / "clip.mp4").read_bytes()
@@ -35,3 +39,13 @@ def render_photo_clip(photos: list[bytes], width: int, height: int, seconds: flo
             return render_test_pattern(
                 Path(folder) / "clip.mp4", width=width, height=height, seconds=seconds, fps=fps
             ).read_bytes()
+
+
+def shift_hue(photo: bytes, degrees: float = 150.0) -> bytes:
+    """The photo with every hue turned by `degrees` (the product in another colour), as PNG."""
+    with Image.open(io.BytesIO(photo)) as image:
+        hue, saturation, value = image.convert("RGB").convert("HSV").split()
+    turned = hue.point(lambda level: (level + round(degrees / 360 * 256)) % 256)
+    out = io.BytesIO()
+    Image.merge("HSV", (turned, saturation, value)).convert("RGB").save(out, "PNG")
+    return out.getvalue()

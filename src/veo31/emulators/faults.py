@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 RequestFaultKind = Literal["rate_limit", "quota", "server_error", "maintenance", "error", "slow", "drop", "malformed"]
-# Kie: fail … gone. Google: rai / rai_audio (done, no video, filter reasons), op_error (done with an error).
+# Kie: fail … gone. Google: rai / rai_audio (done, no video, filter reasons), op_error (done with an error). Both:
+# hue_shift (the result shows the product in another colour: a video the quality gate must catch).
 TaskFaultKind = Literal[
     "fail",
     "string_urls",
@@ -30,6 +31,7 @@ TaskFaultKind = Literal[
     "rai",
     "rai_audio",
     "op_error",
+    "hue_shift",
 ]
 REQUEST_FAULTS: frozenset[str] = frozenset(RequestFaultKind.__args__)  # type: ignore[attr-defined]
 TASK_FAULTS: frozenset[str] = frozenset(TaskFaultKind.__args__)  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from veo31.emulators.clips import render_pattern_clip, render_photo_clip
+from veo31.emulators.clips import render_pattern_clip, render_photo_clip, shift_hue
 from veo31.emulators.faults import REQUEST_FAULTS, TASK_FAULTS, Fault, FaultBook, fault_routes, faults_from_header
 from veo31.emulators.gemini_world import (
     GeminiEmulatorConfig,
@@ -261,9 +261,12 @@ class GeminiEmulator:
         if operation.has_fault("rai") or operation.has_fault("rai_audio") or operation.has_fault("op_error"):
             return
         if operation.photos:
+            photos = operation.photos
+            if operation.has_fault("hue_shift"):  # a result that shows the product in another colour
+                photos = [await asyncio.to_thread(shift_hue, photo) for photo in photos]
             clip = await asyncio.to_thread(
                 render_photo_clip,
-                operation.photos,
+                photos,
                 operation.width,
                 operation.height,
                 operation.seconds,

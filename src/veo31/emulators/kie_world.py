@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from veo31.emulators.clips import pad_mp4, render_pattern_clip, render_photo_clip
+from veo31.emulators.clips import pad_mp4, render_pattern_clip, render_photo_clip, shift_hue
 from veo31.emulators.faults import Fault, FaultBook
 from veo31.media.testpattern import test_pattern_frame
 
@@ -201,6 +201,8 @@ class KieWorld:
         photos = self.photos_of(task)
         if not photos or not self.config.render_photos:
             return await self.render(width, height, seconds)
+        if task.has_fault("hue_shift"):  # a result that shows the product in another colour
+            photos = [await asyncio.to_thread(shift_hue, photo) for photo in photos]
         content = await asyncio.to_thread(render_photo_clip, photos, width, height, seconds, self.config.fps)
         return pad_mp4(content, self.config.result_min_bytes)
 

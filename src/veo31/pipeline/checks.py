@@ -22,18 +22,26 @@ from veo31.store.blobs import BlobStore
 async def check_upload(
     settings: Settings, blobs: BlobStore, video: BinaryIO, images: Sequence[bytes], request: CheckRequest
 ) -> QualityReport:
-    limits = limits_from(settings.quality_thresholds)
     references = await asyncio.to_thread(check_references, images)  # no photo, or one that is none: refused first
     scratch = blobs.scratch_dir() / f"check-{secrets.token_hex(8)}.mp4"
     try:
         await asyncio.to_thread(_copy_capped, video, scratch)
-        report = await processes.run(functools.partial(check_video, str(scratch), request, references, limits))
-        if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
-            frames = await processes.run(functools.partial(sample_frames, str(scratch)))
-            report = report.with_check(await judge(settings, references, frames))
-        return report
+        return await check_file(settings, scratch, references, request)
     finally:
         scratch.unlink(missing_ok=True)
+
+
+async def check_file(
+    settings: Settings, path: Path, references: Sequence[bytes], request: CheckRequest
+) -> QualityReport:
+    """The report on the clip at `path` against its (normalised) photos, made in a media process — a request's
+    upload, or a generation's stored video (the gate step) — with a vision model's verdict when one is set."""
+    limits = limits_from(settings.quality_thresholds)
+    report = await processes.run(functools.partial(check_video, str(path), request, references, limits))
+    if settings.llm_base_url:  # a vision model is configured: its verdict, beside the local checks
+        frames = await processes.run(functools.partial(sample_frames, str(path)))
+        report = report.with_check(await judge(settings, references, frames))
+    return report
 
 
 def _copy_capped(source: BinaryIO, target: Path) -> None:

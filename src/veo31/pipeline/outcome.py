@@ -20,6 +20,9 @@ class Outcome(enum.StrEnum):
     OVERDUE = "overdue"  # past its deadline, the task kept for a late fetch
     RESUBMIT = "resubmit"  # blocked by a filter that often passes on a second try, uncharged: submit once more
     STILL_GENERATING = "still generating"  # a late fetch found it unfinished; asked again later
+    CHECKING = "checking"  # retrieved and stored; the quality gate is next
+    HELD = "held"  # the video failed the quality gate and waits for a person's review
+    RETRY = "retry"  # the video failed the quality gate: one more paid attempt with a new seed
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:  # Enum's own would store a reference to this class
         return (str, (self.value,))

@@ -18,13 +18,7 @@ from dbos import DBOS
 
 from veo31.analysis.result import Analysis
 from veo31.config import Settings
-from veo31.domain import (
-    Cost,
-    Generation,
-    GenerationSpec,
-    ProviderStatus,
-    Status,
-)
+from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus, Status
 from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.pipeline import checks, untracked, watching
 from veo31.pipeline.costs import budget_problem, estimate_for
@@ -38,17 +32,13 @@ from veo31.pipeline.intake import (
     describe,
 )
 from veo31.pipeline.launch import enqueue, start_fetch
+from veo31.pipeline.review import Verdict, review
 from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendition, renditions_at, source_of
 from veo31.pipeline.workflow import WAKE
 from veo31.prompts.templates import WrittenPrompt
 from veo31.providers.base import CallsBack
-from veo31.providers.registry import (
-    ProviderInfo,
-    Route,
-    provider_overview,
-    route,
-)
+from veo31.providers.registry import ProviderInfo, Route, provider_overview, route
 from veo31.quality.gate import CheckRequest
 from veo31.quality.report import QualityReport
 from veo31.store import generations as store, request_keys
@@ -243,9 +233,14 @@ class GenerationService:
         return store.count_by_status(self.runtime.engine)
 
     def video_key(self, generation: Generation) -> str:
-        if generation.status is not Status.COMPLETED or not generation.video_key:
+        """Its video's key: once settled (completed, held for review, or rejected in review: kept) and stored."""
+        if not generation.status.settled or not generation.video_key:
             raise NotFoundError(f"generation {generation.id} has no video yet (it is {generation.status.value})")
         return generation.video_key
+
+    async def review(self, generation_id: str, verdict: Verdict, note: str | None = None) -> Generation:
+        """Approve or reject a video the quality gate held (see `review.review`)."""
+        return await review(self.runtime, generation_id, verdict, note)
 
     def poster_key(self, generation: Generation) -> str:
         if not generation.poster_key:
@@ -280,6 +275,8 @@ class GenerationService:
     async def _cancel(self, generation_id: str) -> Generation:
         runtime = self.runtime
         generation = await self.get(generation_id)
+        if generation.status is Status.NEEDS_REVIEW:
+            raise ConflictError(f"generation {generation_id} needs review, its video made: approve or reject it")
         if generation.status.terminal:
             raise ConflictError(f"generation {generation_id} already {generation.status.value}; nothing to cancel")
         if not await runtime.set_status(

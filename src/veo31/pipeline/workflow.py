@@ -1,5 +1,5 @@
 """One DBOS workflow per generation (workflow id = generation id): begin (prepare and submit) → wait → look
-(check, and retrieve once finished).
+(check, and retrieve once finished) → the quality gate.
 
 The wait is `recv` with a timeout: a provider callback sends the workflow a message and wakes it at once; on
 timeout it asks the provider itself, backing off from `first_poll_seconds` to `max_poll_seconds`, until the
@@ -7,9 +7,8 @@ generation's deadline. Either way the provider's status call decides — a callb
 
 DBOS replays a workflow by the position and name of its steps, so a workflow's steps never change once it has
 run anywhere: a new shape gets a new name, and the old one stays registered, unchanged, for the generations a
-previous version left in flight (they resume with it after an upgrade). The first shapes — `veo31.generation`
-(five steps per video), `veo31.upgrade` and `veo31.fetch` (a check and a retrieve per look) — are in `legacy.py`;
-today's do the same work in steps of one grain: one step to begin, one per look.
+previous version left in flight (they resume with it after an upgrade). The older shapes are in `legacy.py`;
+today's work in steps of one grain: one step to begin, one per look, one for the gate.
 """
 
 from __future__ import annotations
@@ -21,9 +20,10 @@ from typing import Any, assert_never
 
 from dbos import DBOS
 
+from veo31.config import MAX_QUALITY_RETRIES
 from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import current
-from veo31.pipeline.steps import adopting, submitting, waiting
+from veo31.pipeline.steps import adopting, gating, submitting, waiting
 
 WAKE = "wake"
 log = logging.getLogger("veo31.pipeline")
@@ -49,10 +49,14 @@ def failing_generation_on_error(workflow: Callable[..., Awaitable[Outcome]]) -> 
     return guarded
 
 
-@DBOS.workflow(name="veo31.generation.v2")
+@DBOS.workflow(name="veo31.generation.v3")
 @failing_generation_on_error
 async def generation_workflow(generation_id: str) -> Outcome:
-    for attempt in range(WAIT.submissions):
+    """Begin (prepare and submit), wait and look, then the quality gate. Under VEO31_QUALITY_GATE=retry a video
+    that fails it is set aside and the loop submits again with a new seed; the gate step alone decides whether one
+    more attempt may be paid for, so the loop's bound only guards against a bug."""
+    resubmitted = False
+    for _ in range(WAIT.submissions + MAX_QUALITY_RETRIES):
         started = await submitting.begin(generation_id)
         if started == submitting.UNCERTAIN:
             task_id = await adopt_from_callback(generation_id)
@@ -65,9 +69,14 @@ async def generation_workflow(generation_id: str) -> Outcome:
         if not isinstance(started, list):
             return Outcome.FAILED
         task_id, delay, longest = started
-        look = functools.partial(waiting.look, generation_id, task_id, may_resubmit=attempt == 0)
+        look = functools.partial(waiting.look, generation_id, task_id, may_resubmit=not resubmitted, gated=True)
         state = await wait_for(generation_id, task_id, [delay, longest], look)
-        if state is not Outcome.RESUBMIT:
+        if state is Outcome.RESUBMIT:
+            resubmitted = True
+            continue
+        if state is Outcome.CHECKING:
+            state = Outcome(await gating.gate(generation_id))
+        if state is not Outcome.RETRY:
             return state
     return Outcome.FAILED
 
@@ -104,14 +113,18 @@ async def adopt_from_callback(generation_id: str) -> str | None:
     return None
 
 
-@DBOS.workflow(name="veo31.fetch.v2")
+@DBOS.workflow(name="veo31.fetch.v3")
 @failing_generation_on_error
 async def fetch_workflow(generation_id: str, task_id: str) -> Outcome:
-    """Look once more at a task that outlived its deadline (one step: retrieved if it finished), else wait later."""
-    state = Outcome(await waiting.look(generation_id, task_id, mind_deadline=False))
+    """Look once more at a task that outlived its deadline (one step: retrieved if it finished), then the quality
+    gate (no new attempt from a late fetch: a video that fails waits for review under `retry` as under `hold`);
+    still unfinished, it is looked at later."""
+    state = Outcome(await waiting.look(generation_id, task_id, mind_deadline=False, gated=True))
     if state is Outcome.GENERATING:
         await waiting.give_up_waiting(generation_id, task_id)
         return Outcome.STILL_GENERATING
+    if state is Outcome.CHECKING:
+        return Outcome(await gating.gate(generation_id, may_retry=False))
     return state
 
 
@@ -136,6 +149,9 @@ async def wait_for(
                 | Outcome.RESUBMIT
                 | Outcome.SUCCEEDED
                 | Outcome.STILL_GENERATING
+                | Outcome.CHECKING
+                | Outcome.HELD
+                | Outcome.RETRY
             ):
                 return state
             case _:

@@ -26,6 +26,7 @@ from veo31.store.request_keys import RequestKey
 from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, StatusChangeRow, utcnow
 
 TERMINAL = [status.value for status in Status if status.terminal]
+SETTLED = [status.value for status in Status if status.settled]
 GENERATIONS = GenerationRow.__table__
 HISTORY = StatusChangeRow.__table__
 REFERENCES = ReferenceRow.__table__
@@ -274,7 +275,7 @@ def list_generations(
 def spend_usd(engine: Engine, status: Status | None = None) -> float:
     """What generations have cost (or, where no cost is known yet, may cost): the reported cost where there is one;
     nothing for one that ended before any task; the estimate for the rest (in flight, or never reported)."""
-    counted = case(
+    counted = func.coalesce(G.earlier_cost_usd, 0.0) + case(
         (G.cost_usd.is_not(None), G.cost_usd),
         (and_(G.status.in_((Status.FAILED.value, Status.CANCELED.value)), G.provider_task_id.is_(None)), 0.0),
         else_=func.coalesce(G.cost_estimate_usd, 0.0),
@@ -322,8 +323,9 @@ def overdue_generations(
 
 
 def unfinished_generations(engine: Engine, limit: int = 500) -> list[Generation]:
-    """Generations not yet completed, failed or canceled (to make sure each still has a workflow)."""
-    query = select(GENERATIONS).where(G.status.not_in(TERMINAL)).order_by(G.created_at).limit(limit)
+    """Generations still in the pipeline's hands — not ended, nor waiting for a person's review (to make sure each
+    still has a workflow)."""
+    query = select(GENERATIONS).where(G.status.not_in(SETTLED)).order_by(G.created_at).limit(limit)
     with engine.connect() as connection:
         return _load(connection, list(connection.execute(query)))
 
@@ -385,4 +387,8 @@ def _to_domain(row: Row[Any], history: list[StatusChange], references: list[Refe
         cost_estimate_usd=row.cost_estimate_usd,
         cost_usd=row.cost_usd,
         cost_basis=row.cost_basis,
+        quality=row.quality,
+        quality_frame_key=row.quality_frame_key,
+        attempts=tuple(row.attempts or ()),
+        earlier_cost_usd=row.earlier_cost_usd or 0.0,
     )

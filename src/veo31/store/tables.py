@@ -67,6 +67,10 @@ class GenerationRow(Base):
     cost_estimate_usd: Mapped[float | None] = mapped_column(Float)
     cost_usd: Mapped[float | None] = mapped_column(Float)
     cost_basis: Mapped[str | None] = mapped_column(Text)
+    quality: Mapped[dict[str, Any] | None]
+    quality_frame_key: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[list[Any] | None]
+    earlier_cost_usd: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -42,9 +42,11 @@ Text = Annotated[str | None, Form()]
 
 
 def old_status(status: Status) -> str:
+    """Our status in the old system's three words. A video held for review is "failed" there: the old page stops
+    waiting and shows the error, which says why and where to approve it."""
     if status is Status.COMPLETED:
         return "completed"
-    if status in (Status.FAILED, Status.CANCELED):
+    if status in (Status.FAILED, Status.CANCELED, Status.NEEDS_REVIEW):
         return "failed"
     return "processing"
 

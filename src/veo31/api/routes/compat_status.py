@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 
 from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, generation_links
 from veo31.api.routes.compat import OLD_PROVIDER_NAMES, PROVIDER_ALIASES, old_status
-from veo31.domain import ProviderState, ProviderStatus
+from veo31.domain import ProviderState, ProviderStatus, Status
 from veo31.errors import NotFoundError, TaskNotFoundError
 
 router = APIRouter(prefix="/veo31", tags=["compatibility (/veo31)"], dependencies=[TokenDep])
@@ -36,6 +36,9 @@ async def status_answer(request: Request, settings: Any, service: Any, task_id: 
         }
         if generation.error_message:
             body["error"] = generation.error_message
+        elif generation.status is Status.NEEDS_REVIEW:
+            said = generation.history[-1].detail if generation.history else None
+            body["error"] = f"{said or 'needs review'} — approve or reject it on veo31's page"
         return body
     status = await ask_provider(request, service, provider, task_id)
     body = {

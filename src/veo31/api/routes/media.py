@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from veo31.api.delivery import blob_response
 from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token, signature_ok
+from veo31.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/generations", tags=["videos"])
 
@@ -25,15 +26,14 @@ def check_access(request: Request, settings: SettingsDep, generation_id: str, si
         )
 
 
-@router.get(
-    "/{generation_id}/video",
-    response_class=Response,
-    responses={
-        200: {"content": {"video/mp4": {}}},
-        206: {"description": "a byte range"},
-        307: {"description": "with VEO31_S3_DELIVERY=redirect: a short-lived link to the bucket"},
-    },
-)
+VIDEO_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"video/mp4": {}}},
+    206: {"description": "a byte range"},
+    307: {"description": "with VEO31_S3_DELIVERY=redirect: a short-lived link to the bucket"},
+}
+
+
+@router.get("/{generation_id}/video", response_class=Response, responses=VIDEO_RESPONSES)
 async def video(
     generation_id: str,
     request: Request,
@@ -71,4 +71,45 @@ async def poster(
         service.poster_key(generation),
         range_header=request.headers.get("range"),
         media_type="image/jpeg",
+    )
+
+
+@router.get("/{generation_id}/quality.jpg", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
+async def quality_frame(
+    generation_id: str,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The quality gate's picture: the reference photo beside the clip's worst frame."""
+    check_access(request, settings, generation_id, sig)
+    generation = await service.get(generation_id)
+    if not generation.quality_frame_key:
+        raise NotFoundError(f"generation {generation_id} has no quality picture (it is {generation.status.value})")
+    return await blob_response(
+        service.blobs, settings, generation.quality_frame_key, range_header=None, media_type="image/jpeg"
+    )
+
+
+@router.get("/{generation_id}/attempts/{number}/video", response_class=Response, responses=VIDEO_RESPONSES)
+async def attempt_video(
+    generation_id: str,
+    number: Annotated[int, Path(ge=1, le=10)],
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The video of an earlier attempt the quality gate set aside (`attempts` in the generation): paid for, kept."""
+    check_access(request, settings, generation_id, sig)
+    generation = await service.get(generation_id)
+    if number > len(generation.attempts) or not generation.attempts[number - 1].get("video_key"):
+        raise NotFoundError(f"generation {generation_id} has no attempt {number} set aside")
+    return await blob_response(
+        service.blobs,
+        settings,
+        generation.attempts[number - 1]["video_key"],
+        range_header=request.headers.get("range"),
+        media_type="video/mp4",
     )

@@ -51,20 +51,23 @@ async def check(generation_id: str, task_id: str, mind_deadline: bool = True, ma
 
 
 @DBOS.step(**RETRIEVE_POLICY)
-async def look(generation_id: str, task_id: str, may_resubmit: bool = False, mind_deadline: bool = True) -> Outcome:
-    """`check`, and when the task succeeded, `retrieve` in the same step: 'completed' or what `check` answers.
+async def look(
+    generation_id: str, task_id: str, may_resubmit: bool = False, mind_deadline: bool = True, gated: bool = False
+) -> Outcome:
+    """`check`, and when the task succeeded, `retrieve` in the same step: 'completed' (or with `gated`, 'checking':
+    the quality gate's step comes next) or what `check` answers.
 
     One step instead of two saves two checkpoint transactions, a load and a write per generation. A transient
     failure of the download runs both again (DBOS's retries), which asks the provider once more: a read.
     Without `mind_deadline` (a late fetch) a task still generating is never overdue."""
     runtime = current()
     generation = await load(runtime, generation_id)
-    if generation.status is Status.COMPLETED:  # finished by an attempt whose checkpoint a crash lost
-        return Outcome.COMPLETED
+    if generation.status in (Status.COMPLETED, Status.CHECKING):  # done by an attempt whose checkpoint a crash lost
+        return Outcome(generation.status.value)
     state, found = await check_now(runtime, generation, task_id, mind_deadline=mind_deadline, may_resubmit=may_resubmit)
     if state is not Outcome.SUCCEEDED:
         return state
-    return Outcome.COMPLETED if await retrieve_now(runtime, generation, task_id, found) else Outcome.FAILED
+    return await retrieve_now(runtime, generation, task_id, found, gated=gated)
 
 
 async def check_now(
