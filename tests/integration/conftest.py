@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
 import subprocess
 import sys
@@ -115,6 +116,13 @@ def hosted_image(kie: KieEmulatorHandle, content: bytes | None = None) -> str:
 @pytest.fixture
 def emulator_process(tmp_path: Path) -> Iterator[str]:
     """The Kie emulator as a process of its own (3 s generations), so it outlives a killed veo31 server."""
+    with kie_process(tmp_path, clip_seconds=1) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def kie_process(tmp_path: Path, *, clip_seconds: float, generation_seconds: float = 3) -> Iterator[str]:
+    """`veo31 emulate kie` in a process of its own, its log in `tmp_path`; its URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -126,9 +134,9 @@ def emulator_process(tmp_path: Path) -> Iterator[str]:
             "--port",
             str(port),
             "--generation-seconds",
-            "3",
+            str(generation_seconds),
             "--clip-seconds",
-            "1",
+            str(clip_seconds),
             "--key",
             KIE_TEST_KEY,
             # A provider that keeps knocking: with the server down this often, three tries over 6 s can all land
@@ -139,8 +147,10 @@ def emulator_process(tmp_path: Path) -> Iterator[str]:
         stdout=(tmp_path / "emulator.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    wait_answering(f"{url}/_emulator/state")
-    yield url
-    process.terminate()
-    process.wait(10)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_answering(f"{url}/_emulator/state")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -98,7 +98,15 @@ def test_each_mode_through_the_api(
     assert started["provider"] == "gemini" and started["cost"]["estimate_usd"] == pytest.approx(0.8)
     done = api.wait(started["id"])
     assert done["status"] == "completed", done["error"]
-    assert api.statuses(done) == ["queued", "preparing", "submitted", "generating", "retrieving", "checking", "completed"]
+    assert api.statuses(done) == [
+        "queued",
+        "preparing",
+        "submitted",
+        "generating",
+        "retrieving",
+        "checking",
+        "completed",
+    ]
     assert "/operations/" in done["provider_task_id"]
     assert done["cost"]["reported_usd"] == pytest.approx(0.8) and "list price" in done["cost"]["basis"]
     video = httpx.get(done["video_url"])

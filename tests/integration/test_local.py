@@ -42,7 +42,15 @@ def test_no_key_means_the_local_renderer(offline: Api, tmp_path: Path) -> None:
     assert started["provider"] == "local" and started["provider_label"] == "Local renderer"
     done = offline.wait(started["id"], timeout=90)
     assert done["status"] == "completed", done["error"]
-    assert offline.statuses(done) == ["queued", "preparing", "submitted", "generating", "retrieving", "checking", "completed"]
+    assert offline.statuses(done) == [
+        "queued",
+        "preparing",
+        "submitted",
+        "generating",
+        "retrieving",
+        "checking",
+        "completed",
+    ]
     target = tmp_path / "v.mp4"
     target.write_bytes(httpx.get(done["video_url"]).content)
     info = probe_video(target)

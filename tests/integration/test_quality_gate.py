@@ -1,0 +1,165 @@
+"""The quality gate through a real `veo31 serve` and the Kie emulator, which renders its results from the product
+photo it was given (8 s with sound, as Veo makes them) — or, with the fault `hue_shift`, shows the product in
+another colour: a video that decodes fine and shows the wrong product.
+
+`hold` ends such a video `needs_review` with the reasons, approve → completed, reject → failed with the video kept;
+`retry` submits exactly once more and stops; `report` completes with the report."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.clips import PHOTO
+from tests.conftest import KIE_TEST_KEY, ServeProcess
+from tests.integration.conftest import free_port, kie_process
+from veo31.media.probe import probe_video
+
+
+@pytest.fixture(scope="module")
+def kie(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with kie_process(tmp_path_factory.mktemp("kie"), clip_seconds=8, generation_seconds=1) as url:
+        yield url
+
+
+def serve(kie: str, folder: Path, policy: str, **extra: str) -> ServeProcess:
+    server = ServeProcess(
+        {
+            "KIE_API_KEY": KIE_TEST_KEY,
+            "KIE_BASE_URL": kie,
+            "KIE_UPLOAD_BASE_URL": kie,
+            "VEO31_FIRST_POLL_SECONDS": "0.5",
+            "VEO31_MAX_POLL_SECONDS": "0.5",
+            "VEO31_QUEUE_POLL_SECONDS": "0.2",
+            "VEO31_QUALITY_GATE": policy,
+            **extra,
+        },
+        free_port(),
+        str(folder),
+    )
+    server.start()
+    return server
+
+
+def bad_results(kie: str, count: int | None) -> None:
+    """The next `count` tasks (None: every one) show the product in another colour."""
+    httpx.post(f"{kie}/_emulator/reset", timeout=10).raise_for_status()  # and its call counts start again
+    fault = {"kind": "hue_shift", "count": count}
+    httpx.post(f"{kie}/_emulator/faults", json=fault, timeout=10).raise_for_status()
+
+
+def generate(server: ServeProcess) -> dict:
+    files = [("images", ("mug.jpg", PHOTO.read_bytes(), "image/jpeg"))]
+    answer = httpx.post(
+        f"{server.url}/v1/generations", files=files, data={"product_name": "Blue Mug", "mode": "reference"}, timeout=30
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def settled(server: ServeProcess, generation_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        generation = httpx.get(f"{server.url}/v1/generations/{generation_id}", timeout=10).json()
+        if generation["status"] in ("completed", "failed", "canceled", "needs_review"):
+            return generation
+        assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
+        time.sleep(0.2)
+
+
+def generate_calls(kie: str) -> int:
+    return int(httpx.get(f"{kie}/_emulator/state", timeout=10).json()["calls"].get("generate", 0))
+
+
+def failed_kinds(generation: dict) -> set[str]:
+    return {check["kind"] for check in generation["quality"]["checks"] if not check["passed"]}
+
+
+def test_hold_keeps_a_wrong_product_for_review(kie: str, tmp_path: Path) -> None:
+    bad_results(kie, 2)
+    server = serve(kie, tmp_path / "data", "hold")
+    try:
+        held, rejected = (settled(server, generate(server)["id"]) for _ in range(2))
+        good = settled(server, generate(server)["id"])
+        assert good["status"] == "completed" and good["quality"]["passed"] is True, good["quality"]
+        assert [c["status"] for c in good["history"]][-2:] == ["checking", "completed"]
+
+        assert held["status"] == "needs_review", held["history"]
+        assert "colour" in failed_kinds(held), held["quality"]
+        reason = held["history"][-1]["detail"]
+        assert reason.startswith("needs review:") and "colour" in reason.lower(), reason
+        assert held["video_url"] and httpx.get(held["video_url"]).status_code == 200, "a held video stays available"
+        frame = httpx.get(held["quality"]["frame"])
+        assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+        assert {"approve", "reject"} <= set(held["links"]) and "cancel" not in held["links"]
+        assert httpx.post(f"{server.url}/v1/generations/{held['id']}/cancel").status_code == 409
+
+        approved = httpx.post(f"{server.url}/v1/generations/{held['id']}/approve", json={"note": "colour is fine"})
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["status"] == "completed"
+        assert approved.json()["history"][-1]["detail"] == "approved in review: colour is fine"
+        again = httpx.post(f"{server.url}/v1/generations/{held['id']}/reject")
+        assert again.status_code == 409 and "only one that needs review" in again.json()["detail"]
+
+        cli = subprocess.run(
+            [sys.executable, "-m", "veo31", "reject", rejected["id"], "--note", "wrong blue", "--server", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert cli.returncode == 0, cli.stderr
+        after = httpx.get(f"{server.url}/v1/generations/{rejected['id']}").json()
+        assert after["status"] == "failed" and after["error"]["kind"] == "rejected"
+        assert "wrong blue" in after["error"]["message"]
+        assert httpx.get(after["video_url"]).status_code == 200, "a rejected video is kept: it was paid for"
+        assert generate_calls(kie) == 3, "nothing was submitted again"
+    finally:
+        server.stop()
+
+
+def test_retry_submits_once_more_with_a_new_seed_and_stops(kie: str, tmp_path: Path) -> None:
+    bad_results(kie, 1)
+    server = serve(kie, tmp_path / "data", "retry")
+    try:
+        fixed = settled(server, generate(server)["id"])
+        assert fixed["status"] == "completed" and fixed["quality"]["passed"] is True, fixed["history"]
+        assert generate_calls(kie) == 2
+        [attempt] = fixed["attempts"]
+        assert "colour" in {c["kind"] for c in attempt["quality"]["checks"] if not c["passed"]}
+        assert attempt["seed"] != fixed["spec"]["seed"] and attempt["task_id"] != fixed["provider_task_id"]
+        kept = httpx.get(attempt["video_url"])
+        assert kept.status_code == 200 and kept.content != httpx.get(fixed["video_url"]).content
+        assert fixed["cost"]["earlier_attempts_usd"] == pytest.approx(attempt["cost_usd"]) and attempt["cost_usd"] > 0
+        retried = [c["detail"] for c in fixed["history"] if "attempt 2 of 2" in (c["detail"] or "")]
+        assert retried and "seed" in retried[0], fixed["history"]
+
+        bad_results(kie, None)
+        stuck = settled(server, generate(server)["id"])
+        assert stuck["status"] == "needs_review" and len(stuck["attempts"]) == 1, stuck["history"]
+        assert generate_calls(kie) == 2, "exactly one more paid attempt, then a person decides"
+        assert "no retry left" in stuck["history"][-1]["detail"]
+        total = httpx.get(f"{server.url}/v1/generations", params={"status": "needs_review"}).json()["cost_total_usd"]
+        assert total == pytest.approx(stuck["cost"]["reported_usd"] + stuck["cost"]["earlier_attempts_usd"])
+    finally:
+        server.stop()
+
+
+def test_report_completes_with_the_report(kie: str, tmp_path: Path) -> None:
+    bad_results(kie, 1)
+    data = tmp_path / "data"
+    server = serve(kie, data, "report")
+    try:
+        done = settled(server, generate(server)["id"])
+    finally:
+        server.stop()
+    assert done["status"] == "completed" and done["quality"]["passed"] is False
+    assert "colour" in failed_kinds(done)
+    assert done["history"][-1]["detail"].startswith("completed; quality:"), done["history"]
+    assert done["attempts"] == [] and generate_calls(kie) == 1
+    assert probe_video(data / "blobs" / "videos" / f"{done['id']}.mp4").frames > 0
