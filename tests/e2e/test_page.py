@@ -57,7 +57,7 @@ def test_pick_photos_edit_prompt_generate_watch_and_play(page: Page, site: Site,
     assert seen[-1] == "completed", seen
     assert [step for step in STEPS if step in seen] == seen, f"the timeline went backwards: {seen}"
     assert len(seen) >= 3, f"the timeline should advance through the steps, saw only {seen}"
-    expect(page.locator("#timeline li.done")).to_have_count(5)
+    expect(page.locator("#timeline li.done")).to_have_count(6)
     expect(page.locator("#status-text")).to_have_text("Ready")
     assert_plays(page.locator("#renditions video").first)
 

@@ -40,7 +40,7 @@ class Thresholds:
     frozen_level: float = 2.0  # grey levels nearly every pixel of the same picture stays within, re-encoded
     frozen_difference: float = 0.2  # and its mean change
     frozen_drift: float = 1.0  # mean grey levels a frozen stretch's first and last frames may differ by
-    frozen_seconds: float = 1.0
+    frozen_seconds: float = 2.0  # a product shot may rightly hold still a moment (an eased start, a pause on the label)
     flicker_step: float = 6.0  # grey levels a whole frame jumps up then down (or down then up) to count
     flicker_share: float = 0.08  # of the clip's frames caught in such jumps
     bar_luma: float = 20.0

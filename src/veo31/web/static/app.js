@@ -5,13 +5,15 @@
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const TOKEN_KEY = "veo31.token";
-const STEPS = ["preparing", "submitted", "generating", "retrieving", "completed"];
+const STEPS = ["preparing", "submitted", "generating", "retrieving", "checking", "completed"];
 const STATUS_WORDS = {
   queued: "Waiting for its turn",
   preparing: "Analysing the photos and writing the prompt",
   submitted: "Sent to the provider",
   generating: "The provider is making the video",
-  retrieving: "Downloading and checking the video",
+  retrieving: "Downloading and verifying the video",
+  checking: "Checking the video against your photos",
+  needs_review: "Needs your review",
   completed: "Ready",
   failed: "Failed",
   canceled: "Canceled",
@@ -34,7 +36,14 @@ const MODE_WORDS = {
   first_last: "First and last frame (2 photos)",
   text: "Text only",
 };
-const TERMINAL = new Set(["completed", "failed", "canceled"]);
+// Settled: nothing more happens without a person (ended, or held by the quality gate for a review).
+const SETTLED = new Set(["completed", "failed", "canceled", "needs_review"]);
+const CHECK_WORDS = {
+  decodes: "Decodes", duration: "Duration", resolution: "Resolution", aspect: "Aspect ratio", frame_rate: "Frame rate",
+  audio: "Sound", black: "Black frames", frozen: "Frozen picture", flicker: "Flicker", letterbox: "Letterbox bars",
+  product: "Product recognised", colour: "Colour", detail: "Label, logo and shape", label: "Label text",
+  first_frame: "First frame", last_frame: "Last frame", judge: "Vision model",
+};
 
 const state = {
   catalogue: null,        // /v1/providers
@@ -136,7 +145,7 @@ async function follow(id, onGeneration, key = id) {
       if (controller.signal.aborted) return;
       if (error instanceof ApiError && error.status === 404) return;
     }
-    if (last && TERMINAL.has(last.status)) break;
+    if (last && SETTLED.has(last.status)) break;
     await sleep(1500); // the connection dropped (server restart, network): pick the stream up again
   }
   if (state.streams.get(key) === controller) state.streams.delete(key);
@@ -517,7 +526,7 @@ async function showWatched(id) {
     const generation = await apiJson(`/v1/generations/${id}`);
     renderWatched(generation);
     $("#watch-title").focus();
-    if (!TERMINAL.has(generation.status)) follow(id, renderWatched);
+    if (!SETTLED.has(generation.status)) follow(id, renderWatched);
     followRenditions(generation);
   } catch (error) {
     $("#watch").hidden = true;
@@ -527,7 +536,7 @@ async function showWatched(id) {
 
 function followRenditions(generation) {
   for (const rendition of generation.renditions || []) {
-    if (!TERMINAL.has(rendition.status) && !state.streams.has(rendition.id)) {
+    if (!SETTLED.has(rendition.status) && !state.streams.has(rendition.id)) {
       follow(rendition.id, (update) => renditionChanged(generation.id, update));
     }
   }
@@ -535,7 +544,7 @@ function followRenditions(generation) {
 
 function renditionChanged(sourceId, rendition) {
   refreshWatched(sourceId);
-  if (TERMINAL.has(rendition.status)) refreshGallery();
+  if (SETTLED.has(rendition.status)) refreshGallery();
 }
 
 async function refreshWatched(id) {
@@ -567,13 +576,14 @@ function renderWatched(generation) {
     $("#failure-message").textContent = generation.error.message;
     $("#failure-advice").textContent = generation.error.advice || "";
   }
-  $("#cancel").hidden = TERMINAL.has(generation.status);
+  $("#cancel").hidden = SETTLED.has(generation.status);
   $("#retry").hidden = !failed;
+  renderQuality(generation);
   renderRenditions(generation);
   renderUpgrades(generation);
   renderDetails(generation);
   updateCard(generation);
-  if (before !== generation.status && TERMINAL.has(generation.status)) refreshGallery();
+  if (before !== generation.status && SETTLED.has(generation.status)) refreshGallery();
 }
 
 function renderTimeline(generation) {
@@ -588,7 +598,7 @@ function renderTimeline(generation) {
     const at = reached.get(step);
     item.className = "";
     if (at || (index < current) || (step === "preparing" && skipped && current > 0)) item.classList.add("done");
-    if (index === current && !TERMINAL.has(generation.status)) item.classList.add("current");
+    if (index === current && !SETTLED.has(generation.status)) item.classList.add("current");
     if (index === current + 1 && generation.status === "failed") item.classList.add("stopped");
     if (generation.status === "completed") item.classList.add("done");
     item.querySelector("time").textContent = at ? new Date(at).toLocaleTimeString() : "";
@@ -603,20 +613,79 @@ function tickElapsed() {
     const generation = state.watching;
     if (!generation) return;
     const start = new Date(generation.created_at).getTime();
-    const end = TERMINAL.has(generation.status)
+    const end = SETTLED.has(generation.status)
       ? new Date(generation.history[generation.history.length - 1].at).getTime() : Date.now();
     const seconds = Math.max(0, Math.round((end - start) / 1000));
     $("#elapsed").textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} elapsed`;
   };
   update();
-  if (!TERMINAL.has(state.watching.status)) state.elapsedTimer = setInterval(update, 1000);
+  if (!SETTLED.has(state.watching.status)) state.elapsedTimer = setInterval(update, 1000);
+}
+
+// The quality gate's verdict: what failed, in words to act on, the photo beside the worst frame, and — for a video
+// held for review — Approve and Reject.
+function renderQuality(generation) {
+  const report = generation.quality;
+  const held = generation.status === "needs_review";
+  $("#quality").hidden = !report && !held;
+  $("#review").hidden = !held;
+  $("#review-status").textContent = "";
+  if (!report) {
+    $("#quality-verdict").textContent = held ? "The video could not be checked; look at it and decide." : "";
+    $("#quality-failures").replaceChildren();
+    $("#quality-all").replaceChildren();
+    $("#quality-frame").hidden = true;
+    return;
+  }
+  const failures = report.checks.filter((check) => !check.passed);
+  $("#quality").dataset.passed = String(report.passed);
+  $("#quality-verdict").textContent = report.passed
+    ? `Quality checks passed (score ${report.score.toFixed(2)}).`
+    : `${failures.length} quality check${failures.length === 1 ? "" : "s"} failed (score ${report.score.toFixed(2)}).`;
+  $("#quality-failures").replaceChildren(...failures.map(checkItem));
+  $("#quality-all").replaceChildren(...report.checks.map(checkItem));
+  const frame = $("#quality-frame");
+  frame.hidden = !report.frame;
+  if (report.frame && frame.dataset.src !== report.frame) {
+    frame.dataset.src = report.frame;
+    frame.src = local(report.frame);
+  }
+}
+
+function checkItem(check) {
+  const item = document.createElement("li");
+  item.className = check.passed ? "passed" : "failed";
+  const name = document.createElement("strong");
+  name.textContent = `${CHECK_WORDS[check.kind] || check.kind}: `;
+  item.append(name, check.message); // the message says where in the clip
+  return item;
+}
+
+async function review(verdict) {
+  const generation = state.watching;
+  const note = $("#review-note").value.trim();
+  for (const button of $("#review").querySelectorAll("button")) button.disabled = true;
+  try {
+    renderWatched(await apiJson(`/v1/generations/${generation.id}/${verdict}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(note ? { note } : {}),
+    }));
+    $("#review-note").value = "";
+    refreshGallery();
+  } catch (error) {
+    $("#review-status").textContent = error.message;
+  } finally {
+    for (const button of $("#review").querySelectorAll("button")) button.disabled = false;
+  }
 }
 
 function renderRenditions(generation) {
   const box = $("#renditions");
   const items = [];
-  if (generation.status === "completed") {
-    items.push({ id: generation.id, label: `${generation.spec.resolution} original`, ...generation });
+  if (generation.video_url) { // ready, held for review, or rejected (kept)
+    const held = generation.status === "needs_review" ? " — held for review" : "";
+    items.push({ id: generation.id, label: `${generation.spec.resolution} original${held}`, ...generation });
   }
   for (const rendition of generation.renditions || []) {
     items.push({ ...rendition, label: `${rendition.resolution} version` });
@@ -636,7 +705,7 @@ function renditionElement(item) {
   element.dataset.status = item.status;
   const video = $("video", element);
   const label = $(".label", element);
-  if (item.status === "completed" && item.video_url) {
+  if (item.video_url) {
     video.src = local(item.video_url);
     if (item.poster_url) video.poster = local(item.poster_url);
     video.setAttribute("aria-label", `${item.label} video`);
@@ -751,6 +820,8 @@ function setUpWatch() {
       $("#copy-status").textContent = error.message;
     }
   });
+  $("#approve").addEventListener("click", () => review("approve"));
+  $("#reject").addEventListener("click", () => review("reject"));
   $("#retry").addEventListener("click", async () => {
     try {
       const again = await apiJson(`/v1/generations/${state.watching.id}/retry`, { method: "POST" });
@@ -808,7 +879,7 @@ async function refreshGallery(more = false) {
 // the page's own requests would wait behind them). The generation being watched updates its card at once.
 function followCards() {
   clearTimeout(state.cardsTimer);
-  const unfinished = [...$("#gallery-list").children].some((item) => !TERMINAL.has(item.dataset.status));
+  const unfinished = [...$("#gallery-list").children].some((item) => !SETTLED.has(item.dataset.status));
   if (unfinished) state.cardsTimer = setTimeout(lookAtCards, 2000);
 }
 
@@ -826,14 +897,14 @@ async function lookAtCards() {
 function updateCard(generation) {
   const item = $(`#gallery-list li[data-id="${generation.id}"]`);
   if (!item || item.dataset.status === generation.status) return;
-  if (TERMINAL.has(generation.status)) {
+  if (SETTLED.has(generation.status)) {
     refreshGallery(); // its poster, and Retry in place of Cancel
     return;
   }
   item.dataset.status = generation.status;
   const badge = $(".badge", item);
   badge.className = `badge ${generation.status}`;
-  badge.textContent = generation.status;
+  badge.textContent = BADGE_WORDS[generation.status] || generation.status;
 }
 
 function card(generation) {
@@ -864,15 +935,25 @@ function card(generation) {
   meta.textContent = [generation.provider_label, new Date(generation.created_at).toLocaleString(), ...extra].join(" · ");
   const badge = document.createElement("span");
   badge.className = `badge ${generation.status}`;
-  badge.textContent = STATUS_WORDS[generation.status] === "Ready" ? "ready" : generation.status;
+  badge.textContent = BADGE_WORDS[generation.status] || generation.status;
   item.append(link, badge, meta);
+  if (generation.quality) item.append(verdictMark(generation.quality));
+  if (generation.status === "needs_review") {
+    const decide = (verdict) => async () => {
+      await apiJson(`/v1/generations/${generation.id}/${verdict}`, { method: "POST" });
+      refreshGallery();
+      if (state.watching && state.watching.id === generation.id) refreshWatched(generation.id);
+    };
+    item.append(cardButton("Approve", `Approve ${title}`, decide("approve")));
+    item.append(cardButton("Reject", `Reject ${title}`, decide("reject")));
+  }
   if (generation.status === "failed" || generation.status === "canceled") {
     item.append(cardButton("Retry", `Retry ${title}`, async () => {
       const again = await apiJson(`/v1/generations/${generation.id}/retry`, { method: "POST" });
       open(again.upgrade_of || again.id);
       refreshGallery();
     }));
-  } else if (!TERMINAL.has(generation.status)) {
+  } else if (!SETTLED.has(generation.status)) {
     item.append(cardButton("Cancel", `Cancel ${title}`, async () => {
       await apiJson(`/v1/generations/${generation.id}/cancel`, { method: "POST" });
       refreshGallery();
@@ -880,6 +961,18 @@ function card(generation) {
     }));
   }
   return item;
+}
+
+const BADGE_WORDS = { completed: "ready", needs_review: "needs review" };
+
+// A card's quality verdict: checked and passed, or the first thing that failed.
+function verdictMark(report) {
+  const mark = document.createElement("span");
+  mark.className = `verdict ${report.passed ? "passed" : "failed"}`;
+  const failed = report.checks.find((check) => !check.passed);
+  mark.textContent = failed ? `✗ ${CHECK_WORDS[failed.kind] || failed.kind}` : "✓ checked";
+  mark.title = failed ? failed.message : `quality score ${report.score.toFixed(2)}`;
+  return mark;
 }
 
 function cardButton(text, label, action) {
