@@ -99,6 +99,9 @@ def test_hold_keeps_a_wrong_product_for_review(kie: str, tmp_path: Path) -> None
         assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
         assert {"approve", "reject"} <= set(held["links"]) and "cancel" not in held["links"]
         assert httpx.post(f"{server.url}/v1/generations/{held['id']}/cancel").status_code == 409
+        old_page = httpx.get(f"{server.url}/veo31/kie-status/{held['id']}").json()  # what the old page polls
+        assert old_page["status"] == "failed" and old_page["stage"] == "needs_review", "it stops waiting…"
+        assert "needs review" in old_page["error"] and "approve" in old_page["error"], "…and says why and where"
 
         approved = httpx.post(f"{server.url}/v1/generations/{held['id']}/approve", json={"note": "colour is fine"})
         assert approved.status_code == 200, approved.text
@@ -163,3 +166,22 @@ def test_report_completes_with_the_report(kie: str, tmp_path: Path) -> None:
     assert done["history"][-1]["detail"].startswith("completed; quality:"), done["history"]
     assert done["attempts"] == [] and generate_calls(kie) == 1
     assert probe_video(data / "blobs" / "videos" / f"{done['id']}.mp4").frames > 0
+
+
+def test_a_crash_while_checking_is_resumed_and_pays_once(kie: str, tmp_path: Path) -> None:
+    bad_results(kie, 1)
+    server = serve(kie, tmp_path / "data", "hold")
+    try:
+        generation_id = generate(server)["id"]
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{server.url}/v1/generations/{generation_id}", timeout=10).json()["status"] != "checking":
+            assert time.monotonic() < deadline, "it never reached the quality gate"
+            time.sleep(0.03)
+        server.kill()  # -9, in the middle of the check
+        server.start()
+        held = settled(server, generation_id)
+    finally:
+        server.stop()
+    assert held["status"] == "needs_review" and "colour" in failed_kinds(held), held["history"]
+    assert [c["status"] for c in held["history"]].count("needs_review") == 1
+    assert generate_calls(kie) == 1, "the check was run again; the video was not paid for again"

@@ -36,7 +36,9 @@ def test_1080p_upgrade_is_a_second_stored_video(api: Api, kie: KieEmulatorHandle
     assert child["upgrade_of"] == source["id"] and child["spec"]["resolution"] == "1080p"
     done = api.wait(child["id"])
     assert done["status"] == "completed", done["error"]
-    assert api.statuses(done) == ["queued", "submitted", "generating", "retrieving", "completed"]
+    assert api.statuses(done) == ["queued", "submitted", "generating", "retrieving", "checking", "completed"]
+    resolution = next(check for check in done["quality"]["checks"] if check["kind"] == "resolution")
+    assert resolution["passed"] and "1920×1080" in resolution["message"], "the rendition is checked at its own size"
     assert stored_size(api, done, tmp_path, "hd.mp4") == (1920, 1080)
     assert stored_size(api, source, tmp_path, "sd.mp4") == (1280, 720), "the original is kept beside it"
     assert kie.calls("generate") == 1, "an upgrade never generates again"

@@ -191,7 +191,7 @@ def test_an_upgrade_and_a_late_fetch_left_on_their_first_shapes_finish_after_the
         engine.dispose()
     assert [c["status"] for c in upgraded["history"]][-3:] == ["generating", "retrieving", "completed"]
     assert (shapes[old_upgrade.id].name, shapes[old_upgrade.id].status) == ("veo31.upgrade", "SUCCESS")
-    assert (shapes[today["id"]].name, shapes[today["id"]].status) == ("veo31.upgrade.v2", "SUCCESS")
+    assert (shapes[today["id"]].name, shapes[today["id"]].status) == ("veo31.upgrade.v3", "SUCCESS")
     assert (fetch_shape.name, fetch_shape.status) == ("veo31.fetch", "SUCCESS")
     for generation in (upgraded, fetched):
         assert probe_video(data / "blobs" / "videos" / f"{generation['id']}.mp4").frames > 0

@@ -4,8 +4,8 @@ generation an older version started resumes after an upgrade, and pays once.
 
 `veo31.generation` (the first shape: prepare → submit → start waiting → wait → check → retrieve), `veo31.upgrade`
 (submit the upgrade → start waiting → wait → check → retrieve) and `veo31.fetch` (check → retrieve), then
-`veo31.generation.v2` and `veo31.fetch.v2` (as today's, without the quality gate) may be removed once no
-deployment can hold one in flight: a release after every fleet has run today's shapes alone for longer
+`veo31.generation.v2`, `veo31.upgrade.v2` and `veo31.fetch.v2` (as today's, without the quality gate) may be
+removed once no deployment can hold one in flight: a release after every fleet has run today's shapes alone for longer
 than VEO31_GENERATION_DEADLINE_SECONDS plus the late-fetch window (`WaitPolicy`: about two weeks).
 """
 
@@ -102,6 +102,19 @@ async def fetch_workflow_v2(generation_id: str, task_id: str) -> Outcome:
         await waiting.give_up_waiting(generation_id, task_id)
         return Outcome.STILL_GENERATING
     return state
+
+
+@DBOS.workflow(name="veo31.upgrade.v2")
+@failing_generation_on_error
+async def upgrade_workflow_v2(generation_id: str) -> Outcome:
+    """The second upgrade shape, kept for renditions a version before `veo31.upgrade.v3` left in flight."""
+    started = await submitting.begin_upgrade(generation_id)
+    if not isinstance(started, list):
+        return Outcome.FAILED
+    task_id, delay, longest = started
+    return await wait_for(
+        generation_id, task_id, [delay, longest], functools.partial(waiting.look, generation_id, task_id)
+    )
 
 
 async def follow_task(generation_id: str, task_id: str, may_resubmit: bool = False) -> Outcome:

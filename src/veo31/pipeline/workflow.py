@@ -81,18 +81,21 @@ async def generation_workflow(generation_id: str) -> Outcome:
     return Outcome.FAILED
 
 
-@DBOS.workflow(name="veo31.upgrade.v2")
+@DBOS.workflow(name="veo31.upgrade.v3")
 @failing_generation_on_error
 async def upgrade_workflow(generation_id: str) -> Outcome:
-    """A 1080p / 4K rendition of a finished generation: ask the provider for it and begin the wait (one step), then
-    wait and look as a generation does."""
+    """A 1080p / 4K rendition of a finished generation: ask the provider for it and begin the wait (one step), wait
+    and look as a generation does, then the quality gate — reporting only: the rendition is the same video larger,
+    and the original was judged (and, held, approved) already."""
     started = await submitting.begin_upgrade(generation_id)
     if not isinstance(started, list):
         return Outcome.FAILED
     task_id, delay, longest = started
-    return await wait_for(
-        generation_id, task_id, [delay, longest], functools.partial(waiting.look, generation_id, task_id)
-    )
+    look = functools.partial(waiting.look, generation_id, task_id, gated=True)
+    state = await wait_for(generation_id, task_id, [delay, longest], look)
+    if state is Outcome.CHECKING:
+        return Outcome(await gating.gate(generation_id, may_retry=False, may_hold=False))
+    return state
 
 
 async def adopt_from_callback(generation_id: str) -> str | None:

@@ -36,10 +36,11 @@ SETTLED_AS = {Status.COMPLETED: Outcome.COMPLETED, Status.NEEDS_REVIEW: Outcome.
     interval_seconds=2.0,
     should_retry=lambda e: isinstance(e, StorageError),
 )
-async def gate(generation_id: str, may_retry: bool = True) -> Outcome:
+async def gate(generation_id: str, may_retry: bool = True, may_hold: bool = True) -> Outcome:
     """Check the stored video against the photos and apply the policy: 'completed', 'held' (needs review) or
-    'retry' (the attempt is set aside; the workflow submits again — never from a late fetch: not `may_retry`). Run
-    again after a crash, it checks again: the report is written with the decision, in one move."""
+    'retry' (the attempt is set aside; the workflow submits again — never from a late fetch: not `may_retry`).
+    Without `may_hold` (an upgrade) the report is kept and the video completed whatever the policy. Run again
+    after a crash, it checks again: the report is written with the decision, in one move."""
     runtime = current()
     generation = await load(runtime, generation_id)
     if generation.status is not Status.CHECKING:  # decided before a crash that came before this step's checkpoint
@@ -52,7 +53,7 @@ async def gate(generation_id: str, may_retry: bool = True) -> Outcome:
         await runtime.set_status(generation_id, Status.COMPLETED, passed, **fields)
         return Outcome.COMPLETED
     reasons = why_unchecked or failure_summary(report)
-    if policy in (QualityGate.REPORT, QualityGate.OFF):
+    if policy in (QualityGate.REPORT, QualityGate.OFF) or not may_hold:
         await runtime.set_status(generation_id, Status.COMPLETED, f"completed; quality: {reasons}", **fields)
         return Outcome.COMPLETED
     if policy is QualityGate.RETRY and report is not None and may_retry:
