@@ -73,6 +73,10 @@ def settled(server: ServeProcess, generation_id: str, timeout: float = 120) -> d
         time.sleep(0.2)
 
 
+def veo31(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "veo31", *args], capture_output=True, text=True, timeout=60)
+
+
 def generate_calls(kie: str) -> int:
     return int(httpx.get(f"{kie}/_emulator/state", timeout=10).json()["calls"].get("generate", 0))
 
@@ -110,12 +114,10 @@ def test_hold_keeps_a_wrong_product_for_review(kie: str, tmp_path: Path) -> None
         again = httpx.post(f"{server.url}/v1/generations/{held['id']}/reject")
         assert again.status_code == 409 and "only one that needs review" in again.json()["detail"]
 
-        cli = subprocess.run(
-            [sys.executable, "-m", "veo31", "reject", rejected["id"], "--note", "wrong blue", "--server", server.url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        shown = veo31("status", rejected["id"][:8], "--server", server.url)
+        assert shown.returncode == 1, "held: not done"
+        assert "needs_review" in shown.stdout and "quality failed" in shown.stdout and "✗ colour" in shown.stdout
+        cli = veo31("reject", rejected["id"], "--note", "wrong blue", "--server", server.url)
         assert cli.returncode == 0, cli.stderr
         after = httpx.get(f"{server.url}/v1/generations/{rejected['id']}").json()
         assert after["status"] == "failed" and after["error"]["kind"] == "rejected"
@@ -185,3 +187,16 @@ def test_a_crash_while_checking_is_resumed_and_pays_once(kie: str, tmp_path: Pat
     assert held["status"] == "needs_review" and "colour" in failed_kinds(held), held["history"]
     assert [c["status"] for c in held["history"]].count("needs_review") == 1
     assert generate_calls(kie) == 1, "the check was run again; the video was not paid for again"
+
+
+def test_retry_never_passes_the_budget(kie: str, tmp_path: Path) -> None:
+    bad_results(kie, None)
+    # One Kie.ai fast video costs $0.84 here: the first attempt fits under $1.20, a second would not.
+    server = serve(kie, tmp_path / "data", "retry", VEO31_BUDGET_LIMIT="1.20")
+    try:
+        held = settled(server, generate(server)["id"])
+    finally:
+        server.stop()
+    assert held["status"] == "needs_review" and held["attempts"] == [], held["history"]
+    assert "no retry" in held["history"][-1]["detail"] and "VEO31_BUDGET_LIMIT" in held["history"][-1]["detail"]
+    assert generate_calls(kie) == 1, "the retry that would pass the spend cap was never paid for"

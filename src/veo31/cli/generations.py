@@ -257,8 +257,19 @@ def status(
             out.print(f"  {change['at'][:19]}  {change['status']}{detail}", highlight=False, soft_wrap=True)
         if generation.get("error"):
             err.print(f"  {generation['error'].get('advice') or ''}", highlight=False)
-    if generation["status"] in ("failed", "canceled"):
+        print_quality(generation.get("quality"))
+    if generation["status"] in ("failed", "canceled", "needs_review"):
         raise typer.Exit(1)
+
+
+def print_quality(report: dict[str, Any] | None) -> None:
+    """The quality gate's verdict under the history: passed, or each check that failed and why."""
+    if not report:
+        return
+    out.print(f"  quality {'passed' if report['passed'] else 'failed'} (score {report['score']:.2f})", highlight=False)
+    for check in report["checks"]:
+        if not check["passed"]:
+            out.print(f"    ✗ {check['kind']}: {check['message']}", highlight=False, soft_wrap=True)
 
 
 @app.command()
