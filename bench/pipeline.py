@@ -9,7 +9,10 @@ Both run against the same Kie emulator (its own process; generation time 0, 1 s 
 the other in one run. veo31 is a real `veo31 serve` (SQLite, the data folder, callbacks on) with its Kie queue
 opened to N at once, so all N are in flight together; its memory (with its media processes) is sampled every 50 ms.
 
-    python bench/pipeline.py [-n 500] [--database-url postgresql://…]
+    python bench/pipeline.py [-n 500] [--database-url postgresql://…] [--quality-gate off report]
+
+veo31 runs once without the quality gate (what the floor does: store the file) and once with it at its default
+(`report`: every video checked as well — here the technical checks, the clips being text-only), side by side.
 
 With `--database-url` (an empty PostgreSQL database) veo31 keeps its tables there, and DBOS its checkpoints in a
 database beside it, instead of SQLite files.
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -116,7 +120,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--database-url", help="an empty PostgreSQL database for veo31 (default: SQLite files)")
+    parser.add_argument(
+        "--quality-gate",
+        nargs="+",
+        default=["off", "report"],
+        choices=["off", "report"],
+        help="veo31 runs, one per setting, side by side (default: without the quality gate, then with it)",
+    )
     args = parser.parse_args()
+    if args.database_url and len(args.quality_gate) > 1:
+        parser.error("with --database-url give one --quality-gate: each run needs the database empty")
     n = args.n
     with tempfile.TemporaryDirectory(prefix="veo31-bench-pipeline-") as folder:
         root = Path(folder)
@@ -124,35 +137,50 @@ def main() -> None:
             emulator.configure(generation_seconds=0.0, clip_seconds=1.0, render_photos=False, rate_limit=1_000_000)
             (root / "floor").mkdir()
             floor_wall, floor_each = asyncio.run(floor(emulator.url, n, root / "floor"))
-            env = open_kie_queue(n)
-            if args.database_url:
-                env["VEO31_DATABASE_URL"] = args.database_url
-            with ServeProcess(emulator.url, root / "data", env) as server:
-                idle = memory_mb(server.pid)
-                cpu_before = cpu_seconds(server.pid)
-                ours_wall, ours_each, memory = through_veo31(server, n)
-                cpu_each = (cpu_seconds(server.pid) - cpu_before) / n
+            runs = {}
+            for gate in args.quality_gate:
+                env = {**open_kie_queue(n), "VEO31_QUALITY_GATE": gate}
+                if args.database_url:
+                    env["VEO31_DATABASE_URL"] = args.database_url
+                with ServeProcess(emulator.url, root / f"data-{gate}", env) as server:
+                    idle = memory_mb(server.pid)
+                    cpu_before = cpu_seconds(server.pid)
+                    wall, each, memory = through_veo31(server, n)
+                    runs[gate] = Run(wall, each, memory, idle, (cpu_seconds(server.pid) - cpu_before) / n)
             generate_calls = emulator.state()["calls"].get("generate", 0)
     alone = dbos_alone(n)
     where = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n{n} generations on {where}, Kie emulator on loopback (generation time 0, 1 s clips), 2 cores\n")
     print(f"  floor (bare asyncio, no durability)  {n / floor_wall:6.1f} generations/s   ({floor_wall:.1f} s)")
-    print(f"  veo31 serve (durable, verified)      {n / ours_wall:6.1f} generations/s   ({ours_wall:.1f} s)")
-    print(f"  ratio veo31 / floor                  {floor_wall / ours_wall:6.2f}×   (goal ≥ 0.5×)")
+    for gate, run in runs.items():
+        name = f"veo31 serve, quality gate {gate}"
+        print(f"  {name:<37}{n / run.wall:6.1f} generations/s   ({run.wall:.1f} s)")
+        print(f"    ratio to the floor                 {floor_wall / run.wall:6.2f}×   (goal ≥ 0.5×)")
     print(
         f"  for scale: DBOS alone (empty steps)  {n / alone['wall']:6.1f} workflows/s     ({alone['wall']:.1f} s, "
         f"{alone['cpu'] / n * 1000:.0f} ms CPU each)"
     )
     f50, f95 = statistics.median(floor_each), percentile(floor_each, 0.95)
-    o50, o95 = statistics.median(ours_each), percentile(ours_each, 0.95)
-    print(f"  per generation: floor p50 {f50:.2f} s p95 {f95:.2f} s; veo31 p50 {o50:.2f} s p95 {o95:.2f} s")
-    print(f"  overhead per generation (veo31 − floor): p50 {o50 - f50:+.2f} s, p95 {o95 - f95:+.2f} s")
-    print(f"  veo31 server CPU: {cpu_each * 1000:.0f} ms per generation (user + system, with its media processes)")
-    print(
-        f"  veo31 memory (PSS, with its media processes): {idle:.0f} MB idle, peak {max(memory):.0f} MB with {n} in "
-        "flight (goal ≤ 300 MB)"
-    )
-    print(f"  generate calls at the emulator: {generate_calls} for {2 * n} generations (floor + veo31)")
+    print(f"  per generation: floor p50 {f50:.2f} s p95 {f95:.2f} s")
+    for gate, run in runs.items():
+        o50, o95 = statistics.median(run.each), percentile(run.each, 0.95)
+        overhead = f"overhead p50 {o50 - f50:+.2f} s, p95 {o95 - f95:+.2f} s"
+        print(f"  gate {gate}: veo31 p50 {o50:.2f} s p95 {o95:.2f} s; {overhead}")
+        print(f"    server CPU: {run.cpu_each * 1000:.0f} ms per generation (user + system, with its media processes)")
+        print(
+            f"    memory (PSS, with its media processes): {run.idle:.0f} MB idle, peak {max(run.memory):.0f} MB with "
+            f"{n} in flight (goal ≤ 300 MB)"
+        )
+    print(f"  generate calls at the emulator: {generate_calls} for {(1 + len(runs)) * n} generations (floor + veo31)")
+
+
+@dataclass
+class Run:
+    wall: float
+    each: list[float]
+    memory: list[float]
+    idle: float
+    cpu_each: float
 
 
 if __name__ == "__main__":

@@ -107,6 +107,11 @@ def test_hold_keeps_a_wrong_product_for_review(kie: str, tmp_path: Path) -> None
         assert old_page["status"] == "failed" and old_page["stage"] == "needs_review", "it stops waiting…"
         assert "needs review" in old_page["error"] and "approve" in old_page["error"], "…and says why and where"
 
+        drive_by = {"Origin": "https://evil.example"}  # another site's page cannot approve what a person must judge
+        refused = httpx.post(f"{server.url}/v1/generations/{held['id']}/approve", headers=drive_by)
+        assert refused.status_code == 403
+        too_long = httpx.post(f"{server.url}/v1/generations/{held['id']}/approve", json={"note": "x" * 501})
+        assert too_long.status_code == 422 and "500" in too_long.text
         approved = httpx.post(f"{server.url}/v1/generations/{held['id']}/approve", json={"note": "colour is fine"})
         assert approved.status_code == 200, approved.text
         assert approved.json()["status"] == "completed"
