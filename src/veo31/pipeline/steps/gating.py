@@ -59,7 +59,7 @@ async def gate(generation_id: str, may_retry: bool = True, may_hold: bool = True
     if policy is QualityGate.RETRY and report is not None and may_retry:
         refusal = await retry_refusal(runtime, generation)
         if refusal is None:
-            await set_aside(runtime, generation, report, reasons, fields)
+            await set_aside(runtime, generation, reasons, fields)
             return Outcome.RETRY
         reasons = f"{reasons}; {refusal}"
     await runtime.set_status(generation_id, Status.NEEDS_REVIEW, f"needs review: {reasons}", **fields)
@@ -81,6 +81,9 @@ async def inspect(runtime: Runtime, generation: Generation) -> tuple[QualityRepo
     except Veo31Error as error:
         log.warning("generation %s: the quality check could not run: %s", generation.id, error.message)
         return None, f"the quality check could not run ({error.message})"
+    except Exception as error:  # a bug in a check must not cost the user a paid, stored video: logged, then said
+        log.exception("generation %s: the quality check failed unexpectedly", generation.id)
+        return None, f"the quality check could not run ({type(error).__name__}; the server log has the details)"
     finally:
         scratch.unlink(missing_ok=True)
 
@@ -129,9 +132,7 @@ async def retry_refusal(runtime: Runtime, generation: Generation) -> str | None:
     return f"no retry: {over.message}" if over is not None else None
 
 
-async def set_aside(
-    runtime: Runtime, generation: Generation, report: QualityReport, reasons: str, fields: dict[str, Any]
-) -> None:
+async def set_aside(runtime: Runtime, generation: Generation, reasons: str, fields: dict[str, Any]) -> None:
     """Keep this attempt (its video, report and cost) in `attempts`, and ready the generation for a new submission
     with a new seed: the same prompt, a new task; what the attempt cost stays counted."""
     cost = generation.cost_usd if generation.cost_usd is not None else (generation.cost_estimate_usd or 0.0)
