@@ -1,0 +1,144 @@
+"""One deliverable written from a finished video: the product found in every frame (a first decode, small), the
+window planned along it, then every frame cut and encoded for the preset — an MP4 (H.264 at the preset's profile,
+its sound re-encoded as AAC, or none) or, for `preview`, a silent looping animated WebP. Cut to the preset's
+length; runs wherever it is called (a media process, in the pipeline).
+
+Still to come (issue 26): the brand kit's overlays and end card, loudness to the preset's target, music."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from veo31.errors import InvalidMediaError
+from veo31.finishing.presets import Container, Preset
+from veo31.finishing.reframe import Box, Window, cut, fill_gaps, find_product, jitter, plan
+from veo31.media.encode import AUDIO_RATE, add_audio_stream, open_mp4_writer
+
+
+@dataclass(frozen=True)
+class Delivered:
+    width: int
+    height: int
+    frames: int
+    seconds: float
+    jitter_px: float  # the crop path's shake, output pixels per frame
+
+
+def deliver(source: Path | str, preset: Preset, target: Path | str, seed: Box | None = None) -> Delivered:
+    """Write `preset`'s deliverable of the video at `source` to `target`; `seed` is where the product is in its
+    reference photo (the start of the path when the first frames show it poorly)."""
+    boxes, fps, size = _track(source, preset)
+    windows = plan(fill_gaps(boxes, seed), size, preset, fps)
+    if preset.container is Container.WEBP:
+        frames = _write_webp(source, preset, windows, fps, Path(target))
+    else:
+        frames = _write_mp4(source, preset, windows, fps, Path(target))
+    return Delivered(preset.width, preset.height, frames, frames / (preset.fps or fps), jitter(windows, preset))
+
+
+def _track(source: Path | str, preset: Preset) -> tuple[list[Box | None], float, tuple[int, int]]:
+    """The product's box in every frame the deliverable will hold, the source's rate and size."""
+    try:
+        with av.open(str(source)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            fps = float(stream.average_rate or 24)
+            limit = int(preset.max_seconds * fps)
+            size = (stream.codec_context.width, stream.codec_context.height)
+            boxes = []
+            for frame in container.decode(stream):
+                if len(boxes) >= limit:
+                    break
+                boxes.append(find_product(frame.to_ndarray(format="rgb24")))
+    except (av.FFmpegError, IndexError) as error:
+        raise InvalidMediaError(f"the video cannot be read: {error}") from None
+    if not boxes:
+        raise InvalidMediaError("the video has no frames")
+    return boxes, fps, size
+
+
+def _frames(source: Path | str, windows: list[Window], preset: Preset, step: int = 1) -> Iterator[np.ndarray]:
+    """The source's frames (every `step`-th) cut along `windows`, one at a time."""
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for index, frame in enumerate(container.decode(stream)):
+            if index >= len(windows):
+                return
+            if index % step == 0:
+                yield cut(frame.to_ndarray(format="rgb24"), windows[index], preset.width, preset.height)
+
+
+def _write_mp4(source: Path | str, preset: Preset, windows: list[Window], fps: float, target: Path) -> int:
+    rate = Fraction(preset.fps) if preset.fps else Fraction(fps).limit_denominator(1001)
+    step = max(1, round(fps / float(rate)))
+    written = 0
+    with open_mp4_writer(target) as container:
+        video = container.add_stream("libx264", rate=rate)
+        video.width, video.height, video.pix_fmt = preset.width, preset.height, "yuv420p"
+        video.options = {"crf": str(preset.crf), "profile": preset.profile, "preset": "veryfast"}
+        audio = add_audio_stream(container) if preset.audio else None
+        for picture in _frames(source, windows, preset, step):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = written
+            container.mux(video.encode(frame))
+            written += 1
+        container.mux(video.encode(None))
+        if audio is not None:
+            _copy_audio(source, container, audio, written / float(rate))
+    return written
+
+
+def _copy_audio(
+    source: Path | str, container: av.container.OutputContainer, stream: av.AudioStream, seconds: float
+) -> None:
+    """The source's sound, resampled to 48 kHz stereo and cut at `seconds` (silence when it has none)."""
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+    limit = int(seconds * AUDIO_RATE)
+    written = 0
+    with av.open(str(source)) as reader:
+        if reader.streams.audio:
+            for frame in reader.decode(reader.streams.audio[0]):
+                for chunk in resampler.resample(frame):
+                    if written >= limit:
+                        break
+                    chunk.pts = written
+                    written += chunk.samples
+                    container.mux(stream.encode(chunk))
+    if written < limit:  # no sound, or less than the picture: silence to the end
+        silence = np.zeros((2, limit - written), dtype=np.float32)
+        tail = av.AudioFrame.from_ndarray(silence, format="fltp", layout="stereo")
+        tail.sample_rate, tail.pts = AUDIO_RATE, written
+        container.mux(stream.encode(tail))
+    container.mux(stream.encode(None))
+
+
+def _write_webp(source: Path | str, preset: Preset, windows: list[Window], fps: float, target: Path) -> int:
+    """A looping animated WebP at the preset's rate, its quality lowered until it fits the preset's size cap."""
+    rate = preset.fps or 12
+    step = max(1, round(fps / rate))
+    pictures = [Image.fromarray(picture) for picture in _frames(source, windows, preset, step)]
+    for quality in (80, 65, 50, 35):
+        buffer = io.BytesIO()
+        pictures[0].save(
+            buffer,
+            "WEBP",
+            save_all=True,
+            append_images=pictures[1:],
+            duration=round(1000 / rate),
+            loop=0,
+            quality=quality,
+            method=4,
+        )
+        if buffer.tell() <= preset.max_bytes:
+            break
+    target.write_bytes(buffer.getvalue())
+    return len(pictures)
