@@ -187,12 +187,22 @@ class Generation:
     quality_frame_key: str | None = None  # the picture of the photo beside the worst frame
     attempts: tuple[dict[str, Any], ...] = ()  # earlier paid attempts the gate set aside (policy `retry`)
     earlier_cost_usd: float = 0.0  # what those attempts cost
+    deliverable_of: str | None = None  # a deliverable: the generation whose video it is made from
+    preset: str | None = None  # and the channel preset it is made for
+    approved_at: datetime | None = None  # when a person approved a video the quality gate failed
+
+    @property
+    def quality_failed(self) -> bool:
+        """The quality gate checked its video and found fault (and no person has approved it since)."""
+        return bool(self.quality) and not self.quality.get("passed", True) and self.approved_at is None
 
     def download_name(self, extension: str = "mp4") -> str:
         """The file name a download of its video gets, on the page and from `veo31 fetch`: the product and day."""
         base = self.spec.product_name or "veo31-video"
         slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "veo31-video"
-        suffix = f"-{self.spec.resolution}" if self.upgrade_of else ""
+        suffix = f"-{self.preset}" if self.preset else (f"-{self.spec.resolution}" if self.upgrade_of else "")
+        if self.video_key and "." in self.video_key.rsplit("/", 1)[-1]:
+            extension = self.video_key.rsplit(".", 1)[-1]  # a deliverable may be an animated WebP
         return f"{slug}-{self.created_at:%Y-%m-%d}{suffix}.{extension}"
 
     @property

@@ -114,7 +114,10 @@ def generation_links(request: Request, settings: Settings, generation: Generatio
         "quality_frame": f"{root}/quality.jpg{query}" if generation.quality_frame_key else None,
         "cancel": f"{root}/cancel" if not generation.status.settled else None,
         "retry": f"{root}/retry" if generation.status in (Status.FAILED, Status.CANCELED) else None,
-        "approve": f"{root}/approve" if held else None,
+        "deliverables": f"{root}/deliverables"
+        if done and generation.status is Status.COMPLETED and not generation.deliverable_of
+        else None,
+        "approve": f"{root}/approve" if held or generation.quality_failed else None,
         "reject": f"{root}/reject" if held else None,
     }
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from fastapi import Request
 
 from veo31.api.deps import attempt_links, generation_links
-from veo31.api.schemas import GenerationPublic, rendition
+from veo31.api.schemas import GenerationPublic, deliverable, rendition
 from veo31.config import Settings
 from veo31.domain import Generation
 from veo31.pipeline.service import GenerationService
@@ -16,24 +16,35 @@ from veo31.pipeline.service import GenerationService
 async def present_many(
     request: Request, settings: Settings, service: GenerationService, generations: Sequence[Generation]
 ) -> list[GenerationPublic]:
-    renditions = await service.upgrades_of([generation.id for generation in generations])
-    return [shown(request, settings, generation, renditions.get(generation.id, [])) for generation in generations]
+    ids = [generation.id for generation in generations]
+    renditions, deliverables = await service.upgrades_of(ids), await service.deliverables_of(ids)
+    return [
+        shown(request, settings, generation, renditions.get(generation.id, []), deliverables.get(generation.id, []))
+        for generation in generations
+    ]
 
 
 async def present_by_id(
     request: Request, settings: Settings, service: GenerationService, generation_id: str
 ) -> GenerationPublic:
-    return shown(request, settings, *await service.view(generation_id))
+    generation, renditions = await service.view(generation_id)
+    deliverables = (await service.deliverables_of([generation.id]))[generation.id]
+    return shown(request, settings, generation, renditions, deliverables)
 
 
 def shown(
-    request: Request, settings: Settings, generation: Generation, renditions: Sequence[Generation]
+    request: Request,
+    settings: Settings,
+    generation: Generation,
+    renditions: Sequence[Generation],
+    deliverables: Sequence[Generation] = (),
 ) -> GenerationPublic:
     return GenerationPublic.of(
         generation,
         generation_links(request, settings, generation),
         [rendition(r, generation_links(request, settings, r)) for r in renditions],
         attempt_links(request, settings, generation),
+        [deliverable(d, generation_links(request, settings, d)) for d in deliverables],
     )
 
 

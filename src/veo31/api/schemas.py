@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from veo31.domain import RESOLUTION_RANK, Capabilities, Generation, GenerationSpec, Status
 from veo31.errors import advice_for
+from veo31.finishing.presets import PRESETS
 from veo31.providers.registry import known, label_of
 from veo31.quality.report import QualityReport
 
@@ -63,6 +64,23 @@ class RenditionPublic(BaseModel):
     created_at: datetime
 
 
+class DeliverablePublic(BaseModel):
+    """A finished video made ready for one channel preset, as its source lists it."""
+
+    id: str
+    preset: str
+    label: str
+    status: str
+    video_url: str | None = Field(description="the file (an MP4, or for `preview` an animated WebP), with Range")
+    download_url: str | None
+    download_name: str
+    width: int | None
+    height: int | None
+    duration_seconds: float | None
+    bytes: int | None
+    error: ErrorPublic | None
+
+
 class UpgradeOption(BaseModel):
     resolution: str
     cost: str | None = Field(description="the provider's extra charge, where known")
@@ -88,7 +106,7 @@ def upgrade_options(generation: Generation) -> list[UpgradeOption]:
     """The renditions a finished original can still get from its provider."""
     entry = known(generation.provider)
     caps = entry.capabilities if entry else None
-    if caps is None or generation.upgrade_of or generation.status is not Status.COMPLETED:
+    if caps is None or generation.upgrade_of or generation.deliverable_of or generation.status is not Status.COMPLETED:
         return []
     current = RESOLUTION_RANK[generation.spec.resolution]
     return [
@@ -173,6 +191,7 @@ class GenerationPublic(BaseModel):
         "of the reference beside the worst frame (null until checked, or with VEO31_QUALITY_GATE=off)"
     )
     attempts: list[AttemptPublic] = Field(description="earlier paid attempts the quality gate set aside")
+    deliverables: list[DeliverablePublic] = Field(description="its video made ready for channel presets")
     upgrade_options: list[UpgradeOption] = Field(description="upgrades its provider still offers")
     created_at: datetime
     updated_at: datetime
@@ -185,6 +204,7 @@ class GenerationPublic(BaseModel):
         links: dict[str, str | None],
         renditions: list[RenditionPublic] | None = None,
         attempt_videos: list[str] | None = None,
+        deliverables: list[DeliverablePublic] | None = None,
     ) -> GenerationPublic:
         return cls(
             id=generation.id,
@@ -224,11 +244,31 @@ class GenerationPublic(BaseModel):
             ),
             quality=quality_of(generation.quality, links.get("quality_frame")),
             attempts=attempts_of(generation, attempt_videos or []),
+            deliverables=deliverables or [],
             upgrade_options=upgrade_options(generation),
             created_at=generation.created_at,
             updated_at=generation.updated_at,
             links={name: url for name, url in links.items() if url and name not in MEDIA_LINKS},
         )
+
+
+def deliverable(generation: Generation, links: dict[str, str | None]) -> DeliverablePublic:
+    info = generation.video_info or {}
+    preset = PRESETS.get(generation.preset or "")
+    return DeliverablePublic(
+        id=generation.id,
+        preset=generation.preset or "",
+        label=preset.label if preset else generation.preset or "",
+        status=generation.status.value,
+        video_url=links.get("video"),
+        download_url=links.get("download"),
+        download_name=generation.download_name("mp4"),
+        width=info.get("width"),
+        height=info.get("height"),
+        duration_seconds=info.get("duration"),
+        bytes=info.get("bytes"),
+        error=error_of(generation),
+    )
 
 
 def rendition(generation: Generation, links: dict[str, str | None]) -> RenditionPublic:

@@ -8,19 +8,22 @@ Still to come (issue 26): the brand kit's overlays and end card, loudness to the
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
 from PIL import Image
 
 from veo31.errors import InvalidMediaError
-from veo31.finishing.presets import Container, Preset
+from veo31.finishing.presets import MB, Container, Preset
 from veo31.finishing.reframe import Box, Window, cut, fill_gaps, find_product, jitter, plan
 from veo31.media.encode import AUDIO_RATE, add_audio_stream, open_mp4_writer
+from veo31.media.probe import probe_video
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,37 @@ def deliver(source: Path | str, preset: Preset, target: Path | str, seed: Box | 
     else:
         frames = _write_mp4(source, preset, windows, fps, Path(target))
     return Delivered(preset.width, preset.height, frames, frames / (preset.fps or fps), jitter(windows, preset))
+
+
+def deliver_verified(source: str, preset: Preset, target: str, seed: Box | None = None) -> dict[str, Any]:
+    """`deliver`, then the file read back whole — every frame decoded, its size and the preset's file cap checked —
+    and described as a generation's `video` is (a module-level call, for a media process)."""
+    made = deliver(source, preset, target, seed)
+    size = os.path.getsize(target)
+    if preset.container is Container.WEBP:
+        with Image.open(target) as image:
+            frames = getattr(image, "n_frames", 1)
+            for index in range(frames):
+                image.seek(index)
+                image.load()
+            info = {"width": image.width, "height": image.height, "codec": "webp", "has_audio": False}
+        info.update(duration=round(frames / (preset.fps or 12), 3), fps=preset.fps, frames=frames)
+    else:
+        probed = probe_video(target)
+        info = {
+            "width": probed.width,
+            "height": probed.height,
+            "duration": round(probed.duration, 3),
+            "fps": probed.fps,
+            "codec": probed.codec,
+            "has_audio": probed.has_audio,
+            "frames": probed.frames,
+        }
+    if (info["width"], info["height"]) != (preset.width, preset.height):
+        raise InvalidMediaError(f"the {preset.label} file came out {info['width']}×{info['height']}")
+    if size > preset.max_bytes:
+        raise InvalidMediaError(f"the {preset.label} file is {size / MB:.1f} MB, over its {preset.max_bytes / MB:g} MB")
+    return {**info, "bytes": size, "jitter_px": round(made.jitter_px, 4)}
 
 
 def _track(source: Path | str, preset: Preset) -> tuple[list[Box | None], float, tuple[int, int]]:

@@ -12,18 +12,22 @@ from dbos import DBOS, SetWorkflowID
 
 from veo31.domain import Generation, Status
 from veo31.pipeline.runtime import Runtime
-from veo31.pipeline.workflow import fetch_workflow, generation_workflow, upgrade_workflow
+from veo31.pipeline.workflow import deliver_workflow, fetch_workflow, generation_workflow, upgrade_workflow
 from veo31.providers.registry import label_of
 from veo31.store import changes
 
 log = logging.getLogger("veo31.launch")
+FINISHING = "veo31-finishing"  # the queue deliverables are made on (the providers' are `provider-<name>`)
 
 
 async def enqueue(runtime: Runtime, generation: Generation) -> None:
     """Start the generation's workflow on its provider's queue; the workflow id is the generation id, so doing
     this twice starts it once."""
-    queue = runtime.queue(generation.provider or "")
-    workflow = upgrade_workflow if generation.upgrade_of else generation_workflow
+    if generation.deliverable_of:  # made here, from a stored video: the finishing queue, no provider's
+        queue, workflow = runtime.queue(FINISHING), deliver_workflow
+    else:
+        queue = runtime.queue(generation.provider or "")
+        workflow = upgrade_workflow if generation.upgrade_of else generation_workflow
     with SetWorkflowID(generation.id):
         await queue.enqueue_async(workflow, generation.id)
 

@@ -14,6 +14,7 @@ from veo31.config import Settings
 from veo31.errors import Veo31Error
 from veo31.media import processes
 from veo31.pipeline import legacy
+from veo31.pipeline.launch import FINISHING
 from veo31.pipeline.runtime import Runtime, install, running
 from veo31.pipeline.sweeper import sweep_forever
 from veo31.prompts.choose import build_prompt_writer
@@ -87,6 +88,12 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
             limiter={"limit": limits.starts, "period": limits.period},
             polling_interval_sec=settings.queue_poll_seconds,
         )
+    # Deliverables are media work: no more at once per worker than it has media processes.
+    runtime.queues[FINISHING] = await DBOS.register_queue_async(
+        FINISHING,
+        worker_concurrency=settings.media_processes,
+        polling_interval_sec=settings.queue_poll_seconds,
+    )
     runtime.problems = await check_providers(runtime.providers)
     if worker:
         processes.configure(settings.media_processes, preload=MEDIA_WORK)

@@ -22,6 +22,7 @@ from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus, Statu
 from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.pipeline import checks, untracked, watching
 from veo31.pipeline.costs import budget_problem, estimate_for
+from veo31.pipeline.deliverables import check_deliverable, check_presets, create_deliverables
 from veo31.pipeline.health import readiness
 from veo31.pipeline.intake import (
     ReferenceIntake,
@@ -238,6 +239,18 @@ class GenerationService:
             raise NotFoundError(f"generation {generation.id} has no video yet (it is {generation.status.value})")
         return generation.video_key
 
+    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[tuple[Generation, bool]]:
+        """Each preset's deliverable of a finished video: made now (True), or the one that exists (False)."""
+        chosen, source = check_presets(presets), await self.get(generation_id)
+        check_deliverable(source)
+        made = await create_deliverables(self.runtime, source, chosen)
+        for generation in (generation for generation, created in made if created):
+            await enqueue(self.runtime, generation)
+        return made
+
+    async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
+        return await asyncio.to_thread(store.deliverables_of, self.runtime.engine, generation_ids)
+
     async def review(self, generation_id: str, verdict: Verdict, note: str | None = None) -> Generation:
         """Approve or reject a video the quality gate held (see `review.review`)."""
         return await review(self.runtime, generation_id, verdict, note)
@@ -310,6 +323,9 @@ class GenerationService:
             )
         if original.upgrade_of:
             return await self.upgrade(original.upgrade_of, original.spec.resolution)
+        if original.deliverable_of:  # made again from its source, for free: never a new paid generation
+            [(again, created)] = await self.deliver(original.deliverable_of, [original.preset or ""])
+            return Created(again, created)
         earlier = await asyncio.to_thread(store.children, runtime.engine, generation_id)
         live = [child for child, status in earlier if status not in (Status.FAILED, Status.CANCELED)]
         if live:

@@ -23,7 +23,7 @@ from dbos import DBOS
 from veo31.config import MAX_QUALITY_RETRIES
 from veo31.pipeline.outcome import WAIT, Outcome
 from veo31.pipeline.runtime import current
-from veo31.pipeline.steps import adopting, gating, submitting, waiting
+from veo31.pipeline.steps import adopting, finishing, gating, submitting, waiting
 
 WAKE = "wake"
 log = logging.getLogger("veo31.pipeline")
@@ -96,6 +96,13 @@ async def upgrade_workflow(generation_id: str) -> Outcome:
     if state is Outcome.CHECKING:
         return Outcome(await gating.gate(generation_id, may_retry=False, may_hold=False))
     return state
+
+
+@DBOS.workflow(name="veo31.deliver.v1")
+@failing_generation_on_error
+async def deliver_workflow(generation_id: str) -> Outcome:
+    """A deliverable: its source's video made ready for a channel, in one step."""
+    return Outcome(await finishing.finish(generation_id))
 
 
 async def adopt_from_callback(generation_id: str) -> str | None:

@@ -63,6 +63,7 @@ def create_generation(
     deadline_at: datetime | None = None,
     reference_video: dict[str, Any] | None = None,
     upgrade_of: str | None = None,
+    deliverable: tuple[str, str] | None = None,  # (its source's id, its preset)
     prompt: str | None = None,
     negative_prompt: str | None = None,
     cost_estimate_usd: float | None = None,
@@ -88,6 +89,8 @@ def create_generation(
         warnings=list(warnings),
         parent_id=parent_id,
         upgrade_of=upgrade_of,
+        deliverable_of=deliverable[0] if deliverable else None,
+        preset=deliverable[1] if deliverable else None,
         prompt=prompt,
         negative_prompt=negative_prompt,
         callback_token=secrets.token_urlsafe(32),
@@ -226,18 +229,22 @@ def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list
         return _upgrades(connection, generation_ids)
 
 
-_UPGRADES_OF = (
-    select(GENERATIONS).where(G.upgrade_of.in_(bindparam("ids", expanding=True))).order_by(G.created_at, G.id)
-)
+def deliverables_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
+    """The deliverables made from each of these generations, oldest first."""
+    with engine.connect() as connection:
+        return _children(connection, G.deliverable_of, generation_ids)
 
 
 def _upgrades(connection: Connection, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
+    return _children(connection, G.upgrade_of, generation_ids)
+
+
+def _children(connection: Connection, parent: Any, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     found: dict[str, list[Generation]] = {generation_id: [] for generation_id in generation_ids}
-    if not generation_ids:
-        return found
-    rows = connection.execute(_UPGRADES_OF, {"ids": list(generation_ids)})
-    for generation in _load(connection, rows):
-        found[generation.upgrade_of or ""].append(generation)
+    if generation_ids:
+        query = select(GENERATIONS).where(parent.in_(list(generation_ids))).order_by(G.created_at, G.id)
+        for generation in _load(connection, connection.execute(query)):
+            found[getattr(generation, parent.key)].append(generation)
     return found
 
 
@@ -256,7 +263,7 @@ def list_generations(
     include_upgrades: bool = True,
 ) -> tuple[list[Generation], str | None]:
     """Newest first; `cursor` (from the previous page) continues where that page ended."""
-    query = select(GENERATIONS)
+    query = select(GENERATIONS).where(G.deliverable_of.is_(None))  # a deliverable is listed with its source
     if status is not None:
         query = query.where(G.status == status.value)
     if not include_upgrades:
@@ -391,4 +398,7 @@ def _to_domain(row: Row[Any], history: list[StatusChange], references: list[Refe
         quality_frame_key=row.quality_frame_key,
         attempts=tuple(row.attempts or ()),
         earlier_cost_usd=row.earlier_cost_usd or 0.0,
+        deliverable_of=row.deliverable_of,
+        preset=row.preset,
+        approved_at=row.approved_at,
     )

@@ -71,6 +71,9 @@ class GenerationRow(Base):
     quality_frame_key: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[list[Any] | None]
     earlier_cost_usd: Mapped[float | None] = mapped_column(Float)
+    deliverable_of: Mapped[str | None] = mapped_column(String(32), index=True)
+    preset: Mapped[str | None] = mapped_column(String(40))
+    approved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -44,12 +44,13 @@ async def video(
 ) -> Response:
     check_access(request, settings, generation_id, sig)
     generation = await service.get(generation_id)
+    key = service.video_key(generation)
     return await blob_response(
         service.blobs,
         settings,
-        service.video_key(generation),
+        key,
         range_header=request.headers.get("range"),
-        media_type="video/mp4",
+        media_type="image/webp" if key.endswith(".webp") else "video/mp4",  # a `preview` deliverable: animated WebP
         filename=generation.download_name("mp4") if download else None,
         inline=not download,
     )
