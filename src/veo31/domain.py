@@ -69,6 +69,7 @@ class Capabilities:
     resolutions_by_tier: dict[str, tuple[str, ...]] = field(default_factory=dict)
     upgrades: tuple[str, ...] = ()
     frame_rates: tuple[int, ...] = (24,)
+    default_fps: int = 24  # the rate a request that names none gets
     upgrade_costs: dict[str, str] = field(default_factory=dict)  # what each upgrade costs, in the provider's words
     follows_prompt: bool = True  # False: the video is made from the photos alone (the local renderer)
     makes_audio: bool = True  # Veo 3.1 makes a sound track; the quality gate checks it is there and not silent

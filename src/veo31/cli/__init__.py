@@ -384,9 +384,10 @@ def main() -> None:
 from veo31.cli import (  # noqa: E402
     batch as _batch,
     check as _check,
+    deliver as _deliver,
     doctor as _doctor,
     generations as _generations,
     review as _review,
 )
 
-__all__ = ["_batch", "_check", "_doctor", "_generations", "_review", "app", "main"]
+__all__ = ["_batch", "_check", "_deliver", "_doctor", "_generations", "_review", "app", "main"]

@@ -44,6 +44,8 @@ class Client(Protocol):
 
     async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]: ...
 
+    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[dict[str, Any]]: ...
+
     async def fetch(self, generation_id: str) -> dict[str, Any]: ...
 
     async def save_video(self, generation: dict[str, Any], target: Path) -> None: ...
@@ -79,6 +81,7 @@ def public(generation: Generation) -> dict[str, Any]:
             "basis": generation.cost_basis,
         },
         "quality": generation.quality,
+        "preset": generation.preset,
         "attempts": len(generation.attempts),
         "created_at": generation.created_at.isoformat(),
         "download_name": generation.download_name("mp4"),
@@ -131,6 +134,10 @@ class LocalClient:
     async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]:
         chosen = await self.service.resolve(generation_id)
         return self.public(await self.service.review(chosen, Verdict(verdict), note))
+
+    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[dict[str, Any]]:
+        made = await self.service.deliver(await self.service.resolve(generation_id), presets)
+        return [self.public(generation) for generation, _ in made]
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return self.public(await self.service.fetch(await self.service.resolve(generation_id)))
@@ -212,6 +219,11 @@ class RemoteClient:
     async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]:
         body = {"note": note} if note else None
         return await self._call("POST", f"/v1/generations/{generation_id}/{verdict}", json=body)
+
+    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[dict[str, Any]]:
+        body = {"presets": list(presets)}
+        answer = await self._call("POST", f"/v1/generations/{generation_id}/deliverables", json=body)
+        return list(answer["deliverables"])
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return await self._call("POST", f"/v1/generations/{generation_id}/fetch")

@@ -36,6 +36,7 @@ LOCAL_CAPABILITIES = Capabilities(
     model_tiers=("fast", "quality", "lite"),
     callbacks=False,
     frame_rates=(24, 30),
+    default_fps=30,
     follows_prompt=False,  # it animates the photos; the prompt is kept with the video, not used
     makes_audio=False,
 )
@@ -97,7 +98,7 @@ class LocalProvider:
             product_name=request.product_name,
             width=width,
             height=height,
-            fps=request.fps or 30,
+            fps=request.fps or LOCAL_CAPABILITIES.default_fps,
             duration=request.duration_seconds,
             model_tier=request.model_tier,
             images=len(request.images),

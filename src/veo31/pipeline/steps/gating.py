@@ -96,7 +96,7 @@ def asked_of(generation: Generation) -> CheckRequest:
         duration=spec.duration_seconds,
         resolution=spec.resolution,
         aspect=spec.aspect_ratio,
-        fps=spec.fps or (caps.frame_rates[0] if caps else None),
+        fps=spec.fps or (caps.default_fps if caps else None),
         audio=caps.makes_audio if caps else None,
         mode=generation.mode if generation.mode in ("text", "first_frame", "first_last", "reference") else None,
     )

@@ -1,0 +1,47 @@
+"""`veo31 deliver` as a user runs it, on the embedded defaults (the local renderer): the files saved, named after
+the product, the day and the preset, decoded; asking again makes nothing new; a preset that does not exist is exit 2
+before anything is made."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from tests.cli.helpers import run
+from veo31.media.probe import probe_video
+
+SCENE = str(Path(__file__).resolve().parents[1] / "fixtures" / "product-in-scene.jpg")
+
+
+def test_deliver_saves_each_preset_once(tmp_path: Path) -> None:
+    env = {"VEO31_DATA_DIR": str(tmp_path / "data")}
+    made = run("generate", SCENE, "--product", "Desk Lamp", "--duration", "3", "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    generation = json.loads(made.stdout)
+    assert generation["quality"]["passed"] is True, generation["quality"]
+    out = tmp_path / "channels"
+    out.mkdir()
+
+    wrong = run("deliver", generation["id"], "--preset", "myspace", "--out-dir", str(out), env=env)
+    assert wrong.returncode == 2 and "--preset myspace is no preset" in wrong.stderr
+    assert list(out.iterdir()) == []
+
+    first = run(
+        "deliver", generation["id"][:8], "-p", "square", "-p", "preview", "--out-dir", str(out), "--json", env=env
+    )
+    assert first.returncode == 0, first.stderr
+    items = json.loads(first.stdout)
+    assert [item["preset"] for item in items] == ["square", "preview"]
+    day = generation["created_at"][:10]
+    square, preview = out / f"desk-lamp-{day}-square.mp4", out / f"desk-lamp-{day}-preview.webp"
+    assert [item["out"] for item in items] == [str(square), str(preview)]
+    info = probe_video(square)
+    assert (info.width, info.height) == (1080, 1080) and abs(info.duration - 3) < 0.1
+    with Image.open(preview) as image:
+        assert image.is_animated and image.size == (480, 480)
+
+    again = run("deliver", generation["id"], "-p", "square", "--out-dir", str(out), "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)[0]["id"] == items[0]["id"], "the deliverable that exists, not a new one"
