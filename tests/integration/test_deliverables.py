@@ -6,6 +6,7 @@ input refused with the presets named."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import av
 import httpx
@@ -64,6 +65,13 @@ def test_a_finished_video_is_delivered_once_per_preset(api: Api) -> None:
     assert partial.status_code == 206 and len(partial.content) == 100
     assert listed["tiktok"]["download_name"].endswith("-tiktok.mp4")
 
+    links = api.get(source["id"])["links"]
+    archive = httpx.get(links["deliverables_zip"])
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
+        sizes = {info.filename: info.file_size for info in zipped.infolist()}
+    assert sizes == {item["download_name"]: item["bytes"] for item in listed.values()}, "download all: one ZIP"
+
     again = deliver(api, source["id"], "tiktok", "preview")
     assert again.status_code == 200, "nothing new is made"
     assert [item["id"] for item in again.json()["deliverables"]] == [listed["tiktok"]["id"], listed["preview"]["id"]]
@@ -80,6 +88,8 @@ def test_bad_requests_for_deliverables_are_refused_with_what_to_do(api: Api) -> 
     early = deliver(api, running["id"], "square")
     assert early.status_code == 409 and "only a finished video" in early.json()["detail"]
     assert deliver(api, "0" * 32, "square").status_code == 404
+    nothing_yet = api.http.get(f"/v1/generations/{source['id']}/deliverables.zip")
+    assert nothing_yet.status_code == 404 and "make some first" in nothing_yet.json()["detail"]
     presets = api.http.get("/v1/presets").json()
     assert {preset["name"] for preset in presets} == set(PRESETS)
     assert next(p for p in presets if p["name"] == "instagram_reel")["safe_zone"]["bottom"] == 0.35

@@ -105,6 +105,7 @@ def generation_links(request: Request, settings: Settings, generation: Generatio
     joiner = "&" if query else "?"
     done = generation.status.settled and generation.video_key
     held = generation.status is Status.NEEDS_REVIEW
+    deliverable = done and generation.status is Status.COMPLETED and not generation.deliverable_of
     return {
         "self": root,
         "events": f"{root}/events",
@@ -114,9 +115,8 @@ def generation_links(request: Request, settings: Settings, generation: Generatio
         "quality_frame": f"{root}/quality.jpg{query}" if generation.quality_frame_key else None,
         "cancel": f"{root}/cancel" if not generation.status.settled else None,
         "retry": f"{root}/retry" if generation.status in (Status.FAILED, Status.CANCELED) else None,
-        "deliverables": f"{root}/deliverables"
-        if done and generation.status is Status.COMPLETED and not generation.deliverable_of
-        else None,
+        "deliverables": f"{root}/deliverables" if deliverable else None,
+        "deliverables_zip": f"{root}/deliverables.zip{query}" if deliverable else None,
         "approve": f"{root}/approve" if held or generation.quality_failed else None,
         "reject": f"{root}/reject" if held else None,
     }

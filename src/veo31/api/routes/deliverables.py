@@ -3,14 +3,28 @@ preset, each a tracked generation of its own, made once (asking again answers th
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import asyncio
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from veo31.api.deps import GenerationIdDep, ServiceDep, SettingsDep, TokenDep, generation_links
+from veo31.api.routes.media import check_access
 from veo31.api.schemas import DeliverablePublic, deliverable
+from veo31.domain import Generation, Status
+from veo31.errors import NotFoundError
 from veo31.finishing.presets import PRESETS
+from veo31.store.blobs import BlobStore
 
-router = APIRouter(tags=["deliverables"], dependencies=[TokenDep])
+# Tokens are asked for by each route (`check_access`, or the POST's dependency), so the ZIP link, like a video
+# link, can carry its signature instead.
+router = APIRouter(tags=["deliverables"])
 
 
 class DeliverablesCreate(BaseModel):
@@ -38,6 +52,7 @@ class PresetPublic(BaseModel):
 
 @router.post(
     "/v1/generations/{generation_id}/deliverables",
+    dependencies=[TokenDep],
     status_code=201,
     response_model=DeliverableList,
     responses={200: {"description": "every one asked for exists already or is under way: nothing new is made"}},
@@ -63,7 +78,42 @@ async def create_deliverables(
     )
 
 
-@router.get("/v1/presets", response_model=list[PresetPublic])
+@router.get(
+    "/v1/generations/{generation_id}/deliverables.zip",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def deliverables_zip(
+    generation_id: GenerationIdDep,
+    request: Request,
+    service: ServiceDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    sig: Annotated[str | None, Query(max_length=64)] = None,
+) -> FileResponse:
+    """Every finished deliverable of a generation in one ZIP file (stored, not compressed again: videos are)."""
+    check_access(request, settings, generation_id, sig)
+    source = await service.get(generation_id)
+    made = [item for item in (await service.deliverables_of([source.id]))[source.id] if item.status is Status.COMPLETED]
+    if not made:
+        raise NotFoundError(f"generation {source.id} has no finished deliverable yet; make some first")
+    archive = await asyncio.to_thread(_zipped, service.blobs, made)
+    background.add_task(archive.unlink, missing_ok=True)
+    name = source.download_name().rsplit(".", 1)[0]
+    return FileResponse(archive, media_type="application/zip", filename=f"{name}-channels.zip")
+
+
+def _zipped(blobs: BlobStore, made: list[Generation]) -> Path:
+    handle, scratch = tempfile.mkstemp(dir=blobs.scratch_dir(), prefix="deliverables-", suffix=".zip")
+    os.close(handle)
+    with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_STORED) as archive:
+        for item in made:
+            with archive.open(item.download_name(), "w", force_zip64=True) as sink:
+                sink.write(blobs.read_bytes(item.video_key or ""))
+    return Path(scratch)
+
+
+@router.get("/v1/presets", response_model=list[PresetPublic], dependencies=[TokenDep])
 async def presets() -> list[PresetPublic]:
     """The channels a video can be delivered for, with their size, limits and safe zones."""
     return [
