@@ -54,6 +54,8 @@ const state = {
   elapsedTimer: null,
   galleryCursor: null,
   cardsTimer: null,
+  presets: null,          // /v1/presets, asked once when a finished video is first shown
+  channelsTimer: null,
   written: { prompt: "", negative: "" }, // what "Analyse & write" put in the prompt fields
 };
 const DEFAULT_DURATION = 8; // the first video's length everywhere (the API's and the CLI's default too)
@@ -579,6 +581,7 @@ function renderWatched(generation) {
   $("#cancel").hidden = SETTLED.has(generation.status);
   $("#retry").hidden = !failed;
   renderQuality(generation);
+  renderChannels(generation);
   renderRenditions(generation);
   renderUpgrades(generation);
   renderDetails(generation);
@@ -659,6 +662,95 @@ function checkItem(check) {
   name.textContent = `${CHECK_WORDS[check.kind] || check.kind}: `;
   item.append(name, check.message); // the message says where in the clip
   return item;
+}
+
+// Versions for channels: a box per preset (those made or under way are ticked and fixed), each made one listed
+// with a small preview and its download, and everything made in one ZIP.
+async function renderChannels(generation) {
+  const section = $("#channels");
+  const made = generation.deliverables || [];
+  section.hidden = !generation.links.deliverables && made.length === 0;
+  if (section.hidden) return;
+  if (!state.presets) state.presets = await apiJson("/v1/presets");
+  if (state.watching !== generation) return; // another generation was opened meanwhile
+  const taken = new Map(made.filter((item) => item.status !== "failed" && item.status !== "canceled")
+    .map((item) => [item.preset, item]));
+  const box = $("#preset-choices");
+  const shown = new Set([...box.querySelectorAll("input")].map((input) => input.value));
+  if (shown.size !== state.presets.length) {
+    box.querySelectorAll("label").forEach((label) => label.remove());
+    for (const preset of state.presets) {
+      const label = document.createElement("label");
+      label.className = "inline";
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.value = preset.name;
+      label.append(input, ` ${preset.label} · ${preset.width}×${preset.height}`);
+      box.append(label);
+    }
+  }
+  for (const input of box.querySelectorAll("input")) {
+    input.disabled = taken.has(input.value);
+    if (input.disabled) input.checked = true;
+  }
+  $("#make-versions").hidden = !generation.links.deliverables;
+  const zip = $("#download-all");
+  zip.hidden = !made.some((item) => item.status === "completed");
+  if (generation.links.deliverables_zip) zip.href = local(generation.links.deliverables_zip);
+  $("#deliverables").replaceChildren(...made.map(deliverableItem));
+  clearTimeout(state.channelsTimer);
+  if (made.some((item) => !SETTLED.has(item.status))) {
+    state.channelsTimer = setTimeout(() => refreshWatched(generation.id), 1500);
+  }
+}
+
+function deliverableItem(item) {
+  const entry = document.createElement("li");
+  entry.dataset.preset = item.preset;
+  entry.dataset.status = item.status;
+  if (item.video_url && item.status === "completed") {
+    let preview;
+    if (item.video_url.includes(".webp") || item.preset === "preview") {
+      preview = document.createElement("img");
+      preview.alt = `${item.label} preview`;
+    } else {
+      preview = document.createElement("video");
+      Object.assign(preview, { muted: true, loop: true, autoplay: true, playsInline: true, preload: "metadata" });
+      preview.setAttribute("aria-label", `${item.label} video`);
+    }
+    preview.src = local(item.video_url);
+    const link = document.createElement("a");
+    link.className = "button secondary small";
+    link.href = local(item.download_url);
+    link.download = item.download_name;
+    link.textContent = "Download";
+    const size = `${item.width}×${item.height} · ${(item.bytes / 1e6).toFixed(1)} MB`;
+    entry.append(preview, `${item.label} · ${size} `, link);
+  } else {
+    const words = item.status === "failed" && item.error ? `failed: ${item.error.message}` : "being made…";
+    entry.append(`${item.label}: ${words}`);
+  }
+  return entry;
+}
+
+async function makeVersions() {
+  const generation = state.watching;
+  const presets = [...$("#preset-choices").querySelectorAll("input:checked:not(:disabled)")].map((input) => input.value);
+  $("#channels-status").textContent = presets.length ? "" : "Tick at least one channel.";
+  if (!presets.length) return;
+  $("#make-versions").disabled = true;
+  try {
+    await apiJson(`/v1/generations/${generation.id}/deliverables`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ presets }),
+    });
+    await refreshWatched(generation.id);
+  } catch (error) {
+    $("#channels-status").textContent = error.message;
+  } finally {
+    $("#make-versions").disabled = false;
+  }
 }
 
 async function review(verdict) {
@@ -821,6 +913,7 @@ function setUpWatch() {
     }
   });
   $("#approve").addEventListener("click", () => review("approve"));
+  $("#make-versions").addEventListener("click", makeVersions);
   $("#reject").addEventListener("click", () => review("reject"));
   $("#retry").addEventListener("click", async () => {
     try {

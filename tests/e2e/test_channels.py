@@ -1,0 +1,44 @@
+"""Versions for channels on the page: a finished video, two channels ticked, made — each listed with a preview that
+shows (the square one plays, the animated WebP loads) and its download, and everything in one ZIP."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Site, screenshot
+from tests.e2e.helpers import WAIT_MS, assert_plays, create_via_api, open_generation, statuses_until
+
+
+def test_versions_for_channels_are_made_and_downloaded_from_the_page(page: Page, site: Site) -> None:
+    generation_id = create_via_api(site, product_name="Channel Bottle")
+    open_generation(page, generation_id)
+    assert statuses_until(page, {"completed", "failed", "needs_review"})[-1] == "completed"
+    expect(page.locator("#channels")).to_be_visible()
+    page.get_by_label("Square (1:1) · 1080×1080").check()
+    page.get_by_label("Preview (animated WebP) · 480×480").check()
+    page.get_by_role("button", name="Make these versions").click()
+
+    square = page.locator("#deliverables li[data-preset='square']")
+    preview = page.locator("#deliverables li[data-preset='preview']")
+    expect(square).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    expect(preview).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    assert_plays(square.locator("video"))
+    image = preview.locator("img")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth === 480"), "the animated WebP shows"
+    expect(square.get_by_role("link", name="Download")).to_have_attribute(
+        "download", re.compile(r"^channel-bottle-.*-square\.mp4$")
+    )
+    expect(page.get_by_label("Square (1:1) · 1080×1080")).to_be_disabled()  # made: not asked for twice
+    screenshot(page, "desktop-channels")
+
+    zip_link = page.get_by_role("link", name="Download all (ZIP)")
+    expect(zip_link).to_be_visible()
+    archive = site.http.get(zip_link.evaluate("a => a.href"))
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
+        names = sorted(zipped.namelist())
+    assert len(names) == 2 and names[0].endswith("-preview.webp") and names[1].endswith("-square.mp4"), names
