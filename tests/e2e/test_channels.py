@@ -24,8 +24,9 @@ def test_versions_for_channels_are_made_and_downloaded_from_the_page(page: Page,
 
     square = page.locator("#deliverables li[data-preset='square']")
     preview = page.locator("#deliverables li[data-preset='preview']")
-    expect(square).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
-    expect(preview).to_have_attribute("data-status", "completed", timeout=WAIT_MS)
+    # A wait bound, not a speed check (bench/ measures speed): two renders share the machine with the server.
+    expect(square).to_have_attribute("data-status", "completed", timeout=3 * WAIT_MS)
+    expect(preview).to_have_attribute("data-status", "completed", timeout=3 * WAIT_MS)
     assert_plays(square.locator("video"))
     image = preview.locator("img")
     expect(image).to_be_visible()

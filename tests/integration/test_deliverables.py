@@ -41,7 +41,7 @@ def test_a_finished_video_is_delivered_once_per_preset(api: Api) -> None:
     assert asked.status_code == 201, asked.text
     made = asked.json()["deliverables"]
     assert [item["preset"] for item in made] == ["tiktok", "preview", "landscape"], "each preset once, in order"
-    done = {item["preset"]: api.wait(item["id"], FINAL) for item in made}
+    done = {item["preset"]: api.wait(item["id"], FINAL, timeout=180) for item in made}
     assert all(item["status"] == "completed" for item in done.values()), [i["history"] for i in done.values()]
 
     listed = {item["preset"]: item for item in api.get(source["id"])["deliverables"]}
