@@ -1,5 +1,6 @@
 """Deliverables decoded: a synthetic product clip (a red product whose box is known, on a warm studio backdrop)
-reframed for each kind of preset — size, codec, profile, length, sound or none, the file under the preset's cap, the
+reframed for each kind of preset — size, codec, profile, length, sound at the preset's loudness (±1 LU, true peak
+under the ceiling) or none, the file under the preset's cap, the
 product inside the crop and the preset's safe zone in every frame, no shake on a still product, and a frame extended
 from the picture's own colours when the product is wider than the target allows."""
 
@@ -16,6 +17,7 @@ from PIL import Image
 
 from veo31.finishing.deliver import deliver
 from veo31.finishing.presets import PRESETS, Container
+from veo31.media.loudness import SILENCE_LUFS, measure
 
 FPS = 24
 SECONDS = 2
@@ -47,7 +49,7 @@ def clip(folder: Path, name: str, product_at: Callable[[float], tuple[int, int, 
         container.mux(video.encode(None))
         if sound is not None:
             t = np.arange(48_000 * SECONDS) / 48_000
-            tone = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+            tone = (0.02 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # quiet: about −34 LUFS
             samples = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
             samples.sample_rate, samples.pts = 48_000, 0
             container.mux(sound.encode(samples))
@@ -102,6 +104,9 @@ def test_a_still_product_is_framed_in_the_safe_zone_without_shake(
         assert len(frames) == FPS * SECONDS and container.streams.audio, "every frame, and its sound"
     assert target.stat().st_size <= preset.max_bytes
     assert_product_inside_safe_zone(frames, name)
+    level = measure(target)
+    assert abs(level.integrated - preset.loudness_lufs) <= 1.0, f"mixed to {preset.loudness_lufs} LUFS: {level}"
+    assert level.true_peak is not None and level.true_peak <= preset.true_peak_db, level
 
 
 def test_a_moving_product_is_followed(clips: dict[str, Path], tmp_path: Path) -> None:
@@ -110,6 +115,7 @@ def test_a_moving_product_is_followed(clips: dict[str, Path], tmp_path: Path) ->
     frames, container = decoded(target)
     container.close()
     assert_product_inside_safe_zone(frames, "instagram_reel")
+    assert measure(target).integrated == SILENCE_LUFS, "a clip without sound gets honest silence, not a hum"
     centres = [((box[0] + box[2]) / 2) for box in map(red_box, frames) if box]
     assert max(centres) - min(centres) < 0.25 * PRESETS["instagram_reel"].width, "the crop moves with the product"
 

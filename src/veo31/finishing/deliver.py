@@ -1,9 +1,9 @@
 """One deliverable written from a finished video: the product found in every frame (a first decode, small), the
 window planned along it, then every frame cut and encoded for the preset — an MP4 (H.264 at the preset's profile,
-its sound re-encoded as AAC, or none) or, for `preview`, a silent looping animated WebP. Cut to the preset's
-length; runs wherever it is called (a media process, in the pipeline).
+its sound mixed to the preset's loudness as AAC, or none) or, for `preview`, a silent looping animated WebP. Cut to
+the preset's length; runs wherever it is called (a media process, in the pipeline).
 
-Still to come (issue 26): the brand kit's overlays and end card, loudness to the preset's target, music."""
+Still to come (issue 26): the brand kit's overlays and end card, a music bed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from veo31.errors import InvalidMediaError
 from veo31.finishing.presets import MB, Container, Preset
 from veo31.finishing.reframe import Box, Window, cut, fill_gaps, find_product, jitter, plan
 from veo31.media.encode import AUDIO_RATE, add_audio_stream, open_mp4_writer
+from veo31.media.loudness import SILENCE_LUFS, measure
 from veo31.media.probe import probe_video
+
+# The limiter works on samples; the peaks between them, and AAC's own, land higher: aim under the ceiling.
+LIMITER_HEADROOM_DB = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ def deliver_verified(source: str, preset: Preset, target: str, seed: Box | None 
         info.update(duration=round(frames / (preset.fps or 12), 3), fps=preset.fps, frames=frames)
     else:
         probed = probe_video(target)
+        level = measure(target)
         info = {
             "width": probed.width,
             "height": probed.height,
@@ -70,6 +75,8 @@ def deliver_verified(source: str, preset: Preset, target: str, seed: Box | None 
             "codec": probed.codec,
             "has_audio": probed.has_audio,
             "frames": probed.frames,
+            "loudness_lufs": level.integrated,
+            "true_peak_db": level.true_peak,
         }
     if (info["width"], info["height"]) != (preset.width, preset.height):
         raise InvalidMediaError(f"the {preset.label} file came out {info['width']}×{info['height']}")
@@ -127,32 +134,81 @@ def _write_mp4(source: Path | str, preset: Preset, windows: list[Window], fps: f
             written += 1
         container.mux(video.encode(None))
         if audio is not None:
-            _copy_audio(source, container, audio, written / float(rate))
+            _copy_audio(source, container, audio, written / float(rate), preset)
     return written
 
 
 def _copy_audio(
-    source: Path | str, container: av.container.OutputContainer, stream: av.AudioStream, seconds: float
+    source: Path | str, container: av.container.OutputContainer, stream: av.AudioStream, seconds: float, preset: Preset
 ) -> None:
-    """The source's sound, resampled to 48 kHz stereo and cut at `seconds` (silence when it has none)."""
-    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
-    limit = int(seconds * AUDIO_RATE)
+    """The source's sound mixed to the preset's loudness — one gain, measured first (EBU R128), so the sound keeps
+    its dynamics, and a limiter under the true-peak ceiling — resampled to 48 kHz stereo, cut at `seconds`. A
+    silent source stays silent; one without sound gets silence."""
+    level = measure(source)
+    gain = 0.0
+    if level.integrated is not None and level.integrated > SILENCE_LUFS + 1:
+        gain = max(-30.0, min(30.0, preset.loudness_lufs - level.integrated))
+    limit = 10 ** ((preset.true_peak_db - LIMITER_HEADROOM_DB) / 20)
+    limit_samples = int(seconds * AUDIO_RATE)
     written = 0
     with av.open(str(source)) as reader:
         if reader.streams.audio:
+            graph: av.filter.Graph | None = None
             for frame in reader.decode(reader.streams.audio[0]):
-                for chunk in resampler.resample(frame):
-                    if written >= limit:
-                        break
-                    chunk.pts = written
-                    written += chunk.samples
-                    container.mux(stream.encode(chunk))
-    if written < limit:  # no sound, or less than the picture: silence to the end
-        silence = np.zeros((2, limit - written), dtype=np.float32)
+                graph = graph or _mix_graph(frame, gain, limit)
+                frame.pts = None
+                graph.push(frame)
+                written = _mux_pulled(graph, container, stream, written, limit_samples)
+            if graph is not None:
+                graph.push(None)
+                written = _mux_pulled(graph, container, stream, written, limit_samples)
+    if written < limit_samples:  # no sound, or less than the picture: silence to the end
+        silence = np.zeros((2, limit_samples - written), dtype=np.float32)
         tail = av.AudioFrame.from_ndarray(silence, format="fltp", layout="stereo")
         tail.sample_rate, tail.pts = AUDIO_RATE, written
         container.mux(stream.encode(tail))
     container.mux(stream.encode(None))
+
+
+def _mix_graph(frame: av.AudioFrame, gain_db: float, limit: float) -> av.filter.Graph:
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(
+        format=frame.format.name,
+        sample_rate=frame.sample_rate,
+        layout=frame.layout.name,
+        time_base=Fraction(1, frame.sample_rate),
+    )
+    chain = [
+        source,
+        graph.add("volume", f"volume={gain_db:.2f}dB"),
+        graph.add("aresample", f"{AUDIO_RATE}"),
+        graph.add("alimiter", f"limit={limit:.4f}:attack=1:release=50:level=disabled"),
+        graph.add("aformat", "sample_fmts=fltp:channel_layouts=stereo"),
+        graph.add("abuffersink"),
+    ]
+    for left, right in zip(chain, chain[1:], strict=False):
+        left.link_to(right)
+    graph.configure()
+    return graph
+
+
+def _mux_pulled(
+    graph: av.filter.Graph, container: av.container.OutputContainer, stream: av.AudioStream, written: int, limit: int
+) -> int:
+    while True:
+        try:
+            chunk = graph.pull()
+        except (av.BlockingIOError, av.EOFError):
+            return written
+        if written >= limit:
+            continue
+        if written + chunk.samples > limit:  # the last chunk, cut where the picture ends
+            kept = chunk.to_ndarray()[:, : limit - written]
+            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(kept), format="fltp", layout="stereo")
+            chunk.sample_rate = AUDIO_RATE
+        chunk.pts = written
+        written += chunk.samples
+        container.mux(stream.encode(chunk))
 
 
 def _write_webp(source: Path | str, preset: Preset, windows: list[Window], fps: float, target: Path) -> int:

@@ -8,19 +8,17 @@ decoding, and the media processes already use every core.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
 from veo31.errors import InvalidMediaError
+from veo31.media.loudness import measure
 
 THUMB_WIDTH = 160  # grey pictures this wide: enough for bars and changes, cheap to compare
 STILL_WIDTH = 480  # colour stills this wide: enough to find a product and read a label
-SILENCE_LUFS = -70.0  # what the R128 gate reports for silence (nothing above its absolute gate)
 
 
 @dataclass
@@ -53,7 +51,8 @@ def read_clip(path: Path | str, *, max_seconds: float, still_every: float = 0.5)
             if container.duration is not None and container.duration / 1_000_000 > max_seconds:
                 raise InvalidMediaError(f"{name} runs longer than {max_seconds:g} s; check a shorter clip")
             signals = _read_video(container, name, max_seconds, still_every)
-        signals.has_audio, signals.loudness = _loudness(path)
+        measured = measure(path)
+        signals.has_audio, signals.loudness = measured.has_audio, measured.integrated
     except av.FFmpegError as exc:
         raise InvalidMediaError(f"{name} is not a playable video ({type(exc).__name__})") from None
     return signals
@@ -103,51 +102,3 @@ def _duration(container: av.container.InputContainer, stream: av.VideoStream, ti
     if container.duration is not None:
         return container.duration / 1_000_000
     return max(times) + (1 / fps if fps else 0.0)
-
-
-def _loudness(path: Path | str) -> tuple[bool, float | None]:
-    """(has an audio track, its integrated loudness in LUFS — SILENCE_LUFS for silence)."""
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            return False, None
-        stream = container.streams.audio[0]
-        graph: av.filter.Graph | None = None
-        integrated = SILENCE_LUFS
-        for frame in container.decode(stream):
-            if graph is None:
-                graph = _r128_graph(frame)
-            frame.pts = None  # the filter counts samples itself; a stream's odd first pts must not confuse it
-            graph.push(frame)
-            integrated = _drain(graph, integrated)
-        if graph is None:
-            return True, SILENCE_LUFS
-        graph.push(None)
-        integrated = _drain(graph, integrated)
-    return True, integrated if math.isfinite(integrated) else SILENCE_LUFS
-
-
-def _r128_graph(frame: av.AudioFrame) -> av.filter.Graph:
-    graph = av.filter.Graph()
-    source = graph.add_abuffer(
-        format=frame.format.name,
-        sample_rate=frame.sample_rate,
-        layout=frame.layout.name,
-        time_base=Fraction(1, frame.sample_rate),
-    )
-    meter = graph.add("ebur128", "metadata=1")
-    sink = graph.add("abuffersink")
-    source.link_to(meter)
-    meter.link_to(sink)
-    graph.configure()
-    return graph
-
-
-def _drain(graph: av.filter.Graph, integrated: float) -> float:
-    while True:
-        try:
-            out = graph.pull()
-        except (av.BlockingIOError, av.EOFError):
-            return integrated
-        value = out.metadata.get("lavfi.r128.I")
-        if value is not None:
-            integrated = float(value)
