@@ -35,20 +35,26 @@ def scene(product: tuple[int, int, int, int]) -> np.ndarray:
     return picture
 
 
-def clip(folder: Path, name: str, product_at: Callable[[float], tuple[int, int, int, int]], audio: bool = True) -> Path:
+def clip(
+    folder: Path,
+    name: str,
+    product_at: Callable[[float], tuple[int, int, int, int]],
+    audio: bool = True,
+    seconds: int = SECONDS,
+) -> Path:
     path = folder / f"{name}.mp4"
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=FPS)
         video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         video.options = {"crf": "18", "preset": "ultrafast"}
         sound = container.add_stream("aac", rate=48_000, layout="stereo") if audio else None
-        for index in range(FPS * SECONDS):
+        for index in range(FPS * seconds):
             frame = av.VideoFrame.from_ndarray(scene(product_at(index / FPS)), format="rgb24")
             frame.pts = index
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if sound is not None:
-            t = np.arange(48_000 * SECONDS) / 48_000
+            t = np.arange(48_000 * seconds) / 48_000
             tone = (0.02 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # quiet: about −34 LUFS
             samples = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
             samples.sample_rate, samples.pts = 48_000, 0

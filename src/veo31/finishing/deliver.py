@@ -17,6 +17,7 @@ import av
 from PIL import Image
 
 from veo31.errors import InvalidMediaError
+from veo31.finishing.overlay import Branding, Overlay
 from veo31.finishing.presets import MB, Container, Preset
 from veo31.finishing.reframe import Box, cut, fill_gaps, find_product, jitter, plan
 from veo31.finishing.writers import writer_for
@@ -33,23 +34,38 @@ class Delivered:
     jitter_px: float  # the crop path's shake, output pixels per frame
 
 
-def deliver(source: Path | str, preset: Preset, target: Path | str, seed: Box | None = None) -> Delivered:
+def deliver(
+    source: Path | str,
+    preset: Preset,
+    target: Path | str,
+    seed: Box | None = None,
+    branding: Branding | None = None,
+) -> Delivered:
     """Write `preset`'s deliverable of the video at `source` to `target`; `seed` is where the product is in its
-    reference photo (the start of the path when the first frames show it poorly)."""
-    return deliver_many(source, [(preset, target)], seed)[0]
+    reference photo (the start of the path when the first frames show it poorly); `branding`, the kit drawn on it."""
+    return deliver_many(source, [(preset, target)], seed, branding)[0]
 
 
 def deliver_many(
-    source: Path | str, jobs: Sequence[tuple[Preset, Path | str]], seed: Box | None = None
+    source: Path | str,
+    jobs: Sequence[tuple[Preset, Path | str]],
+    seed: Box | None = None,
+    branding: Branding | None = None,
 ) -> list[Delivered]:
     """Several presets' deliverables of one video: the product tracked once, then every frame decoded once and
-    cut and encoded for each preset in turn."""
+    cut, branded (not the looping preview) and encoded for each preset in turn."""
     longest = max(preset.max_seconds for preset, _ in jobs)
     boxes, fps, size = _track(source, longest)
     plans = [plan(fill_gaps(boxes[: int(preset.max_seconds * fps)], seed), size, preset, fps) for preset, _ in jobs]
     writers = [
         writer_for(preset, Path(target), fps, len(windows))
         for (preset, target), windows in zip(jobs, plans, strict=True)
+    ]
+    overlays = [
+        Overlay(branding, writer.preset, writer.output_frames, float(writer.rate))
+        if branding is not None and writer.preset.container is Container.MP4
+        else None
+        for writer in writers
     ]
     with av.open(str(source)) as container:
         stream = container.streams.video[0]
@@ -58,9 +74,10 @@ def deliver_many(
             if index >= len(boxes):
                 break
             picture = frame.to_ndarray(format="rgb24")
-            for writer, windows in zip(writers, plans, strict=True):
+            for writer, windows, overlay in zip(writers, plans, overlays, strict=True):
                 if writer.wants(index):
-                    writer.take(cut(picture, windows[index], writer.preset.width, writer.preset.height))
+                    made_frame = cut(picture, windows[index], writer.preset.width, writer.preset.height)
+                    writer.take(overlay.apply(made_frame, writer.written) if overlay else made_frame)
     made = []
     for writer, windows in zip(writers, plans, strict=True):
         frames = writer.close(source)
@@ -76,10 +93,12 @@ def deliver_many(
     return made
 
 
-def deliver_verified(source: str, preset: Preset, target: str, seed: Box | None = None) -> dict[str, Any]:
+def deliver_verified(
+    source: str, preset: Preset, target: str, seed: Box | None = None, branding: Branding | None = None
+) -> dict[str, Any]:
     """`deliver`, then the file read back whole — every frame decoded, its size and the preset's file cap checked —
     and described as a generation's `video` is (a module-level call, for a media process)."""
-    made = deliver(source, preset, target, seed)
+    made = deliver(source, preset, target, seed, branding)
     size = os.path.getsize(target)
     if preset.container is Container.WEBP:
         with Image.open(target) as image:

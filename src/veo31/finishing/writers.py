@@ -30,6 +30,11 @@ class Writer:
         self.step = max(1, round(source_fps / float(self.rate)))
         self.written = 0
 
+    @property
+    def output_frames(self) -> int:
+        """How many frames the file will hold."""
+        return -(-self.frames // self.step)
+
     def wants(self, index: int) -> bool:
         return index < self.frames and index % self.step == 0
 

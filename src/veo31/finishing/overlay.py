@@ -1,0 +1,182 @@
+"""A brand kit drawn onto a deliverable's frames: the logo in its corner, the product's name and price on a panel of
+the kit's background colour, and the end card (logo, name, price, call to action) over the last seconds — every
+one inside the preset's safe zone. Words are never faded: a half-transparent word over a moving picture reads worse
+than 4.5:1; the end card's background fades in first, then its words appear whole on it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from veo31.finishing.brand import FONT_FILES, FONTS, BrandKit, readable_on, rgb
+from veo31.finishing.presets import Preset
+
+FADE_SECONDS = 0.3
+LINES_FROM_SECONDS = 0.5  # the name and price appear once the viewer has seen the product
+
+
+@dataclass(frozen=True)
+class Branding:
+    """What a deliverable carries onto its frames (picklable: it travels to a media process)."""
+
+    kit: BrandKit
+    logo: bytes | None  # a PNG, transparency kept
+    product_name: str | None = None
+    price: str | None = None
+
+
+@dataclass
+class Layer:
+    """An RGBA picture placed at (left, top) of the frame, kept as colour and opacity for blending."""
+
+    left: int
+    top: int
+    colour: np.ndarray  # h × w × 3, float32
+    alpha: np.ndarray  # h × w × 1, float32, 0–1
+
+    @classmethod
+    def of(cls, image: Image.Image, left: int, top: int) -> Layer:
+        pixels = np.asarray(image.convert("RGBA"), dtype=np.float32)
+        return cls(left, top, pixels[..., :3], pixels[..., 3:] / 255.0)
+
+    def over(self, frame: np.ndarray) -> None:
+        height, width = self.alpha.shape[:2]
+        region = frame[self.top : self.top + height, self.left : self.left + width].astype(np.float32)
+        blended = self.colour * self.alpha + region * (1 - self.alpha)
+        frame[self.top : self.top + height, self.left : self.left + width] = blended.astype(np.uint8)
+
+
+class Overlay:
+    """The kit, laid out once for one preset and length; `apply` draws it on frame `index` of `frames`."""
+
+    def __init__(self, branding: Branding, preset: Preset, frames: int, fps: float) -> None:
+        self.frames, self.preset = frames, preset
+        kit = branding.kit
+        self.background = rgb(kit.background)
+        self.safe = preset.safe.box(preset.width, preset.height)
+        self.logo = _logo(branding.logo)
+        self.corner = self._corner_logo(kit) if self.logo else None
+        self.panel = self._panel(branding)
+        self.lines_from = round(LINES_FROM_SECONDS * fps)
+        self.end_frames = min(round(kit.end_card_seconds * fps), frames // 2)
+        self.fade_frames = max(1, round(FADE_SECONDS * fps))
+        self.card = self._card(branding)
+
+    def apply(self, picture: np.ndarray, index: int) -> np.ndarray:
+        into_card = index - (self.frames - self.end_frames)
+        if into_card >= self.fade_frames:
+            return self.card.copy()
+        frame = picture.copy()
+        if into_card >= 0:  # the card's background fading in, its words not yet
+            share = (into_card + 1) / (self.fade_frames + 1)
+            faded = frame.astype(np.float32) * (1 - share) + np.float32(self.background) * share
+            return faded.astype(np.uint8)
+        if self.corner is not None:
+            self.corner.over(frame)
+        if self.panel is not None and index >= self.lines_from:
+            self.panel.over(frame)
+        return frame
+
+    def _corner_logo(self, kit: BrandKit) -> Layer:
+        assert self.logo is not None
+        left, top, right, bottom = self.safe
+        margin = round(self.preset.width * 0.02)
+        logo = _fit(self.logo, round(self.preset.width * 0.16), round(self.preset.height * 0.10))
+        x = left + margin if kit.logo_corner.endswith("left") else right - margin - logo.width
+        y = top + margin if kit.logo_corner.startswith("top") else bottom - margin - logo.height
+        return Layer.of(logo, x, y)
+
+    def _panel(self, branding: Branding) -> Layer | None:
+        """The name and price on a solid panel, centred at the foot of the safe zone."""
+        words = [text for text in (branding.product_name, branding.price) if text]
+        if not words:
+            return None
+        left, _, right, bottom = self.safe
+        size = max(14, round(self.preset.height * 0.035))
+        heading, _ = _fonts(branding.kit.font, size)
+        ink = readable_on(self.background, rgb(branding.kit.text))
+        text = " · ".join(words)
+        font = _shrunk(heading, text, (right - left) * 0.9)
+        padding = size // 2
+        box = font.getbbox(text)
+        panel = Image.new(
+            "RGBA", (int(box[2] - box[0]) + 2 * padding, int(box[3] - box[1]) + 2 * padding), (0, 0, 0, 0)
+        )
+        draw = ImageDraw.Draw(panel)
+        draw.rounded_rectangle((0, 0, panel.width - 1, panel.height - 1), radius=padding, fill=(*self.background, 255))
+        draw.text((padding - box[0], padding - box[1]), text, font=font, fill=(*ink, 255))
+        x = (left + right - panel.width) // 2
+        return Layer.of(panel, x, bottom - panel.height - round(self.preset.height * 0.02))
+
+    def _card(self, branding: Branding) -> np.ndarray:
+        """The end card: the kit's background, the logo, the name, the price and the call to action, centred in
+        the safe zone, every word in a colour that reads on what is behind it."""
+        kit = branding.kit
+        card = Image.new("RGB", (self.preset.width, self.preset.height), self.background)
+        draw = ImageDraw.Draw(card)
+        left, top, right, bottom = self.safe
+        width = right - left
+        size = max(16, round(min(width, bottom - top) * 0.07))
+        heading, regular = _fonts(kit.font, size)
+        ink = readable_on(self.background, rgb(kit.text))
+        pieces: list[tuple[str, Image.Image | tuple[str, ImageFont.FreeTypeFont]]] = []
+        if self.logo is not None:
+            pieces.append(("logo", _fit(self.logo, round(width * 0.5), round((bottom - top) * 0.3))))
+        for text, font in ((branding.product_name, heading), (branding.price, regular), (kit.cta, regular)):
+            if text:
+                pieces.append(("cta" if text == kit.cta else "text", (text, _shrunk(font, text, width * 0.9))))
+        heights = [_height(piece) for _, piece in pieces]
+        gap = size // 2
+        y = (top + bottom - sum(heights) - gap * max(0, len(pieces) - 1)) // 2
+        for (kind, piece), height in zip(pieces, heights, strict=True):
+            if isinstance(piece, Image.Image):
+                card.paste(piece, ((left + right - piece.width) // 2, y), piece)
+            else:
+                text, font = piece
+                box = font.getbbox(text)
+                x = (left + right - (box[2] - box[0])) // 2 - box[0]
+                colour = ink
+                if kind == "cta":  # a button in the kit's accent, its words readable on it
+                    accent = rgb(kit.primary)
+                    pad = gap // 2
+                    draw.rounded_rectangle(
+                        (x + box[0] - 2 * pad, y - pad, x + box[2] + 2 * pad, y + height + pad), radius=pad, fill=accent
+                    )
+                    colour = readable_on(accent, rgb(kit.text))
+                draw.text((x, y - box[1]), text, font=font, fill=colour)
+            y += height + gap
+        return np.asarray(card, dtype=np.uint8)
+
+
+def _logo(content: bytes | None) -> Image.Image | None:
+    if not content:
+        return None
+    with Image.open(io.BytesIO(content)) as image:
+        return image.convert("RGBA")
+
+
+def _fit(image: Image.Image, width: int, height: int) -> Image.Image:
+    scale = min(width / image.width, height / image.height)
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
+
+
+def _fonts(name: str, size: int) -> tuple[ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
+    heading, regular = FONT_FILES[name]
+    return ImageFont.truetype(str(FONTS / heading), size), ImageFont.truetype(str(FONTS / regular), round(size * 0.8))
+
+
+def _shrunk(font: ImageFont.FreeTypeFont, text: str, width: float) -> ImageFont.FreeTypeFont:
+    while font.getlength(text) > width and font.size > 12:
+        font = ImageFont.truetype(font.path, font.size - 2)
+    return font
+
+
+def _height(piece: Image.Image | tuple[str, ImageFont.FreeTypeFont]) -> int:
+    if isinstance(piece, Image.Image):
+        return piece.height
+    text, font = piece
+    box = font.getbbox(text)
+    return int(box[3] - box[1])

@@ -1,0 +1,86 @@
+"""A brand kit on a deliverable, decoded: the logo in its corner inside the safe zone, the name and price appearing on
+a solid panel, and an end card whose words read at 4.5:1 or better — measured from the pixels, where the kit's own
+text colour would not have read (white on a light card) — and no word shown while the card fades in."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.unit.test_finishing import clip
+from veo31.finishing.brand import BrandKit, contrast
+from veo31.finishing.deliver import deliver
+from veo31.finishing.overlay import Branding
+from veo31.finishing.presets import PRESETS
+
+MAGENTA = (230, 20, 200)
+CARD = (245, 245, 245)
+BUTTON = (255, 224, 102)
+
+
+def logo_png() -> bytes:
+    image = Image.new("RGBA", (300, 120), (0, 0, 0, 0))
+    image.paste(Image.new("RGBA", (260, 100), (*MAGENTA, 255)), (20, 10))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def near(picture: np.ndarray, colour: tuple[int, int, int], tolerance: float = 40) -> np.ndarray:
+    return np.linalg.norm(picture.astype(np.float32) - np.asarray(colour, np.float32), axis=2) < tolerance
+
+
+@pytest.fixture(scope="module")
+def branded(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
+    folder = tmp_path_factory.mktemp("branding")
+    source = clip(folder, "still-long", lambda t: (250, 120, 90, 150), seconds=4)
+    kit = BrandKit(name="Mug Co", text="#ffffff", background="#f5f5f5", primary="#ffe066", cta="Shop now")
+    target = folder / "square.mp4"
+    deliver(source, PRESETS["square"], target, branding=Branding(kit, logo_png(), "Blue Mug", "€29"))
+    with av.open(str(target)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def test_the_logo_sits_in_its_corner_inside_the_safe_zone(branded: list[np.ndarray]) -> None:
+    preset = PRESETS["square"]
+    left, top, right, bottom = preset.safe.box(preset.width, preset.height)
+    for picture in branded[:40]:
+        ys, xs = np.nonzero(near(picture, MAGENTA))
+        assert len(xs) > 500, "the logo is there"
+        assert xs.min() >= left and ys.min() >= top and xs.max() <= right and ys.max() <= bottom
+        assert xs.min() > preset.width / 2 and ys.max() < preset.height / 2, "top right, as the kit says"
+
+
+def test_the_name_and_price_appear_on_a_solid_panel(branded: list[np.ndarray]) -> None:
+    before, after = branded[5], branded[30]
+    panel = after[-200:]  # the foot of the frame, where the panel sits
+    assert near(before[-200:], CARD, 12).sum() < near(panel, CARD, 12).sum() - 2000, "a panel of the kit's colour"
+    ink = panel[near(panel, (0, 0, 0), 60)]
+    assert len(ink) > 200, "white would not read on the light panel: the words are dark"
+    assert contrast(tuple(np.median(ink, axis=0)), CARD) >= 4.5
+
+
+def test_the_end_card_reads_and_shows_no_word_while_it_fades(branded: list[np.ndarray]) -> None:
+    card = branded[-1]
+    assert near(card, CARD, 12).mean() > 0.6, "the card is the kit's background"
+    assert near(card, MAGENTA).sum() > 1000, "with the logo"
+    button = near(card, BUTTON, 30)
+    assert button.sum() > 2000, "and a call to action in the kit's accent"
+    words = near(card, (0, 0, 0), 60)
+    ink = tuple(np.median(card[words], axis=0))
+    assert contrast(ink, CARD) >= 4.5 and contrast(ink, BUTTON) >= 4.5
+    fading = [picture for picture in branded[-60:] if 0.05 < near(picture, CARD, 20).mean() < 0.55]
+    assert fading, "the card's background fades in"
+    for picture in fading:
+        assert near(picture, (0, 0, 0), 60).sum() < 50, "no half-shown word during the fade"
+
+
+def test_a_colour_that_is_no_colour_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="write it as #RRGGBB"):
+        BrandKit(name="x", primary="blue")
+    with pytest.raises(ValueError):
+        BrandKit(name="x", end_card_seconds=5)
