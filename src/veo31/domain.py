@@ -191,6 +191,7 @@ class Generation:
     deliverable_of: str | None = None  # a deliverable: the generation whose video it is made from
     preset: str | None = None  # and the channel preset it is made for
     approved_at: datetime | None = None  # when a person approved a video the quality gate failed
+    branding: dict[str, Any] | None = None  # a deliverable's brand kit as it was, and its price
 
     @property
     def quality_failed(self) -> bool:

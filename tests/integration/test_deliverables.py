@@ -94,3 +94,53 @@ def test_bad_requests_for_deliverables_are_refused_with_what_to_do(api: Api) -> 
     assert {preset["name"] for preset in presets} == set(PRESETS)
     assert next(p for p in presets if p["name"] == "instagram_reel")["safe_zone"]["bottom"] == 0.35
     api.wait(running["id"], FINAL)
+
+
+def logo_png() -> bytes:
+    image = Image.new("RGBA", (320, 120), (0, 0, 0, 0))
+    image.paste(Image.new("RGBA", (280, 100), (230, 20, 200, 255)), (20, 10))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_brand_kit_is_versioned_and_drawn_on_deliverables(api: Api) -> None:
+    logo = {"logo": ("logo.png", logo_png(), "image/png")}
+    bad = api.http.post("/v1/brand-kits", data={"name": "Mug Co", "primary": "blue"}, files=logo)
+    assert bad.status_code == 422 and "write it as #RRGGBB" in bad.text
+    made = api.http.post(
+        "/v1/brand-kits", data={"name": "Mug Co", "background": "#f5f5f5", "cta": "Shop now"}, files=logo
+    )
+    assert made.status_code == 201, made.text
+    kit = made.json()
+    assert kit["version"] == 1 and kit["text"] == "#ffffff" and kit["end_card_seconds"] == 2.0
+    with Image.open(io.BytesIO(httpx.get(kit["logo_url"]).content)) as image:
+        assert image.mode == "RGBA" and image.getpixel((0, 0))[3] == 0, "the logo keeps its transparency"
+    assert [item["id"] for item in api.http.get("/v1/brand-kits").json()["items"]].count(kit["id"]) == 1
+
+    source = finished(api)
+    assert api.http.post(f"/v1/generations/{source['id']}/approve").status_code == 200
+    assert deliver(api, source["id"], "square").status_code == 201  # plain
+    priced = {"presets": ["square"], "brand_kit": kit["id"], "price": "€29"}
+    branded = api.http.post(f"/v1/generations/{source['id']}/deliverables", json=priced)
+    assert branded.status_code == 201, "a branded version is another deliverable than the plain one"
+    [item] = branded.json()["deliverables"]
+    done = api.wait(item["id"], FINAL, timeout=180)
+    assert done["status"] == "completed", done["history"]
+    with av.open(io.BytesIO(httpx.get(done["video_url"]).content)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    magenta = (first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] > 150)
+    assert magenta.sum() > 500, "the logo is on the frames"
+    again = api.http.post(f"/v1/generations/{source['id']}/deliverables", json=priced)
+    assert again.status_code == 200 and again.json()["deliverables"][0]["id"] == item["id"]
+
+    updated = api.http.put(f"/v1/brand-kits/{kit['id']}", data={"name": "Mug Co", "cta": "Buy now"})
+    assert updated.status_code == 200 and updated.json()["version"] == 2 and updated.json()["logo_url"]
+    newer = api.http.post(f"/v1/generations/{source['id']}/deliverables", json=priced)
+    assert newer.status_code == 201, "a new version of the kit makes a new deliverable; the first keeps its own"
+    assert api.wait(newer.json()["deliverables"][0]["id"], FINAL, timeout=180)["status"] == "completed"
+
+    unknown = api.http.post(f"/v1/generations/{source['id']}/deliverables", json={**priced, "brand_kit": "nope"})
+    assert unknown.status_code == 404 and "GET /v1/brand-kits" in unknown.json()["detail"]
+    lonely = api.http.post(f"/v1/generations/{source['id']}/deliverables", json={"presets": ["square"], "price": "€1"})
+    assert lonely.status_code == 422 and "brand kit" in lonely.text

@@ -28,6 +28,7 @@ from veo31.api.guard import RequestGuard
 from veo31.api.metrics import GenerationsCollector
 from veo31.api.routes import (
     analyses,
+    brand_kits,
     callbacks,
     checks,
     compat,
@@ -92,6 +93,7 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         generations.router,
         review.router,
         deliverables.router,
+        brand_kits.router,
         providers.router,
         checks.router,
         events.router,

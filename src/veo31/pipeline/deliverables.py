@@ -7,11 +7,16 @@ person approved it."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from veo31.domain import Generation, Status
 from veo31.errors import ConflictError, InputError
 from veo31.finishing.presets import PRESETS
+from veo31.pipeline.brand_kits import branding_for
+from veo31.pipeline.launch import enqueue
 from veo31.pipeline.runtime import Runtime
 from veo31.store import generations as store
 
@@ -46,15 +51,30 @@ def check_deliverable(source: Generation) -> None:
         )
 
 
-async def create_deliverables(
-    runtime: Runtime, source: Generation, presets: Sequence[str]
+async def deliver(
+    runtime: Runtime, source: Generation, presets: Sequence[str], kit_id: str | None = None, price: str | None = None
 ) -> list[tuple[Generation, bool]]:
-    """Each preset's deliverable: the one that exists or is under way (False), or a new one (True). Racing requests
-    count the same earlier deliverables, so they derive one key and make one generation."""
+    """Each preset's deliverable of a finished video, made now (True) or the one that exists (False); the new ones
+    are started on the finishing queue."""
+    chosen = check_presets(presets)
+    check_deliverable(source)
+    made = await create_deliverables(runtime, source, chosen, await branding_for(runtime, kit_id, price))
+    for generation in (generation for generation, created in made if created):
+        await enqueue(runtime, generation)
+    return made
+
+
+async def create_deliverables(
+    runtime: Runtime, source: Generation, presets: Sequence[str], branding: dict[str, Any] | None = None
+) -> list[tuple[Generation, bool]]:
+    """Each preset's deliverable (with this branding: kit version and price): the one that exists or is under way
+    (False), or a new one (True). Racing requests count the same earlier deliverables, so they derive one key and
+    make one generation."""
     made = (await asyncio.to_thread(store.deliverables_of, runtime.engine, [source.id]))[source.id]
+    mark = _mark(branding)
     answers = []
     for preset in presets:
-        earlier = [item for item in made if item.preset == preset]
+        earlier = [item for item in made if item.preset == preset and _mark(item.branding) == mark]
         live = next((item for item in earlier if item.status not in (Status.FAILED, Status.CANCELED)), None)
         if live is not None:
             answers.append((live, False))
@@ -68,10 +88,19 @@ async def create_deliverables(
                 provider=source.provider or "",
                 mode=source.mode or "text",
                 deliverable=(source.id, preset),
+                branding=branding,
                 prompt=source.prompt,
                 cost_estimate_usd=0.0,
                 cost_basis=FREE,
-                idempotency_key=f"veo31:deliver:{source.id}:{preset}:{len(earlier)}",
+                idempotency_key=f"veo31:deliver:{source.id}:{preset}:{mark}:{len(earlier)}",
             )
         )
     return answers
+
+
+def _mark(branding: dict[str, Any] | None) -> str:
+    """What tells deliverables of one preset apart: the kit, its version and the price (short, for a key)."""
+    if not branding:
+        return "plain"
+    said = json.dumps([branding["kit"], branding["version"], branding.get("price")])
+    return hashlib.sha256(said.encode()).hexdigest()[:16]

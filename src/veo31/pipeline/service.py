@@ -20,9 +20,9 @@ from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus, Status
 from veo31.errors import ConflictError, InputError, NotFoundError
-from veo31.pipeline import checks, untracked, watching
+from veo31.pipeline import checks, deliverables, untracked, watching
+from veo31.pipeline.brand_kits import BrandKits
 from veo31.pipeline.costs import budget_problem, estimate_for
-from veo31.pipeline.deliverables import check_deliverable, check_presets, create_deliverables
 from veo31.pipeline.health import readiness
 from veo31.pipeline.intake import (
     ReferenceIntake,
@@ -239,14 +239,15 @@ class GenerationService:
             raise NotFoundError(f"generation {generation.id} has no video yet (it is {generation.status.value})")
         return generation.video_key
 
-    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[tuple[Generation, bool]]:
+    async def deliver(
+        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+    ) -> list[tuple[Generation, bool]]:
         """Each preset's deliverable of a finished video: made now (True), or the one that exists (False)."""
-        chosen, source = check_presets(presets), await self.get(generation_id)
-        check_deliverable(source)
-        made = await create_deliverables(self.runtime, source, chosen)
-        for generation in (generation for generation, created in made if created):
-            await enqueue(self.runtime, generation)
-        return made
+        return await deliverables.deliver(self.runtime, await self.get(generation_id), presets, brand_kit, price)
+
+    @property
+    def brand_kits(self) -> BrandKits:
+        return BrandKits(self.runtime)
 
     async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await asyncio.to_thread(store.deliverables_of, self.runtime.engine, generation_ids)
@@ -324,7 +325,10 @@ class GenerationService:
         if original.upgrade_of:
             return await self.upgrade(original.upgrade_of, original.spec.resolution)
         if original.deliverable_of:  # made again from its source, for free: never a new paid generation
-            [(again, created)] = await self.deliver(original.deliverable_of, [original.preset or ""])
+            kept = original.branding or {}
+            [(again, created)] = await self.deliver(
+                original.deliverable_of, [original.preset or ""], kept.get("kit"), kept.get("price")
+            )
             return Created(again, created)
         earlier = await asyncio.to_thread(store.children, runtime.engine, generation_id)
         live = [child for child, status in earlier if status not in (Status.FAILED, Status.CANCELED)]

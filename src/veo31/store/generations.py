@@ -64,6 +64,7 @@ def create_generation(
     reference_video: dict[str, Any] | None = None,
     upgrade_of: str | None = None,
     deliverable: tuple[str, str] | None = None,  # (its source's id, its preset)
+    branding: dict[str, Any] | None = None,
     prompt: str | None = None,
     negative_prompt: str | None = None,
     cost_estimate_usd: float | None = None,
@@ -91,6 +92,7 @@ def create_generation(
         upgrade_of=upgrade_of,
         deliverable_of=deliverable[0] if deliverable else None,
         preset=deliverable[1] if deliverable else None,
+        branding=branding,
         prompt=prompt,
         negative_prompt=negative_prompt,
         callback_token=secrets.token_urlsafe(32),
@@ -401,4 +403,5 @@ def _to_domain(row: Row[Any], history: list[StatusChange], references: list[Refe
         deliverable_of=row.deliverable_of,
         preset=row.preset,
         approved_at=row.approved_at,
+        branding=row.branding,
     )

@@ -74,10 +74,23 @@ class GenerationRow(Base):
     deliverable_of: Mapped[str | None] = mapped_column(String(32), index=True)
     preset: Mapped[str | None] = mapped_column(String(40))
     approved_at: Mapped[datetime | None]
+    branding: Mapped[dict[str, Any] | None]  # a deliverable's brand kit (as it was) and price
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_generations_created", "created_at", "id"),)
+
+
+class BrandKitRow(Base):
+    __tablename__ = "brand_kits"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    settings: Mapped[dict[str, Any]]
+    logo_key: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StatusChangeRow(Base):

@@ -31,6 +31,8 @@ class DeliverablesCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     presets: list[str] = Field(min_length=1, max_length=len(PRESETS), description=f"any of {', '.join(PRESETS)}")
+    brand_kit: str | None = Field(default=None, max_length=32, description="a brand kit's id: logo, lines, end card")
+    price: str | None = Field(default=None, max_length=20, description="shown with the brand kit, e.g. '€29'")
 
 
 class DeliverableList(BaseModel):
@@ -68,7 +70,7 @@ async def create_deliverables(
     """The finished video made ready for each preset: reframed around the product inside the channel's safe zone,
     encoded for it, stored and verified. 409 while the video is not finished, or failed the quality checks and no
     person approved it."""
-    made = await service.deliver(generation_id, body.presets)
+    made = await service.deliver(generation_id, body.presets, body.brand_kit, body.price)
     if not any(created for _, created in made):
         response.status_code = 200
     return DeliverableList(

@@ -9,13 +9,15 @@ import functools
 
 from dbos import DBOS
 
-from veo31.domain import Status
+from veo31.domain import Generation, Status
 from veo31.errors import StorageError, Veo31Error
+from veo31.finishing.brand import BrandKit
 from veo31.finishing.deliver import deliver_verified
+from veo31.finishing.overlay import Branding
 from veo31.finishing.presets import PRESETS, Container
 from veo31.media import processes
 from veo31.pipeline.outcome import Outcome
-from veo31.pipeline.runtime import current
+from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.steps.common import fail, load
 
 
@@ -38,7 +40,9 @@ async def finish(generation_id: str) -> Outcome:
     original, made = scratch / f"{generation_id}-source.mp4", scratch / f"{generation_id}.{extension}"
     try:
         await asyncio.to_thread(runtime.blobs.get_file, source.video_key or "", original)
-        info = await processes.run(functools.partial(deliver_verified, str(original), preset, str(made)))
+        branding = await branding_of(runtime, deliverable, source)
+        render = functools.partial(deliver_verified, str(original), preset, str(made), branding=branding)
+        info = await processes.run(render)
         key = f"deliverables/{generation_id}.{extension}"
         await asyncio.to_thread(runtime.blobs.put_file, key, made)
     except StorageError:
@@ -53,3 +57,12 @@ async def finish(generation_id: str) -> Outcome:
     detail = f"{info['width']}×{info['height']} {kind}, {info['duration']:.1f} s, {info['bytes'] / 1e6:.1f} MB"
     await runtime.set_status(generation_id, Status.COMPLETED, detail, video_key=key, video_info=info, cost_usd=0.0)
     return Outcome.COMPLETED
+
+
+async def branding_of(runtime: Runtime, deliverable: Generation, source: Generation) -> Branding | None:
+    """The kit the deliverable was asked with, as it was then (its settings and logo), the product's name, the price."""
+    kept = deliverable.branding
+    if not kept:
+        return None
+    logo = await asyncio.to_thread(runtime.blobs.read_bytes, kept["logo_key"]) if kept.get("logo_key") else None
+    return Branding(BrandKit.model_validate(kept["settings"]), logo, source.spec.product_name, kept.get("price"))
