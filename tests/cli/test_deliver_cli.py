@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av
 from PIL import Image
 
 from tests.cli.helpers import run
@@ -45,3 +46,32 @@ def test_deliver_saves_each_preset_once(tmp_path: Path) -> None:
     again = run("deliver", generation["id"], "-p", "square", "--out-dir", str(out), "--json", env=env)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)[0]["id"] == items[0]["id"], "the deliverable that exists, not a new one"
+
+    wrong_colour = run("brand-kit", "create", "--name", "Lamp Co", "--primary", "blue", env=env)
+    assert wrong_colour.returncode == 2 and "--primary: 'blue' is no colour" in wrong_colour.stderr
+    logo = tmp_path / "logo.png"
+    picture = Image.new("RGBA", (300, 120), (0, 0, 0, 0))
+    picture.paste(Image.new("RGBA", (260, 100), (230, 20, 200, 255)), (20, 10))
+    picture.save(logo)
+    kit = run("brand-kit", "create", "--name", "Lamp Co", "--logo", str(logo), "--cta", "Shop now", "--json", env=env)
+    assert kit.returncode == 0, kit.stderr
+    kit_id = json.loads(kit.stdout)["id"]
+    assert kit_id in run("brand-kit", "list", env=env).stdout
+    lonely = run("deliver", generation["id"], "-p", "square", "--price", "€5", "--out-dir", str(out), env=env)
+    assert lonely.returncode == 2 and "--brand-kit" in lonely.stderr
+    branded = run(
+        "deliver", generation["id"], "-p", "square", "--brand-kit", kit_id, "--price", "€49", "--out-dir",
+        str(out / "branded"), "--json", env=env,
+    )  # fmt: skip
+    assert branded.returncode == 2 and "--out-dir" in branded.stderr, "a folder that does not exist is named"
+    (out / "branded").mkdir()
+    branded = run(
+        "deliver", generation["id"], "-p", "square", "--brand-kit", kit_id, "--price", "€49", "--out-dir",
+        str(out / "branded"), "--json", env=env,
+    )  # fmt: skip
+    assert branded.returncode == 0, branded.stderr
+    [made_branded] = json.loads(branded.stdout)
+    assert made_branded["id"] != items[0]["id"], "the branded version is a deliverable of its own"
+    with av.open(made_branded["out"]) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    assert ((first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] > 150)).sum() > 500, "with the logo"

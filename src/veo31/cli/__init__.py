@@ -383,6 +383,7 @@ def main() -> None:
 # The commands that live in their own modules register themselves on `app` when imported.
 from veo31.cli import (  # noqa: E402
     batch as _batch,
+    brand as _brand,
     check as _check,
     deliver as _deliver,
     doctor as _doctor,
@@ -390,4 +391,4 @@ from veo31.cli import (  # noqa: E402
     review as _review,
 )
 
-__all__ = ["_batch", "_check", "_deliver", "_doctor", "_generations", "_review", "app", "main"]
+__all__ = ["_batch", "_brand", "_check", "_deliver", "_doctor", "_generations", "_review", "app", "main"]

@@ -18,6 +18,7 @@ import httpx
 from veo31.config import Settings
 from veo31.domain import Generation, GenerationSpec, Status
 from veo31.errors import ConflictError, InputError, NotFoundError, Veo31Error, advice_for
+from veo31.finishing.brand import BrandKit
 from veo31.pipeline import lifecycle as pipeline
 from veo31.pipeline.intake import UploadedImage
 from veo31.pipeline.review import Verdict
@@ -44,7 +45,13 @@ class Client(Protocol):
 
     async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]: ...
 
-    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[dict[str, Any]]: ...
+    async def deliver(
+        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    async def save_kit(self, fields: dict[str, Any], logo: bytes | None, kit_id: str | None) -> dict[str, Any]: ...
+
+    async def kits(self) -> list[dict[str, Any]]: ...
 
     async def fetch(self, generation_id: str) -> dict[str, Any]: ...
 
@@ -135,9 +142,20 @@ class LocalClient:
         chosen = await self.service.resolve(generation_id)
         return self.public(await self.service.review(chosen, Verdict(verdict), note))
 
-    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[dict[str, Any]]:
-        made = await self.service.deliver(await self.service.resolve(generation_id), presets)
+    async def deliver(
+        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+    ) -> list[dict[str, Any]]:
+        chosen = await self.service.resolve(generation_id)
+        made = await self.service.deliver(chosen, presets, brand_kit, price)
         return [self.public(generation) for generation, _ in made]
+
+    async def save_kit(self, fields: dict[str, Any], logo: bytes | None, kit_id: str | None) -> dict[str, Any]:
+        kit = await self.service.brand_kits.save(BrandKit(**fields), logo, kit_id)
+        return {**kit.settings, "id": kit.id, "version": kit.version, "logo": bool(kit.logo_key)}
+
+    async def kits(self) -> list[dict[str, Any]]:
+        made = await self.service.brand_kits.all()
+        return [{**kit.settings, "id": kit.id, "version": kit.version, "logo": bool(kit.logo_key)} for kit in made]
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return self.public(await self.service.fetch(await self.service.resolve(generation_id)))
@@ -220,10 +238,22 @@ class RemoteClient:
         body = {"note": note} if note else None
         return await self._call("POST", f"/v1/generations/{generation_id}/{verdict}", json=body)
 
-    async def deliver(self, generation_id: str, presets: Sequence[str]) -> list[dict[str, Any]]:
-        body = {"presets": list(presets)}
+    async def deliver(
+        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+    ) -> list[dict[str, Any]]:
+        body = {"presets": list(presets), "brand_kit": brand_kit, "price": price}
         answer = await self._call("POST", f"/v1/generations/{generation_id}/deliverables", json=body)
         return list(answer["deliverables"])
+
+    async def save_kit(self, fields: dict[str, Any], logo: bytes | None, kit_id: str | None) -> dict[str, Any]:
+        files = {"logo": ("logo", logo, "application/octet-stream")} if logo else None
+        data = {name: str(value) for name, value in fields.items() if value is not None}
+        if kit_id:
+            return await self._call("PUT", f"/v1/brand-kits/{kit_id}", data=data, files=files)
+        return await self._call("POST", "/v1/brand-kits", data=data, files=files)
+
+    async def kits(self) -> list[dict[str, Any]]:
+        return list((await self._call("GET", "/v1/brand-kits"))["items"])
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return await self._call("POST", f"/v1/generations/{generation_id}/fetch")

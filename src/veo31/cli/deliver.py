@@ -24,6 +24,10 @@ def deliver(
         list[str], typer.Option("--preset", "-p", help=f"A channel preset (repeat the flag): {', '.join(PRESETS)}.")
     ],
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the files go.")] = Path("."),
+    brand_kit: Annotated[
+        str | None, typer.Option("--brand-kit", help="A brand kit's id (veo31 brand-kit list): logo, lines, end card.")
+    ] = None,
+    price: Annotated[str | None, typer.Option("--price", help="Shown with the brand kit, e.g. '€29'.")] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the files and save them.")] = True,
     as_json: JsonOption = False,
     server: ServerOption = None,
@@ -35,10 +39,12 @@ def deliver(
         raise fail(f"--preset {unknown[0]} is no preset; the presets are {', '.join(PRESETS)}", 2)
     if wait and not out_dir.is_dir():
         raise fail(f"--out-dir {out_dir} is not a folder", 2)
+    if price and not brand_kit:
+        raise fail("--price is shown with a brand kit: add --brand-kit ID", 2)
 
     async def work() -> list[dict[str, Any]]:
         async with connect(server, token, worker=wait, quiet=as_json) as client:
-            made = await client.deliver(generation_id, preset)
+            made = await client.deliver(generation_id, preset, brand_kit, price)
             if not wait:
                 return made
             return list(await asyncio.gather(*(saved(client, item["id"], out_dir) for item in made)))
