@@ -199,13 +199,20 @@ class Generation:
         return bool(self.quality) and not self.quality.get("passed", True) and self.approved_at is None
 
     def download_name(self, extension: str = "mp4") -> str:
-        """The file name a download of its video gets, on the page and from `veo31 fetch`: the product and day."""
-        base = self.spec.product_name or "veo31-video"
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", base).strip("-").lower()[:60] or "veo31-video"
-        suffix = f"-{self.preset}" if self.preset else (f"-{self.spec.resolution}" if self.upgrade_of else "")
+        """The file name a download of its video gets, on the page and from `veo31 fetch`: the product and day (a
+        rendition adds its resolution; a deliverable its preset, and its brand kit, version and price)."""
+        parts = [self.spec.product_name or "veo31-video", f"{self.created_at:%Y-%m-%d}"]
+        if self.preset:
+            parts.append(self.preset)
+            if self.branding:
+                parts += [self.branding["settings"]["name"], f"v{self.branding['version']}", self.branding.get("price")]
+        elif self.upgrade_of:
+            parts.append(self.spec.resolution)
         if self.video_key and "." in self.video_key.rsplit("/", 1)[-1]:
             extension = self.video_key.rsplit(".", 1)[-1]  # a deliverable may be an animated WebP
-        return f"{slug}-{self.created_at:%Y-%m-%d}{suffix}.{extension}"
+        slugs = [re.sub(r"[^A-Za-z0-9]+", "-", part).strip("-").lower() for part in parts if part]
+        slugs[0] = slugs[0][:60] or "veo31-video"
+        return "-".join(slug for slug in slugs if slug) + f".{extension}"
 
     @property
     def workflow_id(self) -> str:

@@ -14,6 +14,8 @@ from tests.e2e.helpers import WAIT_MS, assert_plays, create_via_api, open_genera
 
 
 def test_versions_for_channels_are_made_and_downloaded_from_the_page(page: Page, site: Site) -> None:
+    kit = site.http.post(f"{site.url}/v1/brand-kits", data={"name": "Bottle Co", "cta": "Shop now"})
+    assert kit.status_code == 201, kit.text
     generation_id = create_via_api(site, product_name="Channel Bottle")
     open_generation(page, generation_id)
     assert statuses_until(page, {"completed", "failed", "needs_review"})[-1] == "completed"
@@ -37,9 +39,26 @@ def test_versions_for_channels_are_made_and_downloaded_from_the_page(page: Page,
     expect(page.get_by_label("Square (1:1) · 1080×1080")).to_be_disabled()  # made: not asked for twice
     screenshot(page, "desktop-channels")
 
+    # The same channel again, with a brand kit and a price: a version of its own, beside the plain one.
+    page.get_by_label("Brand kit").select_option(label="Bottle Co (version 1)")
+    expect(page.get_by_label("Square (1:1) · 1080×1080")).to_be_enabled()
+    page.get_by_label("Square (1:1) · 1080×1080").check()
+    page.get_by_label("Price (shown with the kit)").fill("€12")
+    page.get_by_role("button", name="Make these versions").click()
+    squares = page.locator("#deliverables li[data-preset='square']")
+    expect(squares).to_have_count(2, timeout=WAIT_MS)
+    expect(squares.nth(1)).to_have_attribute("data-status", "completed", timeout=3 * WAIT_MS)
+    expect(squares.nth(1)).to_contain_text("Bottle Co v1, €12")
+    assert_plays(squares.nth(1).locator("video"))
+
     zip_link = page.get_by_role("link", name="Download all (ZIP)")
     expect(zip_link).to_be_visible()
     archive = site.http.get(zip_link.evaluate("a => a.href"))
     with zipfile.ZipFile(io.BytesIO(archive.content)) as zipped:
         names = sorted(zipped.namelist())
-    assert len(names) == 2 and names[0].endswith("-preview.webp") and names[1].endswith("-square.mp4"), names
+    day = site.generation(generation_id)["created_at"][:10]
+    assert names == [
+        f"channel-bottle-{day}-preview.webp",
+        f"channel-bottle-{day}-square-bottle-co-v1-12.mp4",
+        f"channel-bottle-{day}-square.mp4",
+    ], "each version its own name: the preset, and the kit, its version and the price"

@@ -78,6 +78,9 @@ class DeliverablePublic(BaseModel):
     height: int | None
     duration_seconds: float | None
     bytes: int | None
+    brand_kit: str | None = Field(default=None, description="the brand kit it was made with")
+    brand_kit_version: int | None = None
+    price: str | None = None
     error: ErrorPublic | None
 
 
@@ -267,6 +270,9 @@ def deliverable(generation: Generation, links: dict[str, str | None]) -> Deliver
         height=info.get("height"),
         duration_seconds=info.get("duration"),
         bytes=info.get("bytes"),
+        brand_kit=(generation.branding or {}).get("kit"),
+        brand_kit_version=(generation.branding or {}).get("version"),
+        price=(generation.branding or {}).get("price"),
         error=error_of(generation),
     )
 

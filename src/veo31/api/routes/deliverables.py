@@ -108,9 +108,15 @@ async def deliverables_zip(
 def _zipped(blobs: BlobStore, made: list[Generation]) -> Path:
     handle, scratch = tempfile.mkstemp(dir=blobs.scratch_dir(), prefix="deliverables-", suffix=".zip")
     os.close(handle)
+    names: set[str] = set()
     with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_STORED) as archive:
         for item in made:
-            with archive.open(item.download_name(), "w", force_zip64=True) as sink:
+            name = item.download_name()
+            if name in names:  # two versions alike but for what their names leave out: each kept
+                stem, _, extension = name.rpartition(".")
+                name = f"{stem}-{item.id[:8]}.{extension}"
+            names.add(name)
+            with archive.open(name, "w", force_zip64=True) as sink:
                 sink.write(blobs.read_bytes(item.video_key or ""))
     return Path(scratch)
 

@@ -55,6 +55,7 @@ const state = {
   galleryCursor: null,
   cardsTimer: null,
   presets: null,          // /v1/presets, asked once when a finished video is first shown
+  kits: null,             // /v1/brand-kits, asked with them
   channelsTimer: null,
   written: { prompt: "", negative: "" }, // what "Analyse & write" put in the prompt fields
 };
@@ -671,10 +672,14 @@ async function renderChannels(generation) {
   const made = generation.deliverables || [];
   section.hidden = !generation.links.deliverables && made.length === 0;
   if (section.hidden) return;
-  if (!state.presets) state.presets = await apiJson("/v1/presets");
+  if (!state.presets) {
+    [state.presets, state.kits] = await Promise.all([apiJson("/v1/presets"), apiJson("/v1/brand-kits")]);
+    $("#brand-kit").append(...state.kits.items.map((kit) => option(kit.id, `${kit.name} (version ${kit.version})`)));
+  }
   if (state.watching !== generation) return; // another generation was opened meanwhile
-  const taken = new Map(made.filter((item) => item.status !== "failed" && item.status !== "canceled")
-    .map((item) => [item.preset, item]));
+  const kit = $("#brand-kit").value || null; // a preset is made once per kit (and none)
+  const taken = new Map(made.filter((item) => item.status !== "failed" && item.status !== "canceled"
+    && (item.brand_kit || null) === kit).map((item) => [item.preset, item]));
   const box = $("#preset-choices");
   const shown = new Set([...box.querySelectorAll("input")].map((input) => input.value));
   if (shown.size !== state.presets.length) {
@@ -690,8 +695,10 @@ async function renderChannels(generation) {
     }
   }
   for (const input of box.querySelectorAll("input")) {
+    const was = input.disabled;
     input.disabled = taken.has(input.value);
     if (input.disabled) input.checked = true;
+    else if (was) input.checked = false;
   }
   $("#make-versions").hidden = !generation.links.deliverables;
   const zip = $("#download-all");
@@ -724,13 +731,20 @@ function deliverableItem(item) {
     link.href = local(item.download_url);
     link.download = item.download_name;
     link.textContent = "Download";
-    const size = `${item.width}×${item.height} · ${(item.bytes / 1e6).toFixed(1)} MB`;
+    const kit = item.brand_kit ? ` · ${kitName(item)}` : "";
+    const size = `${item.width}×${item.height} · ${(item.bytes / 1e6).toFixed(1)} MB${kit}`;
     entry.append(preview, `${item.label} · ${size} `, link);
   } else {
     const words = item.status === "failed" && item.error ? `failed: ${item.error.message}` : "being made…";
     entry.append(`${item.label}: ${words}`);
   }
   return entry;
+}
+
+function kitName(item) {
+  const kit = (state.kits ? state.kits.items : []).find((candidate) => candidate.id === item.brand_kit);
+  const price = item.price ? `, ${item.price}` : "";
+  return `${kit ? kit.name : "brand kit"} v${item.brand_kit_version}${price}`;
 }
 
 async function makeVersions() {
@@ -740,10 +754,12 @@ async function makeVersions() {
   if (!presets.length) return;
   $("#make-versions").disabled = true;
   try {
+    const kit = $("#brand-kit").value || null;
+    const price = $("#price").value.trim() || null;
     await apiJson(`/v1/generations/${generation.id}/deliverables`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ presets }),
+      body: JSON.stringify({ presets, brand_kit: kit, price: kit ? price : null }),
     });
     await refreshWatched(generation.id);
   } catch (error) {
@@ -914,6 +930,7 @@ function setUpWatch() {
   });
   $("#approve").addEventListener("click", () => review("approve"));
   $("#make-versions").addEventListener("click", makeVersions);
+  $("#brand-kit").addEventListener("change", () => state.watching && renderChannels(state.watching));
   $("#reject").addEventListener("click", () => review("reject"));
   $("#retry").addEventListener("click", async () => {
     try {
