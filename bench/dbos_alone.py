@@ -1,7 +1,7 @@
 """DBOS alone: the bookkeeping of veo31's generation workflow with no work inside it — the durability floor.
 
-N workflows of the same shape as veo31's (`pipeline/workflow.py`, `veo31.generation.v2`: begin — prepare, submit
-and start waiting —, a wake-up message received, look — check, and retrieve —: two steps and one `recv`), each
+N workflows of the shape of veo31's `veo31.generation.v2` (begin — prepare, submit and start waiting —, a wake-up
+message received, look — check, and retrieve —: two steps and one `recv`; today's `v3` adds the quality gate's), each
 step empty, started through a DBOS queue and
 woken by `DBOS.send` as a provider's callback wakes veo31's. DBOS is configured as veo31 configures it (SQLite
 checkpoints in a write-ahead log, 16 executor threads). No HTTP, no application database, no downloads: what is

@@ -65,7 +65,7 @@ def run(emulator: Emulator, settings: dict, workers: int, count: int, concurrenc
         rows = connection.execute(
             # Both generation shapes (see pipeline/workflow.py); a share counted under neither would read as 0.
             "SELECT executor_id, count(*) FROM dbos.workflow_status"
-            " WHERE name IN ('veo31.generation', 'veo31.generation.v2') GROUP BY 1"
+            " WHERE name IN ('veo31.generation', 'veo31.generation.v2', 'veo31.generation.v3') GROUP BY 1"
         ).fetchall()
     return {
         "wall": wall,

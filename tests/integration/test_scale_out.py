@@ -127,7 +127,7 @@ def executors(database: str) -> dict[str, int]:
     """Which executor ran each generation's workflow, from DBOS's own records."""
     with psycopg.connect(f"{database}_dbos_sys") as connection:
         rows = connection.execute(
-            "SELECT executor_id, count(*) FROM dbos.workflow_status WHERE name = 'veo31.generation.v2' GROUP BY 1"
+            "SELECT executor_id, count(*) FROM dbos.workflow_status WHERE name = 'veo31.generation.v3' GROUP BY 1"
         ).fetchall()
     return {str(executor): int(count) for executor, count in rows}
 
