@@ -56,7 +56,10 @@ def deliver_many(
     cut, branded (not the looping preview) and encoded for each preset in turn."""
     longest = max(preset.max_seconds for preset, _ in jobs)
     boxes, fps, size = _track(source, longest)
-    plans = [plan(fill_gaps(boxes[: int(preset.max_seconds * fps)], seed), size, preset, fps) for preset, _ in jobs]
+    plans = []
+    for preset, _ in jobs:
+        frames = boxes[: int(preset.max_seconds * fps)]
+        plans.append(plan(fill_gaps(frames, seed), size, preset, fps, len(frames)))
     writers = [
         writer_for(preset, Path(target), fps, len(windows))
         for (preset, target), windows in zip(jobs, plans, strict=True)

@@ -20,6 +20,8 @@ from veo31.finishing.presets import Preset
 TRACK_SIDE = 320  # the product is found on frames this wide: enough for its box, cheap per frame
 MARGIN = 1.12  # room around the product inside the safe zone
 SMOOTH_SECONDS = 0.5
+MAX_BOX_SHARE = 0.5  # a "product" covering more of the frame than this is the scene, not something in it
+DEADBAND = 0.02  # of the frame: the framing holds until the product moves this far (a camera operator's patience)
 Box = tuple[float, float, float, float]  # left, top, width, height as shares of the frame
 
 
@@ -42,19 +44,35 @@ def find_product(frame_rgb: np.ndarray) -> Box | None:
     share = float(mask.mean())
     if share < 0.002 or share > 0.9:
         return None
-    return box_of(mask)
+    box = box_of(mask)
+    if box[2] * box[3] > MAX_BOX_SHARE:  # a busy scene, not a product standing out: no safe guess
+        return None
+    return box
 
 
-def fill_gaps(boxes: Sequence[Box | None], seed: Box | None) -> np.ndarray:
+def fill_gaps(boxes: Sequence[Box | None], seed: Box | None) -> np.ndarray | None:
     """Every frame's box (n × 4): a frame where the product was not found takes its neighbour's (the seed — the box
-    in the reference photo — before the first find, the whole frame without either)."""
+    in the reference photo — before the first find). None when it was found nowhere and there is no seed: then the
+    framing is the centre, at the largest size the source allows."""
     known = [box for box in boxes if box is not None]
-    previous = known[0] if known else (seed or (0.0, 0.0, 1.0, 1.0))
+    if not known and seed is None:
+        return None
+    previous = known[0] if known else seed
     filled = []
     for box in boxes:
         previous = box if box is not None else previous
         filled.append(previous)
     return np.asarray(filled, dtype=np.float64).reshape(-1, 4)
+
+
+def hold(values: np.ndarray, deadband: float = DEADBAND) -> np.ndarray:
+    """Each column held still until it strays more than `deadband` from where it is held, then followed at that
+    distance: a product that stands still (its box flickering by a pixel or two) gives a path that does not move."""
+    held = values.copy()
+    for index in range(1, len(values)):
+        offset = values[index] - held[index - 1]
+        held[index] = held[index - 1] + np.sign(offset) * np.maximum(np.abs(offset) - deadband, 0)
+    return held
 
 
 def smooth(values: np.ndarray, fps: float) -> np.ndarray:
@@ -70,12 +88,15 @@ def smooth(values: np.ndarray, fps: float) -> np.ndarray:
     return np.stack([np.convolve(padded[:, column], kernel, mode="valid") for column in range(values.shape[1])], 1)
 
 
-def plan(boxes: np.ndarray, source: tuple[int, int], preset: Preset, fps: float) -> list[Window]:
+def plan(boxes: np.ndarray | None, source: tuple[int, int], preset: Preset, fps: float, frames: int) -> list[Window]:
     """The window for every frame: the target's shape, large enough that the product's largest extent fits the
     safe zone with a margin, centred so the product sits at the safe zone's centre, kept inside the source where
-    the source is large enough."""
+    the source is large enough. Without boxes (the product found nowhere), the centre at the largest size."""
     width, height = source
-    path = smooth(boxes, fps)
+    if boxes is None:
+        window_w, window_h = _largest(width, height, preset.aspect)
+        return [Window(width / 2, height / 2, window_w, window_h)] * frames
+    path = smooth(hold(boxes), fps)
     safe = preset.safe
     left, top, right, bottom = safe.left, safe.top, 1 - safe.right, 1 - safe.bottom
     safe_w, safe_h = right - left, bottom - top
@@ -139,7 +160,10 @@ def cut(frame_rgb: np.ndarray, window: Window, width: int, height: int) -> np.nd
     inside = cv2.warpAffine(
         np.full((source_h, source_w), 255, np.uint8), matrix, (width, height), flags=cv2.INTER_LINEAR
     )
-    softened = cv2.GaussianBlur(sharp, (0, 0), max(width, height) / 60)
+    # Softened at an eighth of the size (the blur is as wide, a 64th of the work), then brought back up.
+    small = cv2.resize(sharp, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(width, height) / 480)
+    softened = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     weight = cv2.GaussianBlur(inside, (0, 0), 2.0).astype(np.float32)[..., None] / 255.0
     return (sharp * weight + softened * (1 - weight)).astype(np.uint8)
 
