@@ -43,7 +43,7 @@ def test_versions_for_channels_are_made_and_downloaded_from_the_page(page: Page,
     page.get_by_label("Brand kit").select_option(label="Bottle Co (version 1)")
     expect(page.get_by_label("Square (1:1) · 1080×1080")).to_be_enabled()
     page.get_by_label("Square (1:1) · 1080×1080").check()
-    page.get_by_label("Price (shown with the kit)").fill("€12")
+    page.get_by_label("Price on the video").fill("€12")
     page.get_by_role("button", name="Make these versions").click()
     squares = page.locator("#deliverables li[data-preset='square']")
     expect(squares).to_have_count(2, timeout=WAIT_MS)
