@@ -113,6 +113,20 @@ def hosted_image(kie: KieEmulatorHandle, content: bytes | None = None) -> str:
     return response.json()["data"]["downloadUrl"]
 
 
+SETTLED = ("completed", "failed", "canceled", "needs_review")
+
+
+def settled(url: str, generation_id: str, timeout: float = 180) -> dict[str, Any]:
+    """The generation once nothing more happens to it without a person, read from the server at `url`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        generation = httpx.get(f"{url}/v1/generations/{generation_id}", timeout=10).json()
+        if generation["status"] in SETTLED:
+            return generation
+        assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def emulator_process(tmp_path: Path) -> Iterator[str]:
     """The Kie emulator as a process of its own (3 s generations), so it outlives a killed veo31 server."""

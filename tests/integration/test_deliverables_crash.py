@@ -10,18 +10,8 @@ import httpx
 
 from tests.clips import PHOTO
 from tests.conftest import KIE_TEST_KEY, ServeProcess
-from tests.integration.conftest import free_port, kie_process
+from tests.integration.conftest import free_port, kie_process, settled
 from veo31.media.probe import probe_video
-
-
-def settled(url: str, generation_id: str, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        generation = httpx.get(f"{url}/v1/generations/{generation_id}", timeout=10).json()
-        if generation["status"] in ("completed", "failed", "canceled", "needs_review"):
-            return generation
-        assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
-        time.sleep(0.1)
 
 
 def test_a_deliverable_killed_mid_render_is_made_after_the_restart(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.clips import PHOTO
 from tests.conftest import KIE_TEST_KEY, ServeProcess
-from tests.integration.conftest import free_port, kie_process
+from tests.integration.conftest import free_port, kie_process, settled
 from veo31.media.probe import probe_video
 
 
@@ -63,16 +63,6 @@ def generate(server: ServeProcess) -> dict:
     return answer.json()
 
 
-def settled(server: ServeProcess, generation_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        generation = httpx.get(f"{server.url}/v1/generations/{generation_id}", timeout=10).json()
-        if generation["status"] in ("completed", "failed", "canceled", "needs_review"):
-            return generation
-        assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
-        time.sleep(0.2)
-
-
 def veo31(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "veo31", *args], capture_output=True, text=True, timeout=60)
 
@@ -89,8 +79,8 @@ def test_hold_keeps_a_wrong_product_for_review(kie: str, tmp_path: Path) -> None
     bad_results(kie, 2)
     server = serve(kie, tmp_path / "data", "hold")
     try:
-        held, rejected = (settled(server, generate(server)["id"]) for _ in range(2))
-        good = settled(server, generate(server)["id"])
+        held, rejected = (settled(server.url, generate(server)["id"]) for _ in range(2))
+        good = settled(server.url, generate(server)["id"])
         assert good["status"] == "completed" and good["quality"]["passed"] is True, good["quality"]
         assert [c["status"] for c in good["history"]][-2:] == ["checking", "completed"]
 
@@ -137,12 +127,14 @@ def test_retry_submits_once_more_with_a_new_seed_and_stops(kie: str, tmp_path: P
     bad_results(kie, 1)
     server = serve(kie, tmp_path / "data", "retry")
     try:
-        fixed = settled(server, generate(server)["id"])
+        fixed = settled(server.url, generate(server)["id"])
         assert fixed["status"] == "completed" and fixed["quality"]["passed"] is True, fixed["history"]
         assert generate_calls(kie) == 2
         [attempt] = fixed["attempts"]
         assert "colour" in {c["kind"] for c in attempt["quality"]["checks"] if not c["passed"]}
-        assert attempt["seed"] != fixed["spec"]["seed"] and attempt["task_id"] != fixed["provider_task_id"]
+        assert attempt["seed"] is None, "the request named no seed"
+        assert isinstance(fixed["spec"]["seed"], int), "the retry was sent with one of its own"
+        assert attempt["task_id"] != fixed["provider_task_id"]
         kept = httpx.get(attempt["video_url"])
         assert kept.status_code == 200 and kept.content != httpx.get(fixed["video_url"]).content
         assert fixed["cost"]["earlier_attempts_usd"] == pytest.approx(attempt["cost_usd"]) and attempt["cost_usd"] > 0
@@ -150,7 +142,7 @@ def test_retry_submits_once_more_with_a_new_seed_and_stops(kie: str, tmp_path: P
         assert retried and "seed" in retried[0], fixed["history"]
 
         bad_results(kie, None)
-        stuck = settled(server, generate(server)["id"])
+        stuck = settled(server.url, generate(server)["id"])
         assert stuck["status"] == "needs_review" and len(stuck["attempts"]) == 1, stuck["history"]
         assert generate_calls(kie) == 2, "exactly one more paid attempt, then a person decides"
         assert "no retry left" in stuck["history"][-1]["detail"]
@@ -165,7 +157,7 @@ def test_report_completes_with_the_report(kie: str, tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = serve(kie, data, "report")
     try:
-        done = settled(server, generate(server)["id"])
+        done = settled(server.url, generate(server)["id"])
     finally:
         server.stop()
     assert done["status"] == "completed" and done["quality"]["passed"] is False
@@ -186,7 +178,7 @@ def test_a_crash_while_checking_is_resumed_and_pays_once(kie: str, tmp_path: Pat
             time.sleep(0.03)
         server.kill()  # -9, in the middle of the check
         server.start()
-        held = settled(server, generation_id)
+        held = settled(server.url, generation_id)
     finally:
         server.stop()
     assert held["status"] == "needs_review" and "colour" in failed_kinds(held), held["history"]
@@ -199,7 +191,7 @@ def test_retry_never_passes_the_budget(kie: str, tmp_path: Path) -> None:
     # One Kie.ai fast video costs $0.84 here: the first attempt fits under $1.20, a second would not.
     server = serve(kie, tmp_path / "data", "retry", VEO31_BUDGET_LIMIT="1.20")
     try:
-        held = settled(server, generate(server)["id"])
+        held = settled(server.url, generate(server)["id"])
     finally:
         server.stop()
     assert held["status"] == "needs_review" and held["attempts"] == [], held["history"]

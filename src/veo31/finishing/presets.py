@@ -26,6 +26,11 @@ class SafeZone:
     left: float = 0.0
     right: float = 0.0
 
+    @classmethod
+    def even(cls, share: float) -> SafeZone:
+        """The same margin on every side (a feed, a page: no app covers an edge more than another)."""
+        return cls(top=share, bottom=share, left=share, right=share)
+
     def box(self, width: int, height: int) -> tuple[int, int, int, int]:
         """The zone in pixels: left, top, right, bottom."""
         return (
@@ -71,7 +76,7 @@ PRESETS: dict[str, Preset] = {
             1350,
             max_seconds=60.0,
             max_bytes=4096 * MB,
-            safe=SafeZone(top=0.04, bottom=0.04, left=0.04, right=0.04),
+            safe=SafeZone.even(0.04),
         ),
         Preset(
             "instagram_reel",
@@ -107,7 +112,7 @@ PRESETS: dict[str, Preset] = {
             1080,
             max_seconds=60.0,
             max_bytes=4096 * MB,
-            safe=SafeZone(top=0.04, bottom=0.04, left=0.04, right=0.04),
+            safe=SafeZone.even(0.04),
         ),
         Preset(
             "landscape",
@@ -118,7 +123,7 @@ PRESETS: dict[str, Preset] = {
             max_bytes=500 * MB,
             profile="main",
             fps=30,
-            safe=SafeZone(top=0.05, bottom=0.05, left=0.05, right=0.05),
+            safe=SafeZone.even(0.05),
         ),
         Preset(
             "product_page",
@@ -130,7 +135,7 @@ PRESETS: dict[str, Preset] = {
             profile="main",
             crf=26,
             audio=False,  # a product page autoplays muted: sound would only add bytes
-            safe=SafeZone(top=0.05, bottom=0.05, left=0.05, right=0.05),
+            safe=SafeZone.even(0.05),
         ),
         Preset(
             "preview",
@@ -143,7 +148,7 @@ PRESETS: dict[str, Preset] = {
             fps=12,
             audio=False,
             loop=True,
-            safe=SafeZone(top=0.05, bottom=0.05, left=0.05, right=0.05),
+            safe=SafeZone.even(0.05),
         ),
     )
 }

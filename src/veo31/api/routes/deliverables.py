@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from veo31.api.deps import GenerationIdDep, ServiceDep, SettingsDep, TokenDep, generation_links
-from veo31.api.routes.media import check_access
+from veo31.api.routes.media import accessible
 from veo31.api.schemas import DeliverablePublic, deliverable
 from veo31.domain import Generation, Status
 from veo31.errors import NotFoundError
@@ -94,8 +94,7 @@ async def deliverables_zip(
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> FileResponse:
     """Every finished deliverable of a generation in one ZIP file (stored, not compressed again: videos are)."""
-    check_access(request, settings, generation_id, sig)
-    source = await service.get(generation_id)
+    source = await accessible(request, settings, service, generation_id, sig)
     made = [item for item in (await service.deliverables_of([source.id]))[source.id] if item.status is Status.COMPLETED]
     if not made:
         raise NotFoundError(f"generation {source.id} has no finished deliverable yet; make some first")

@@ -12,9 +12,20 @@ from fastapi.responses import Response
 
 from veo31.api.delivery import blob_response
 from veo31.api.deps import ServiceDep, SettingsDep, has_valid_token, signature_ok
+from veo31.config import Settings
+from veo31.domain import Generation
 from veo31.errors import NotFoundError
+from veo31.pipeline.service import GenerationService
 
 router = APIRouter(prefix="/v1/generations", tags=["videos"])
+
+
+async def accessible(
+    request: Request, settings: Settings, service: GenerationService, generation_id: str, sig: str | None
+) -> Generation:
+    """The generation, once the request may see its media (a token, or the link's signature)."""
+    check_access(request, settings, generation_id, sig)
+    return await service.get(generation_id)
 
 
 def check_access(request: Request, settings: SettingsDep, generation_id: str, sig: str | None) -> None:
@@ -42,8 +53,7 @@ async def video(
     download: Annotated[bool, Query(description="send as an attachment (a file download)")] = False,
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    check_access(request, settings, generation_id, sig)
-    generation = await service.get(generation_id)
+    generation = await accessible(request, settings, service, generation_id, sig)
     key = service.video_key(generation)
     return await blob_response(
         service.blobs,
@@ -64,8 +74,7 @@ async def poster(
     settings: SettingsDep,
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    check_access(request, settings, generation_id, sig)
-    generation = await service.get(generation_id)
+    generation = await accessible(request, settings, service, generation_id, sig)
     return await blob_response(
         service.blobs,
         settings,
@@ -84,8 +93,7 @@ async def quality_frame(
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The quality gate's picture: the reference photo beside the clip's worst frame."""
-    check_access(request, settings, generation_id, sig)
-    generation = await service.get(generation_id)
+    generation = await accessible(request, settings, service, generation_id, sig)
     if not generation.quality_frame_key:
         raise NotFoundError(f"generation {generation_id} has no quality picture (it is {generation.status.value})")
     return await blob_response(
@@ -103,8 +111,7 @@ async def attempt_video(
     sig: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The video of an earlier attempt the quality gate set aside (`attempts` in the generation): paid for, kept."""
-    check_access(request, settings, generation_id, sig)
-    generation = await service.get(generation_id)
+    generation = await accessible(request, settings, service, generation_id, sig)
     if number > len(generation.attempts) or not generation.attempts[number - 1].get("video_key"):
         raise NotFoundError(f"generation {generation_id} has no attempt {number} set aside")
     return await blob_response(
