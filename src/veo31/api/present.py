@@ -27,9 +27,7 @@ async def present_many(
 async def present_by_id(
     request: Request, settings: Settings, service: GenerationService, generation_id: str
 ) -> GenerationPublic:
-    generation, renditions = await service.view(generation_id)
-    deliverables = (await service.deliverables_of([generation.id]))[generation.id]
-    return shown(request, settings, generation, renditions, deliverables)
+    return shown(request, settings, *await service.view(generation_id))
 
 
 def shown(

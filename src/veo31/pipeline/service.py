@@ -370,9 +370,9 @@ class GenerationService:
             await enqueue(runtime, generation)
         return Created(generation, created)
 
-    async def view(self, generation_id: str) -> tuple[Generation, list[Generation]]:
-        """A generation and its renditions, as a status read shows them."""
-        return await asyncio.to_thread(store.get_with_upgrades, self.runtime.engine, generation_id)
+    async def view(self, generation_id: str) -> tuple[Generation, list[Generation], list[Generation]]:
+        """A generation, its renditions and its deliverables, as a status read shows them."""
+        return await asyncio.to_thread(store.get_with_children, self.runtime.engine, generation_id)
 
     async def upgrades_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await asyncio.to_thread(store.upgrades_of, self.runtime.engine, generation_ids)

@@ -219,10 +219,13 @@ def find_by_task_id(engine: Engine, task_id: str, provider: str | None = None) -
     return get_generation(engine, generation_id) if generation_id else None
 
 
-def get_with_upgrades(engine: Engine, generation_id: str) -> tuple[Generation, list[Generation]]:
-    """A generation and its 1080p / 4K renditions, read in one session (one trip to a thread for a status read)."""
+def get_with_children(engine: Engine, generation_id: str) -> tuple[Generation, list[Generation], list[Generation]]:
+    """A generation, its 1080p / 4K renditions and its deliverables, read in one session (one trip to a thread
+    for a status read)."""
     with engine.connect() as connection:
-        return _get(connection, generation_id), _upgrades(connection, [generation_id])[generation_id]
+        generation = _get(connection, generation_id)
+        renditions = _upgrades(connection, [generation_id])[generation_id]
+        return generation, renditions, _children(connection, G.deliverable_of, [generation_id])[generation_id]
 
 
 def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
