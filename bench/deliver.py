@@ -1,7 +1,8 @@
 """Deliverables: the four video presets (instagram_feed, tiktok, square, landscape) made from one 8 s 1080p product
-clip — tracked once, decoded once, cut and encoded four times, each with its sound mixed — beside the floor: the same
-four H.264 encodes, same settings, of frames computed beforehand (read back raw from disk, no decode, no tracking,
-no cutting, no sound). Each side runs in a process of its own, so its peak memory is its own.
+clip — tracked once, then cut and encoded four times from YUV planes, each with its sound mixed (the encoders two at
+a time, one decode per pair, so their frame buffers fit a media process) — beside the floor: the same four H.264
+encodes, same settings, of frames computed beforehand (read back raw from disk, no decode, no tracking, no cutting,
+no sound). Each side runs in a process of its own, so its peak memory is its own.
 
 Also the crop path's shake on a still product (output pixels per frame).
 
@@ -29,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 from veo31.finishing.deliver import deliver_many  # noqa: E402
 from veo31.finishing.presets import PRESETS  # noqa: E402
 from veo31.finishing.reframe import cut, fill_gaps, find_product, plan  # noqa: E402
+from veo31.finishing.writers import ENCODER_THREADS  # noqa: E402
+from veo31.media.planes import planes_of  # noqa: E402
 
 VIDEO_PRESETS = ("instagram_feed", "tiktok", "square", "landscape")
 FPS = 24
@@ -64,15 +67,15 @@ def source_clip(path: Path, seconds: int) -> None:
 def precompute(source: Path, folder: Path) -> None:
     """The floor's frames: each preset's cut frames, written raw (yuv420p) before the clock starts."""
     with av.open(str(source)) as container:
-        pictures = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
-    boxes = fill_gaps([find_product(picture) for picture in pictures], None)
+        frames = [(frame.to_ndarray(format="rgb24"), planes_of(frame)) for frame in container.decode(video=0)]
+    boxes = fill_gaps([find_product(picture) for picture, _ in frames], None)
     for name in VIDEO_PRESETS:
         preset = PRESETS[name]
-        windows = plan(boxes, (1920, 1080), preset, FPS, len(pictures))
+        windows = plan(boxes, (1920, 1080), preset, FPS, len(frames))
         with (folder / f"{name}.yuv").open("wb") as sink:
-            for picture, window in zip(pictures, windows, strict=True):
-                frame = av.VideoFrame.from_ndarray(cut(picture, window, preset.width, preset.height), format="rgb24")
-                sink.write(frame.reformat(format="yuv420p").to_ndarray().tobytes())
+            for (_, planes), window in zip(frames, windows, strict=True):
+                for plane in cut(planes, window, preset.width, preset.height):
+                    sink.write(np.ascontiguousarray(plane).tobytes())
 
 
 def floor(folder: Path) -> None:
@@ -82,7 +85,12 @@ def floor(folder: Path) -> None:
         with (folder / f"{name}.yuv").open("rb") as raw, av.open(str(folder / f"floor-{name}.mp4"), "w") as out:
             video = out.add_stream("libx264", rate=FPS)
             video.width, video.height, video.pix_fmt = preset.width, preset.height, "yuv420p"
-            video.options = {"crf": str(preset.crf), "profile": preset.profile, "preset": "veryfast"}
+            video.codec_context.thread_count = ENCODER_THREADS
+            video.options = {
+                "crf": str(preset.crf),
+                "profile": preset.profile,
+                "preset": "veryfast",
+            }
             index = 0
             while chunk := raw.read(size):
                 planes = np.frombuffer(chunk, np.uint8).reshape(preset.height * 3 // 2, preset.width)

@@ -1,12 +1,11 @@
-"""Deliverables written from a finished video: the product found in every frame (a first decode), a window planned
-along it per preset, then every frame decoded once and cut and encoded for each preset (`finishing.writers`) — an
-MP4 with its sound mixed to the preset's loudness, or a looping animated WebP — cut to the preset's length. Runs
-wherever it is called (a media process, in the pipeline).
-
-Still to come (issue 26): the brand kit's overlays and end card, a music bed."""
+"""Deliverables written from a finished video: the product found through the clip (a first decode), a window planned
+along it per preset, then the frames decoded as YUV planes and cut, branded (`finishing.overlay`) and encoded for
+each preset (`finishing.writers`) — an MP4 with its sound mixed to the preset's loudness, or a looping animated
+WebP — cut to the preset's length. Runs wherever it is called (a media process, in the pipeline)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +18,14 @@ from PIL import Image
 from veo31.errors import InvalidMediaError
 from veo31.finishing.overlay import Branding, Overlay
 from veo31.finishing.presets import MB, Container, Preset
-from veo31.finishing.reframe import Box, cut, fill_gaps, find_product, jitter, plan
-from veo31.finishing.writers import writer_for
+from veo31.finishing.reframe import TRACK_SIDE, Box, Window, cut, fill_gaps, find_product, jitter, plan
+from veo31.finishing.writers import Writer, writer_for
 from veo31.media.loudness import measure
+from veo31.media.planes import ColourSpace, planes_of
 from veo31.media.probe import probe_video
+
+ENCODER_PIXELS = 4_200_000  # two 1080×1920 encoders at once
+TRACK_EVERY = 2  # a product moves little in a 12th of a second; the path is smoothed over half a second anyway
 
 
 @dataclass(frozen=True)
@@ -52,48 +55,86 @@ def deliver_many(
     seed: Box | None = None,
     branding: Branding | None = None,
 ) -> list[Delivered]:
-    """Several presets' deliverables of one video: the product tracked once, then every frame decoded once and
-    cut, branded (not the looping preview) and encoded for each preset in turn."""
+    """Several presets' deliverables of one video: the product tracked once, then the frames decoded once per round
+    of encoders (`rounds`) and cut, branded (not the looping preview) and encoded for each preset of the round."""
     longest = max(preset.max_seconds for preset, _ in jobs)
-    boxes, fps, size = _track(source, longest)
+    boxes, fps, size, space = _track(source, longest)
     plans = []
     for preset, _ in jobs:
         frames = boxes[: int(preset.max_seconds * fps)]
         plans.append(plan(fill_gaps(frames, seed), size, preset, fps, len(frames)))
-    writers = [
-        writer_for(preset, Path(target), fps, len(windows))
-        for (preset, target), windows in zip(jobs, plans, strict=True)
-    ]
-    overlays = [
-        Overlay(branding, writer.preset, writer.output_frames, float(writer.rate))
-        if branding is not None and writer.preset.container is Container.MP4
-        else None
-        for writer in writers
-    ]
-    with av.open(str(source)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for index, frame in enumerate(container.decode(stream)):
-            if index >= len(boxes):
-                break
-            picture = frame.to_ndarray(format="rgb24")
-            for writer, windows, overlay in zip(writers, plans, overlays, strict=True):
-                if writer.wants(index):
-                    made_frame = cut(picture, windows[index], writer.preset.width, writer.preset.height)
-                    writer.take(overlay.apply(made_frame, writer.written) if overlay else made_frame)
-    made = []
-    for writer, windows in zip(writers, plans, strict=True):
+    made: dict[int, Delivered] = {}
+    for round_ in rounds([preset for preset, _ in jobs]):
+        writers = {
+            number: writer_for(jobs[number][0], Path(jobs[number][1]), fps, len(plans[number]), space)
+            for number in round_
+        }
+        _encode_round(source, writers, plans, branding, space)
+        made.update(_closed(source, writers, plans))
+        del writers
+        # PyAV's containers and streams refer to each other: only the collector frees a round's encoders, and they
+        # must be gone before the next round's are made.
+        gc.collect()
+    return [made[number] for number in range(len(jobs))]
+
+
+def _closed(source: Path | str, writers: dict[int, Writer], plans: Sequence[Sequence[Window]]) -> dict[int, Delivered]:
+    """The round's files finished (their sound mixed in) and described."""
+    made = {}
+    for number, writer in writers.items():
         frames = writer.close(source)
-        made.append(
-            Delivered(
-                writer.preset.width,
-                writer.preset.height,
-                frames,
-                frames / float(writer.rate),
-                jitter(windows, writer.preset),
-            )
+        made[number] = Delivered(
+            writer.preset.width,
+            writer.preset.height,
+            frames,
+            frames / float(writer.rate),
+            jitter(plans[number], writer.preset),
         )
     return made
+
+
+def rounds(presets: Sequence[Preset]) -> list[list[int]]:
+    """The presets (by position) split into rounds whose encoders together hold at most ENCODER_PIXELS per frame:
+    an H.264 encoder keeps a few dozen frames in flight, so four full-HD ones at once would take most of a media
+    process's memory; each round decodes the source again, which costs far less than an encode."""
+    made: list[list[int]] = [[]]
+    held = 0
+    for number, preset in enumerate(presets):
+        pixels = preset.width * preset.height
+        if made[-1] and held + pixels > ENCODER_PIXELS:
+            made.append([])
+            held = 0
+        made[-1].append(number)
+        held += pixels
+    return made
+
+
+def _encode_round(
+    source: Path | str,
+    writers: dict[int, Writer],
+    plans: Sequence[Sequence[Window]],
+    branding: Branding | None,
+    space: ColourSpace,
+) -> None:
+    """Every frame the round's writers want, decoded once, cut and (but for the looping preview) branded."""
+    overlays = {
+        number: Overlay(branding, writer.preset, writer.output_frames, float(writer.rate), space)
+        for number, writer in writers.items()
+        if branding is not None and writer.preset.container is Container.MP4
+    }
+    last = max(writer.frames for writer in writers.values())
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "SLICE"  # frame threads would each hold a set of full-size frames
+        for index, frame in enumerate(container.decode(stream)):
+            if index >= last:
+                break
+            planes = planes_of(frame)
+            for number, writer in writers.items():
+                if writer.wants(index):
+                    made_frame = cut(planes, plans[number][index], writer.preset.width, writer.preset.height)
+                    overlay = overlays.get(number)
+                    writer.take(overlay.apply(made_frame, writer.written) if overlay else made_frame)
 
 
 def deliver_verified(
@@ -132,22 +173,30 @@ def deliver_verified(
     return {**info, "bytes": size, "jitter_px": round(made.jitter_px, 4)}
 
 
-def _track(source: Path | str, seconds: float) -> tuple[list[Box | None], float, tuple[int, int]]:
-    """The product's box in every frame of the first `seconds`, the source's rate and size."""
+def _track(source: Path | str, seconds: float) -> tuple[list[Box | None], float, tuple[int, int], ColourSpace]:
+    """The product's box in the frames of the first `seconds` (looked for in every TRACK_EVERY-th, on a small copy;
+    the others hold the last find), the source's rate, size and colour space."""
     try:
         with av.open(str(source)) as container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            stream.thread_type = "SLICE"
             fps = float(stream.average_rate or 24)
             limit = int(seconds * fps)
-            size = (stream.codec_context.width, stream.codec_context.height)
-            boxes = []
-            for frame in container.decode(stream):
-                if len(boxes) >= limit:
+            width, height = stream.codec_context.width, stream.codec_context.height
+            small = (TRACK_SIDE, max(2, round(height * TRACK_SIDE / max(width, 1))))
+            boxes: list[Box | None] = []
+            space = ColourSpace()
+            for index, frame in enumerate(container.decode(stream)):
+                if index >= limit:
                     break
-                boxes.append(find_product(frame.to_ndarray(format="rgb24")))
+                if index == 0:
+                    space = ColourSpace.of(frame)
+                found = None
+                if index % TRACK_EVERY == 0:
+                    found = find_product(frame.to_ndarray(format="rgb24", width=small[0], height=small[1]))
+                boxes.append(found)
     except (av.FFmpegError, IndexError) as error:
         raise InvalidMediaError(f"the video cannot be read: {error}") from None
     if not boxes:
         raise InvalidMediaError("the video has no frames")
-    return boxes, fps, size
+    return boxes, fps, (width, height), space

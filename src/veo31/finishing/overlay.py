@@ -8,11 +8,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from veo31.finishing.brand import FONT_FILES, FONTS, BrandKit, readable_on, rgb
 from veo31.finishing.presets import Preset
+from veo31.media.planes import ColourSpace, Planes
 
 FADE_SECONDS = 0.3
 LINES_FROM_SECONDS = 0.5  # the name and price appear once the viewer has seen the product
@@ -30,30 +32,46 @@ class Branding:
 
 @dataclass
 class Layer:
-    """An RGBA picture placed at (left, top) of the frame, kept as colour and opacity for blending."""
+    """An RGBA picture placed at (left, top) of the frame (both even), kept as the video's planes and opacity."""
 
     left: int
     top: int
-    colour: np.ndarray  # h × w × 3, float32
-    alpha: np.ndarray  # h × w × 1, float32, 0–1
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray]  # float32
+    alpha: tuple[np.ndarray, np.ndarray]  # float32, 0–1: full size (for Y) and half size (for Cb, Cr)
 
     @classmethod
-    def of(cls, image: Image.Image, left: int, top: int) -> Layer:
-        pixels = np.asarray(image.convert("RGBA"), dtype=np.float32)
-        return cls(left, top, pixels[..., :3], pixels[..., 3:] / 255.0)
+    def of(cls, image: Image.Image, left: int, top: int, space: ColourSpace) -> Layer:
+        image = image.convert("RGBA")
+        if image.width % 2 or image.height % 2:  # 4:2:0 pictures come in pairs of pixels
+            padded = Image.new("RGBA", (image.width + image.width % 2, image.height + image.height % 2), (0, 0, 0, 0))
+            padded.paste(image, (0, 0))
+            image = padded
+        pixels = np.asarray(image)
+        alpha = pixels[..., 3].astype(np.float32) / 255.0
+        ycc = cv2.transform(np.ascontiguousarray(pixels[..., :3]), space.forward()).astype(np.float32)
+        size = (alpha.shape[1] // 2, alpha.shape[0] // 2)
+        half = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        # Chroma weighted by opacity as it is halved, so a transparent pixel's colour cannot bleed into an edge.
+        weighted = cv2.resize(ycc[..., 1:] * alpha[..., None], size, interpolation=cv2.INTER_AREA)
+        chroma = weighted / np.maximum(half, 1e-6)[..., None]
+        planes = (ycc[..., 0], chroma[..., 0], chroma[..., 1])
+        return cls(left - left % 2, top - top % 2, planes, (alpha, half))
 
-    def over(self, frame: np.ndarray) -> None:
-        height, width = self.alpha.shape[:2]
-        region = frame[self.top : self.top + height, self.left : self.left + width].astype(np.float32)
-        blended = self.colour * self.alpha + region * (1 - self.alpha)
-        frame[self.top : self.top + height, self.left : self.left + width] = blended.astype(np.uint8)
+    def over(self, frame: Planes) -> None:
+        for index, (plane, colour) in enumerate(zip(frame, self.planes, strict=True)):
+            alpha = self.alpha[0 if index == 0 else 1]
+            shift = 0 if index == 0 else 1
+            top, left = self.top >> shift, self.left >> shift
+            height, width = alpha.shape
+            region = plane[top : top + height, left : left + width]
+            region[:] = (colour * alpha + region * (1 - alpha)).astype(np.uint8)
 
 
 class Overlay:
     """The kit, laid out once for one preset and length; `apply` draws it on frame `index` of `frames`."""
 
-    def __init__(self, branding: Branding, preset: Preset, frames: int, fps: float) -> None:
-        self.frames, self.preset = frames, preset
+    def __init__(self, branding: Branding, preset: Preset, frames: int, fps: float, space: ColourSpace) -> None:
+        self.frames, self.preset, self.space = frames, preset, space
         kit = branding.kit
         self.background = rgb(kit.background)
         self.safe = preset.safe.box(preset.width, preset.height)
@@ -63,17 +81,19 @@ class Overlay:
         self.lines_from = round(LINES_FROM_SECONDS * fps)
         self.end_frames = min(round(kit.end_card_seconds * fps), frames // 2)
         self.fade_frames = max(1, round(FADE_SECONDS * fps))
-        self.card = self._card(branding)
+        self.card = space.planes(self._card(branding))
+        self.card_colour = space.colour(self.background)
 
-    def apply(self, picture: np.ndarray, index: int) -> np.ndarray:
+    def apply(self, frame: Planes, index: int) -> Planes:
+        """Frame `index` with the kit drawn on it (the planes are drawn on in place)."""
         into_card = index - (self.frames - self.end_frames)
         if into_card >= self.fade_frames:
-            return self.card.copy()
-        frame = picture.copy()
+            return self.card
         if into_card >= 0:  # the card's background fading in, its words not yet
             share = (into_card + 1) / (self.fade_frames + 1)
-            faded = frame.astype(np.float32) * (1 - share) + np.float32(self.background) * share
-            return faded.astype(np.uint8)
+            for plane, value in zip(frame, self.card_colour, strict=True):
+                plane[:] = (plane * (1 - share) + value * share).astype(np.uint8)
+            return frame
         if self.corner is not None:
             self.corner.over(frame)
         if self.panel is not None and index >= self.lines_from:
@@ -87,7 +107,7 @@ class Overlay:
         logo = _fit(self.logo, round(self.preset.width * 0.16), round(self.preset.height * 0.10))
         x = left + margin if kit.logo_corner.endswith("left") else right - margin - logo.width
         y = top + margin if kit.logo_corner.startswith("top") else bottom - margin - logo.height
-        return Layer.of(logo, x, y)
+        return Layer.of(logo, x, y, self.space)
 
     def _panel(self, branding: Branding) -> Layer | None:
         """The name and price on a solid panel, centred at the foot of the safe zone."""
@@ -109,7 +129,7 @@ class Overlay:
         draw.rounded_rectangle((0, 0, panel.width - 1, panel.height - 1), radius=padding, fill=(*self.background, 255))
         draw.text((padding - box[0], padding - box[1]), text, font=font, fill=(*ink, 255))
         x = (left + right - panel.width) // 2
-        return Layer.of(panel, x, bottom - panel.height - round(self.preset.height * 0.02))
+        return Layer.of(panel, x, bottom - panel.height - round(self.preset.height * 0.02), self.space)
 
     def _card(self, branding: Branding) -> np.ndarray:
         """The end card: the kit's background, the logo, the name, the price and the call to action, centred in

@@ -16,6 +16,7 @@ import numpy as np
 
 from veo31.analysis.local import box_of, subject_mask
 from veo31.finishing.presets import Preset
+from veo31.media.planes import Planes
 
 TRACK_SIDE = 320  # the product is found on frames this wide: enough for its box, cheap per frame
 MARGIN = 1.12  # room around the product inside the safe zone
@@ -140,10 +141,10 @@ def _inside(centre: float, size: float, limit: int) -> float:
     return min(max(centre, size / 2), limit - size / 2)
 
 
-def cut(frame_rgb: np.ndarray, window: Window, width: int, height: int) -> np.ndarray:
-    """The frame seen through `window`, at width × height. Where the window reaches past the frame, the picture's
-    own edges continue outward, softened, so the extension takes the backdrop's colours and light (a mirror would
-    bring a ghost of the product into it)."""
+def cut(planes: Planes, window: Window, width: int, height: int) -> Planes:
+    """The frame (Y, Cb, Cr planes) seen through `window`, at width × height. Where the window reaches past the
+    frame, the picture's own edges continue outward, softened, so the extension takes the backdrop's colours and
+    light (a mirror would bring a ghost of the product into it)."""
     scale = width / window.width
     matrix = np.float32(
         [
@@ -151,20 +152,31 @@ def cut(frame_rgb: np.ndarray, window: Window, width: int, height: int) -> np.nd
             [0, scale, height / 2 - window.cy * scale],
         ]
     )
-    source_h, source_w = frame_rgb.shape[:2]
-    shrinking = scale < 1
-    flags = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    sharp = cv2.warpAffine(frame_rgb, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    if window.width <= source_w + 0.5 and window.height <= source_h + 0.5:
-        return sharp
-    inside = cv2.warpAffine(
-        np.full((source_h, source_w), 255, np.uint8), matrix, (width, height), flags=cv2.INTER_LINEAR
+    half = matrix.copy()
+    half[:, 2] /= 2  # the same view on the half-size chroma planes
+    source_h, source_w = planes[0].shape
+    extends = window.width > source_w + 0.5 or window.height > source_h + 0.5
+    return (
+        _cut_plane(planes[0], matrix, width, height, extends, 2.0),
+        _cut_plane(planes[1], half, width // 2, height // 2, extends, 1.0),
+        _cut_plane(planes[2], half, width // 2, height // 2, extends, 1.0),
     )
+
+
+def _cut_plane(
+    plane: np.ndarray, matrix: np.ndarray, width: int, height: int, extends: bool, edge: float
+) -> np.ndarray:
+    """One plane cut; where it extends, the seam between picture and extension is blurred over `edge` pixels."""
+    flags = cv2.INTER_AREA if matrix[0, 0] < 1 else cv2.INTER_LINEAR
+    sharp = cv2.warpAffine(plane, matrix, (width, height), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    if not extends:
+        return sharp
+    inside = cv2.warpAffine(np.full(plane.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_LINEAR)
     # Softened at an eighth of the size (the blur is as wide, a 64th of the work), then brought back up.
     small = cv2.resize(sharp, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), max(width, height) / 480)
     softened = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    weight = cv2.GaussianBlur(inside, (0, 0), 2.0).astype(np.float32)[..., None] / 255.0
+    weight = cv2.GaussianBlur(inside, (0, 0), edge).astype(np.float32) / 255.0
     return (sharp * weight + softened * (1 - weight)).astype(np.uint8)
 
 

@@ -15,17 +15,21 @@ from PIL import Image
 from veo31.finishing.presets import Container, Preset
 from veo31.media.encode import AUDIO_RATE, add_audio_stream, open_mp4_writer
 from veo31.media.loudness import SILENCE_LUFS, measure
+from veo31.media.planes import ColourSpace, Planes, frame_of
 
 # The limiter works on samples; the peaks between them, and AAC's own, land higher: aim under the ceiling.
 LIMITER_HEADROOM_DB = 1.0
 WEBP_QUALITIES = (80, 65, 50, 35)  # lowered until the preview fits its preset's cap
+# Several encoders run side by side (one per preset), each a few frames in flight: bounded, their frame buffers
+# stay within a media process's memory, and together they still keep both cores busy.
+ENCODER_THREADS = 2
 
 
 class Writer:
     """Takes the source's frames in order (`wants` says which), cut to the preset; `close` finishes the file."""
 
-    def __init__(self, preset: Preset, target: Path, source_fps: float, frames: int) -> None:
-        self.preset, self.target, self.frames = preset, target, frames
+    def __init__(self, preset: Preset, target: Path, source_fps: float, frames: int, space: ColourSpace) -> None:
+        self.preset, self.target, self.frames, self.space = preset, target, frames, space
         self.rate = Fraction(preset.fps) if preset.fps else Fraction(source_fps).limit_denominator(1001)
         self.step = max(1, round(source_fps / float(self.rate)))
         self.written = 0
@@ -38,7 +42,7 @@ class Writer:
     def wants(self, index: int) -> bool:
         return index < self.frames and index % self.step == 0
 
-    def take(self, picture: np.ndarray) -> None:
+    def take(self, planes: Planes) -> None:
         raise NotImplementedError
 
     def close(self, source: Path | str) -> int:
@@ -46,16 +50,22 @@ class Writer:
 
 
 class Mp4Writer(Writer):
-    def __init__(self, preset: Preset, target: Path, source_fps: float, frames: int) -> None:
-        super().__init__(preset, target, source_fps, frames)
+    def __init__(self, preset: Preset, target: Path, source_fps: float, frames: int, space: ColourSpace) -> None:
+        super().__init__(preset, target, source_fps, frames, space)
         self.container = open_mp4_writer(target)
         self.video = self.container.add_stream("libx264", rate=self.rate)
         self.video.width, self.video.height, self.video.pix_fmt = preset.width, preset.height, "yuv420p"
-        self.video.options = {"crf": str(preset.crf), "profile": preset.profile, "preset": "veryfast"}
+        self.video.codec_context.thread_count = ENCODER_THREADS
+        self.video.options = {
+            "crf": str(preset.crf),
+            "profile": preset.profile,
+            "preset": "veryfast",
+        }
+        space.tag(self.video.codec_context)
         self.audio = add_audio_stream(self.container) if preset.audio else None
 
-    def take(self, picture: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+    def take(self, planes: Planes) -> None:
+        frame = frame_of(planes)
         frame.pts = self.written
         self.container.mux(self.video.encode(frame))
         self.written += 1
@@ -69,12 +79,12 @@ class Mp4Writer(Writer):
 
 
 class WebpWriter(Writer):
-    def __init__(self, preset: Preset, target: Path, source_fps: float, frames: int) -> None:
-        super().__init__(preset, target, source_fps, frames)
+    def __init__(self, preset: Preset, target: Path, source_fps: float, frames: int, space: ColourSpace) -> None:
+        super().__init__(preset, target, source_fps, frames, space)
         self.pictures: list[Image.Image] = []  # small (a preview is a few hundred pixels, a few seconds)
 
-    def take(self, picture: np.ndarray) -> None:
-        self.pictures.append(Image.fromarray(picture))
+    def take(self, planes: Planes) -> None:
+        self.pictures.append(Image.fromarray(self.space.rgb(planes)))
         self.written += 1
 
     def close(self, source: Path | str) -> int:
@@ -98,9 +108,9 @@ class WebpWriter(Writer):
         return self.written
 
 
-def writer_for(preset: Preset, target: Path, source_fps: float, frames: int) -> Writer:
+def writer_for(preset: Preset, target: Path, source_fps: float, frames: int, space: ColourSpace) -> Writer:
     kind = WebpWriter if preset.container is Container.WEBP else Mp4Writer
-    return kind(preset, target, source_fps, frames)
+    return kind(preset, target, source_fps, frames, space)
 
 
 def mix_audio(

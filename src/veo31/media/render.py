@@ -28,16 +28,11 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from veo31.errors import InvalidMediaError
 from veo31.media.encode import add_audio_stream, audio_bed_frames, open_mp4_writer
 from veo31.media.motion import MAX_ZOOM, Move, preset
+from veo31.media.planes import ColourSpace, Planes, plane_views
 from veo31.media.priority import lower_this_thread
 from veo31.media.probe import probe_video
 
-# BT.709, limited range: the rows turn RGB (0–255) into Y (16–235) and Cb, Cr (16–240).
-_BT709 = np.array([[0.2126, 0.7152, 0.0722], [-0.1146, -0.3854, 0.5], [0.5, -0.4542, -0.0458]], dtype=np.float32)
-# The same as one 3×4 matrix for cv2.transform: scaled to the limited ranges, with the offsets in the last column.
-_TO_YCC = np.hstack(
-    [_BT709 * np.array([[219 / 255], [224 / 255], [224 / 255]], dtype=np.float32), [[16.0], [128.0], [128.0]]]
-).astype(np.float32)
-_COLOUR_TAGS = "colorprim=bt709:transfer=bt709:colormatrix=bt709"
+SPACE = ColourSpace()  # BT.709, limited range: what HD video is, and what players assume of it
 
 
 @dataclass(frozen=True)
@@ -90,14 +85,6 @@ def compose_canvas(photo: np.ndarray, width: int, height: int) -> np.ndarray:
     return canvas
 
 
-def to_yuv420(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """RGB → BT.709 limited-range planes Y (full size), Cb and Cr (half size each way)."""
-    ycc = cv2.transform(np.ascontiguousarray(rgb), _TO_YCC)  # uint8 in and out, offsets included, saturated
-    y = np.ascontiguousarray(ycc[..., 0])
-    chroma = cv2.resize(ycc[..., 1:], (rgb.shape[1] // 2, rgb.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    return y, np.ascontiguousarray(chroma[..., 0]), np.ascontiguousarray(chroma[..., 1])
-
-
 def even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
@@ -107,11 +94,11 @@ class LazyCanvas:
 
     def __init__(self, photo: np.ndarray, width: int, height: int) -> None:
         self._photo, self._size = photo, (width, height)
-        self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._planes: Planes | None = None
 
-    def _made(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _made(self) -> Planes:
         if self._planes is None:
-            self._planes = to_yuv420(compose_canvas(self._photo, *self._size))
+            self._planes = SPACE.planes(compose_canvas(self._photo, *self._size))
         return self._planes
 
     def __getitem__(self, index: int | slice) -> Any:
@@ -123,7 +110,7 @@ class LazyCanvas:
 
 @dataclass(frozen=True)
 class Shot:
-    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    planes: Planes
     move: Move
     first: int  # the first frame of this photo's segment
     end: int  # one past its last frame; neighbours overlap by the crossfade
@@ -132,7 +119,7 @@ class Shot:
         return (index - self.first) / max(1, self.end - self.first - 1)
 
 
-def plan_shots(canvases: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], spec: RenderSpec) -> list[Shot]:
+def plan_shots(canvases: Sequence[Planes], spec: RenderSpec) -> list[Shot]:
     """Split the clip between the photos; neighbours overlap by a crossfade of up to 0.6 s (a third of a shot)."""
     total, count = spec.frame_count, len(canvases)
     fade = 0 if count == 1 else min(round(0.6 * spec.fps), total // (3 * count))
@@ -144,16 +131,6 @@ def plan_shots(canvases: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], sp
         end = total if index == count - 1 else first + round(length)
         shots.append(Shot(planes, move, first, end))
     return shots
-
-
-def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Y, Cb and Cr planes of a yuv420p frame as writable arrays over the frame's own memory (rows padded to
-    the codec's alignment are left out of view)."""
-    views = []
-    for plane in frame.planes:
-        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
-        views.append(rows[:, : plane.width])
-    return views[0], views[1], views[2]
 
 
 def view_matrix(move: Move, t: float, canvas_shape: tuple[int, ...], width: int, height: int) -> np.ndarray:
@@ -211,7 +188,7 @@ def draw_frame(frame: av.VideoFrame, shots: Sequence[Shot], index: int) -> None:
 @dataclass(frozen=True)
 class Title:
     top: int
-    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    planes: Planes
     alpha: np.ndarray  # float32, full size; chroma uses every other pixel
     first: int
 
@@ -228,7 +205,7 @@ def make_title(text: str, spec: RenderSpec) -> Title:
     draw.text((spec.width / 2, band_h / 2), shown, font=font, fill=(255, 255, 255, 255), anchor="mm")
     rgba = np.asarray(band)
     alpha = rgba[..., 3].astype(np.float32) / 255
-    planes = to_yuv420(np.ascontiguousarray(rgba[..., :3]))
+    planes = SPACE.planes(np.ascontiguousarray(rgba[..., :3]))
     top = even(spec.height * 0.78)
     return Title(top, planes, alpha, max(0, spec.frame_count - 2 * spec.fps))
 
@@ -358,8 +335,8 @@ def encode(source: Iterator[av.VideoFrame], spec: RenderSpec, path: Path) -> Non
             "preset": spec.x264_preset,
             "profile": "high",
             "g": str(spec.fps * 2),
-            "x264-params": _COLOUR_TAGS,
         }
+        SPACE.tag(video.codec_context)
         audio = add_audio_stream(container)
         pending_audio = audio_bed_frames(spec.frame_count / spec.fps, quiet=spec.audio != "bed")
         for index, frame in enumerate(source):
