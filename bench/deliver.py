@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from veo31.finishing.deliver import deliver_many  # noqa: E402
+from veo31.finishing.finder import find_product  # noqa: E402
 from veo31.finishing.presets import PRESETS  # noqa: E402
-from veo31.finishing.reframe import cut, fill_gaps, find_product, plan  # noqa: E402
+from veo31.finishing.reframe import cut, fill_gaps, plan  # noqa: E402
 from veo31.finishing.writers import ENCODER_THREADS  # noqa: E402
 from veo31.media.planes import planes_of  # noqa: E402
 

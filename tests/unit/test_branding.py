@@ -5,6 +5,7 @@ text colour would not have read (white on a light card) — and no word shown wh
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import av
 import numpy as np
@@ -77,6 +78,22 @@ def test_the_end_card_reads_and_shows_no_word_while_it_fades(branded: list[np.nd
     assert fading, "the card's background fades in"
     for picture in fading:
         assert near(picture, (0, 0, 0), 60).sum() < 50, "no half-shown word during the fade"
+
+
+def test_the_name_and_price_keep_clear_of_a_product_standing_at_the_foot(tmp_path: Path) -> None:
+    source = clip(tmp_path, "low", lambda t: (250, 200, 90, 150), audio=False)  # standing on the frame's lower edge
+    kit = BrandKit(name="Mug Co", background="#f5f5f5")
+    target = tmp_path / "square.mp4"
+    deliver(source, PRESETS["square"], target, branding=Branding(kit, None, "Blue Mug", "€29"))
+    with av.open(str(target)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    before, after = frames[3], frames[20]
+    red = near(before, (200, 30, 40), 60)
+    assert red[PRESETS["square"].height // 2 :].sum() > 0.9 * red.sum(), "the product is in the lower half"
+    assert near(after, (200, 30, 40), 60).sum() >= 0.97 * red.sum(), "nothing of it is hidden by the lines"
+    panel = near(after, CARD, 12) & ~near(before, CARD, 12)
+    ys = np.nonzero(panel)[0]
+    assert len(ys) > 2000 and np.median(ys) < PRESETS["square"].height / 2, "the lines went to the top instead"
 
 
 def test_a_colour_that_is_no_colour_is_refused_in_words() -> None:

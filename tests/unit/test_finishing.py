@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from veo31.finishing.deliver import deliver
+from veo31.finishing.finder import Appearance, find_product
 from veo31.finishing.presets import PRESETS, Container
 from veo31.media.loudness import SILENCE_LUFS, measure
 
@@ -165,3 +166,48 @@ def test_the_preview_is_a_small_silent_looping_webp(clips: dict[str, Path], tmp_
         assert image.n_frames == made.frames == SECONDS * preset.fps
         assert image.info.get("loop") == 0, "it loops forever"
     assert target.stat().st_size <= preset.max_bytes
+
+
+def steep_scene(left: int) -> np.ndarray:
+    """A backdrop lit hard from one side (250 → 70), with grain — where nothing stands out cleanly from it but the
+    product's colour."""
+    rng = np.random.default_rng(left)
+    ramp = np.linspace(250, 70, WIDTH)[None, :, None] * np.asarray([1.0, 0.93, 0.82])[None, None, :]
+    picture = ramp.repeat(HEIGHT, 0) + rng.normal(0, 6, (HEIGHT, WIDTH, 3))
+    picture[110:260, left : left + 90] = (200, 30, 40)
+    picture[160:185, left + 4 : left + 86] = (245, 245, 240)
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def test_a_product_on_a_hard_lit_backdrop_is_found_by_its_reference_photo(tmp_path: Path) -> None:
+    photo = np.full((600, 600, 3), 242, np.uint8)  # the studio photo: the product on white
+    photo[150:450, 240:360] = (200, 30, 40)
+    photo[250:300, 248:352] = (245, 245, 240)
+    appearance = Appearance.of(photo)
+    assert appearance is not None
+    plain = find_product(steep_scene(420))
+    assert plain is None or abs(plain[0] - 420 / WIDTH) > 0.1, "what stands out here is the light, not the product"
+    found = find_product(steep_scene(420), appearance)
+    assert found is not None and abs(found[0] - 420 / WIDTH) < 0.02 and abs(found[2] - 90 / WIDTH) < 0.03, found
+
+    path = tmp_path / "hard-light.mp4"
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        video.options = {"crf": "18", "preset": "ultrafast"}
+        for index in range(FPS * SECONDS):
+            frame = av.VideoFrame.from_ndarray(steep_scene(round(80 + 220 * index / (FPS * SECONDS))), format="rgb24")
+            frame.pts = index
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+    target = tmp_path / "reel.mp4"
+    deliver(path, PRESETS["instagram_reel"], target, appearance)
+    frames, container = decoded(target)
+    container.close()
+    assert_product_inside_safe_zone(frames, "instagram_reel")
+
+
+def test_a_photo_whose_product_is_the_backdrops_colour_gives_no_appearance() -> None:
+    photo = np.full((400, 400, 3), 240, np.uint8)
+    photo[100:300, 150:250] = (225, 225, 225)  # a white bottle on white: its colours say nothing
+    assert Appearance.of(photo) is None

@@ -16,13 +16,15 @@ import av
 from PIL import Image
 
 from veo31.errors import InvalidMediaError
+from veo31.finishing.finder import TRACK_SIDE, Appearance, Box, find_product
 from veo31.finishing.overlay import Branding, Overlay
 from veo31.finishing.presets import MB, Container, Preset
-from veo31.finishing.reframe import TRACK_SIDE, Box, Window, cut, fill_gaps, find_product, jitter, plan
+from veo31.finishing.reframe import Window, cut, fill_gaps, in_frame, jitter, plan
 from veo31.finishing.writers import Writer, writer_for
 from veo31.media.loudness import measure
 from veo31.media.planes import ColourSpace, planes_of
 from veo31.media.probe import probe_video
+from veo31.media.render import load_photo
 
 ENCODER_PIXELS = 4_200_000  # two 1080×1920 encoders at once
 TRACK_EVERY = 2  # a product moves little in a 12th of a second; the path is smoothed over half a second anyway
@@ -41,35 +43,38 @@ def deliver(
     source: Path | str,
     preset: Preset,
     target: Path | str,
-    seed: Box | None = None,
+    appearance: Appearance | None = None,
     branding: Branding | None = None,
 ) -> Delivered:
-    """Write `preset`'s deliverable of the video at `source` to `target`; `seed` is where the product is in its
-    reference photo (the start of the path when the first frames show it poorly); `branding`, the kit drawn on it."""
-    return deliver_many(source, [(preset, target)], seed, branding)[0]
+    """Write `preset`'s deliverable of the video at `source` to `target`; `appearance` is the product as its reference
+    photo shows it (what is looked for in the frames); `branding`, the kit drawn on it."""
+    return deliver_many(source, [(preset, target)], appearance, branding)[0]
 
 
 def deliver_many(
     source: Path | str,
     jobs: Sequence[tuple[Preset, Path | str]],
-    seed: Box | None = None,
+    appearance: Appearance | None = None,
     branding: Branding | None = None,
 ) -> list[Delivered]:
     """Several presets' deliverables of one video: the product tracked once, then the frames decoded once per round
     of encoders (`rounds`) and cut, branded (not the looping preview) and encoded for each preset of the round."""
     longest = max(preset.max_seconds for preset, _ in jobs)
-    boxes, fps, size, space = _track(source, longest)
-    plans = []
+    boxes, fps, size, space = _track(source, longest, appearance)
+    seed = appearance.box if appearance is not None else None  # where the path starts if the first frames miss it
+    plans, products = [], []
     for preset, _ in jobs:
         frames = boxes[: int(preset.max_seconds * fps)]
-        plans.append(plan(fill_gaps(frames, seed), size, preset, fps, len(frames)))
+        filled = fill_gaps(frames, seed)
+        plans.append(plan(filled, size, preset, fps, len(frames)))
+        products.append(in_frame(filled, plans[-1], size, preset.width))
     made: dict[int, Delivered] = {}
     for round_ in rounds([preset for preset, _ in jobs]):
         writers = {
             number: writer_for(jobs[number][0], Path(jobs[number][1]), fps, len(plans[number]), space)
             for number in round_
         }
-        _encode_round(source, writers, plans, branding, space)
+        _encode_round(source, writers, plans, products, branding, space)
         made.update(_closed(source, writers, plans))
         del writers
         # PyAV's containers and streams refer to each other: only the collector frees a round's encoders, and they
@@ -113,12 +118,15 @@ def _encode_round(
     source: Path | str,
     writers: dict[int, Writer],
     plans: Sequence[Sequence[Window]],
+    products: Sequence[Sequence[tuple[float, float, float, float]]],
     branding: Branding | None,
     space: ColourSpace,
 ) -> None:
     """Every frame the round's writers want, decoded once, cut and (but for the looping preview) branded."""
     overlays = {
-        number: Overlay(branding, writer.preset, writer.output_frames, float(writer.rate), space)
+        number: Overlay(
+            branding, writer.preset, writer.output_frames, float(writer.rate), space, products[number][:: writer.step]
+        )
         for number, writer in writers.items()
         if branding is not None and writer.preset.container is Container.MP4
     }
@@ -138,11 +146,13 @@ def _encode_round(
 
 
 def deliver_verified(
-    source: str, preset: Preset, target: str, seed: Box | None = None, branding: Branding | None = None
+    source: str, preset: Preset, target: str, reference: bytes | None = None, branding: Branding | None = None
 ) -> dict[str, Any]:
-    """`deliver`, then the file read back whole — every frame decoded, its size and the preset's file cap checked —
-    and described as a generation's `video` is (a module-level call, for a media process)."""
-    made = deliver(source, preset, target, seed, branding)
+    """`deliver` (`reference`: the product's photo, stored as it was given), then the file read back whole — every
+    frame decoded, its size and the preset's file cap checked — and described as a generation's `video` is (a
+    module-level call, for a media process)."""
+    appearance = Appearance.of(load_photo(reference)) if reference else None
+    made = deliver(source, preset, target, appearance, branding)
     size = os.path.getsize(target)
     if preset.container is Container.WEBP:
         with Image.open(target) as image:
@@ -173,7 +183,9 @@ def deliver_verified(
     return {**info, "bytes": size, "jitter_px": round(made.jitter_px, 4)}
 
 
-def _track(source: Path | str, seconds: float) -> tuple[list[Box | None], float, tuple[int, int], ColourSpace]:
+def _track(
+    source: Path | str, seconds: float, appearance: Appearance | None
+) -> tuple[list[Box | None], float, tuple[int, int], ColourSpace]:
     """The product's box in the frames of the first `seconds` (looked for in every TRACK_EVERY-th, on a small copy;
     the others hold the last find), the source's rate, size and colour space."""
     try:
@@ -193,7 +205,7 @@ def _track(source: Path | str, seconds: float) -> tuple[list[Box | None], float,
                     space = ColourSpace.of(frame)
                 found = None
                 if index % TRACK_EVERY == 0:
-                    found = find_product(frame.to_ndarray(format="rgb24", width=small[0], height=small[1]))
+                    found = find_product(frame.to_ndarray(format="rgb24", width=small[0], height=small[1]), appearance)
                 boxes.append(found)
     except (av.FFmpegError, IndexError) as error:
         raise InvalidMediaError(f"the video cannot be read: {error}") from None

@@ -6,6 +6,7 @@ than 4.5:1; the end card's background fades in first, then its words appear whol
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -70,15 +71,24 @@ class Layer:
 class Overlay:
     """The kit, laid out once for one preset and length; `apply` draws it on frame `index` of `frames`."""
 
-    def __init__(self, branding: Branding, preset: Preset, frames: int, fps: float, space: ColourSpace) -> None:
-        self.frames, self.preset, self.space = frames, preset, space
+    def __init__(
+        self,
+        branding: Branding,
+        preset: Preset,
+        frames: int,
+        fps: float,
+        space: ColourSpace,
+        product: Sequence[tuple[float, float, float, float]] = (),
+    ) -> None:
+        """`product`: where the product is in each frame (left, top, right, bottom), so the lines keep clear of it."""
+        self.frames, self.preset, self.space, self.product = frames, preset, space, product
         kit = branding.kit
         self.background = rgb(kit.background)
         self.safe = preset.safe.box(preset.width, preset.height)
         self.logo = _logo(branding.logo)
         self.corner = self._corner_logo(kit) if self.logo else None
-        self.panel = self._panel(branding)
         self.lines_from = round(LINES_FROM_SECONDS * fps)
+        self.panel = self._panel(branding)
         self.end_frames = min(round(kit.end_card_seconds * fps), frames // 2)
         self.fade_frames = max(1, round(FADE_SECONDS * fps))
         self.card = space.planes(self._card(branding))
@@ -110,7 +120,8 @@ class Overlay:
         return Layer.of(logo, x, y, self.space)
 
     def _panel(self, branding: Branding) -> Layer | None:
-        """The name and price on a solid panel, centred at the foot of the safe zone."""
+        """The name and price on a solid panel, centred at the foot of the safe zone — or at its head when the
+        product stands there more often (below the logo, if the logo is at the top)."""
         words = [text for text in (branding.product_name, branding.price) if text]
         if not words:
             return None
@@ -129,7 +140,20 @@ class Overlay:
         draw.rounded_rectangle((0, 0, panel.width - 1, panel.height - 1), radius=padding, fill=(*self.background, 255))
         draw.text((padding - box[0], padding - box[1]), text, font=font, fill=(*ink, 255))
         x = (left + right - panel.width) // 2
-        return Layer.of(panel, x, bottom - panel.height - round(self.preset.height * 0.02), self.space)
+        gap = round(self.preset.height * 0.02)
+        below_logo = self.corner.top + self.corner.alpha[0].shape[0] if self.corner and kit_top(branding.kit) else 0
+        foot, head = bottom - panel.height - gap, max(self.safe[1] + gap, below_logo + gap)
+        y = min((foot, head), key=lambda top: self._covers(x, top, panel.width, panel.height))
+        return Layer.of(panel, x, y, self.space)
+
+    def _covers(self, left: int, top: int, width: int, height: int) -> float:
+        """How much of the product a panel there would hide, over the frames it is shown (in frame-pixels)."""
+        hidden = 0.0
+        for box_left, box_top, box_right, box_bottom in self.product[self.lines_from :]:
+            across = max(0.0, min(left + width, box_right) - max(left, box_left))
+            down = max(0.0, min(top + height, box_bottom) - max(top, box_top))
+            hidden += across * down
+        return hidden
 
     def _card(self, branding: Branding) -> np.ndarray:
         """The end card: the kit's background, the logo, the name, the price and the call to action, centred in
@@ -169,6 +193,10 @@ class Overlay:
                 draw.text((x, y - box[1]), text, font=font, fill=colour)
             y += height + gap
         return np.asarray(card, dtype=np.uint8)
+
+
+def kit_top(kit: BrandKit) -> bool:
+    return kit.logo_corner.startswith("top")
 
 
 def _logo(content: bytes | None) -> Image.Image | None:

@@ -1,4 +1,5 @@
-"""Product-aware reframing: where the product is in each frame, a smoothed path for a window of the target's shape
+"""Product-aware reframing: from where the product is in each frame (`finishing.finder`), a smoothed path for a window
+of the target's shape
 that keeps the product inside the preset's safe zone, and each frame cut along it — extended from the picture itself
 where the window reaches past the source (a 16:9 clip made 9:16 around a wide product), never a flat colour.
 
@@ -14,16 +15,13 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veo31.analysis.local import box_of, subject_mask
+from veo31.finishing.finder import Box
 from veo31.finishing.presets import Preset
 from veo31.media.planes import Planes
 
-TRACK_SIDE = 320  # the product is found on frames this wide: enough for its box, cheap per frame
 MARGIN = 1.12  # room around the product inside the safe zone
 SMOOTH_SECONDS = 0.5
-MAX_BOX_SHARE = 0.5  # a "product" covering more of the frame than this is the scene, not something in it
 DEADBAND = 0.02  # of the frame: the framing holds until the product moves this far (a camera operator's patience)
-Box = tuple[float, float, float, float]  # left, top, width, height as shares of the frame
 
 
 @dataclass(frozen=True)
@@ -34,21 +32,6 @@ class Window:
     cy: float
     width: float
     height: float
-
-
-def find_product(frame_rgb: np.ndarray) -> Box | None:
-    """The product's box in one frame, or None when nothing stands out (then the path holds its course)."""
-    height, width = frame_rgb.shape[:2]
-    scale = TRACK_SIDE / max(width, 1)
-    small = cv2.resize(frame_rgb, (TRACK_SIDE, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-    mask, _, _ = subject_mask(small)
-    share = float(mask.mean())
-    if share < 0.002 or share > 0.9:
-        return None
-    box = box_of(mask)
-    if box[2] * box[3] > MAX_BOX_SHARE:  # a busy scene, not a product standing out: no safe guess
-        return None
-    return box
 
 
 def fill_gaps(boxes: Sequence[Box | None], seed: Box | None) -> np.ndarray | None:
@@ -114,6 +97,22 @@ def plan(boxes: np.ndarray | None, source: tuple[int, int], preset: Preset, fps:
         cy = _placed(box_top * height, box_h * height, window_h, (top, bottom), height, offset_y)
         windows.append(Window(cx, cy, window_w, window_h))
     return windows
+
+
+def in_frame(
+    boxes: np.ndarray | None, windows: Sequence[Window], source: tuple[int, int], width: int
+) -> list[tuple[float, float, float, float]]:
+    """Where the product is in each cut frame (left, top, right, bottom in its pixels; `width` wide); nothing known
+    without boxes."""
+    if boxes is None:
+        return []
+    made = []
+    for (left, top, box_w, box_h), window in zip(boxes, windows, strict=False):
+        scale = width / window.width
+        x0 = (left * source[0] - window.cx) * scale + width / 2
+        y0 = (top * source[1] - window.cy) * scale + window.height * scale / 2
+        made.append((x0, y0, x0 + box_w * source[0] * scale, y0 + box_h * source[1] * scale))
+    return made
 
 
 def _placed(start: float, extent: float, size: float, safe: tuple[float, float], limit: int, offset: float) -> float:

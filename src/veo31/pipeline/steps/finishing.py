@@ -41,7 +41,10 @@ async def finish(generation_id: str) -> Outcome:
     try:
         await asyncio.to_thread(runtime.blobs.get_file, source.video_key or "", original)
         branding = await branding_of(runtime, deliverable, source)
-        render = functools.partial(deliver_verified, str(original), preset, str(made), branding=branding)
+        # The first photo shows the product as it is: what the framing looks for in the clip.
+        photo = source.references[0].blob_key if source.references else None
+        reference = await asyncio.to_thread(runtime.blobs.read_bytes, photo) if photo else None
+        render = functools.partial(deliver_verified, str(original), preset, str(made), reference, branding)
         info = await processes.run(render)
         key = f"deliverables/{generation_id}.{extension}"
         await asyncio.to_thread(runtime.blobs.put_file, key, made)
