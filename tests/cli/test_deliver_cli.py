@@ -57,6 +57,12 @@ def test_deliver_saves_each_preset_once(tmp_path: Path) -> None:
     assert kit.returncode == 0, kit.stderr
     kit_id = json.loads(kit.stdout)["id"]
     assert kit_id in run("brand-kit", "list", env=env).stdout
+    not_sound = tmp_path / "jingle.mp3"
+    not_sound.write_text("no sound in here")
+    bad_music = run("brand-kit", "update", kit_id, "--name", "Lamp Co", "--music", str(not_sound), env=env)
+    assert bad_music.returncode == 2 and "music file cannot be read" in bad_music.stderr, bad_music.stderr
+    both = run("brand-kit", "update", kit_id, "--name", "Lamp Co", "--music", str(not_sound), "--no-music", env=env)
+    assert both.returncode == 2 and "--no-music" in both.stderr
     lonely = run("deliver", generation["id"], "-p", "square", "--price", "€5", "--out-dir", str(out), env=env)
     assert lonely.returncode == 2 and "--brand-kit" in lonely.stderr
     branded = run(

@@ -1,19 +1,22 @@
 """Deliverables through the session's server: a finished video made ready for channels — refused while its video
 failed the quality checks and nobody approved it, then made once per preset (asking again makes nothing new),
 tracked and listed with the source, every file decoded as the channel needs it, the preview an animated WebP; bad
-input refused with the presets named."""
+input refused with the presets named. Brand kits: versioned, their logo drawn on and their music mixed under."""
 
 from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import av
 import httpx
+import numpy as np
 from PIL import Image
 
 from tests.clips import PHOTO
 from tests.integration.conftest import Api
+from tests.unit.test_branding import band_level, tone_file
 from veo31.finishing.presets import PRESETS
 
 FINAL = {"completed", "failed", "canceled", "needs_review"}
@@ -144,3 +147,30 @@ def test_a_brand_kit_is_versioned_and_drawn_on_deliverables(api: Api) -> None:
     assert unknown.status_code == 404 and "GET /v1/brand-kits" in unknown.json()["detail"]
     lonely = api.http.post(f"/v1/generations/{source['id']}/deliverables", json={"presets": ["square"], "price": "€1"})
     assert lonely.status_code == 422 and "brand kit" in lonely.text
+
+
+def test_a_brand_kits_music_is_checked_stored_and_mixed_under_its_deliverables(api: Api, tmp_path: Path) -> None:
+    not_sound = {"music": ("jingle.mp3", b"this is no sound file", "audio/mpeg")}
+    refused = api.http.post("/v1/brand-kits", data={"name": "Tea Co"}, files=not_sound)
+    assert refused.status_code == 422 and "music file cannot be read" in refused.json()["detail"]
+    music = tone_file(tmp_path / "jingle.m4a", 2.0, 660, 0.3).read_bytes()
+    made = api.http.post("/v1/brand-kits", data={"name": "Tea Co"}, files={"music": ("jingle.m4a", music, "audio/mp4")})
+    assert made.status_code == 201, made.text
+    kit = made.json()
+    heard = httpx.get(kit["music_url"])
+    assert heard.status_code == 200 and heard.content == music and heard.headers["content-type"] == "audio/mp4"
+
+    source = finished(api)
+    assert api.http.post(f"/v1/generations/{source['id']}/approve").status_code == 200
+    asked = api.http.post(
+        f"/v1/generations/{source['id']}/deliverables", json={"presets": ["landscape"], "brand_kit": kit["id"]}
+    )
+    assert asked.status_code == 201, asked.text
+    done = api.wait(asked.json()["deliverables"][0]["id"], FINAL, timeout=180)
+    assert done["status"] == "completed", done["history"]
+    with av.open(io.BytesIO(httpx.get(done["video_url"]).content)) as container:
+        sound = np.concatenate([frame.to_ndarray()[0] for frame in container.decode(audio=0)])
+    assert band_level(sound, 660, 0.2, 0.9) > band_level(sound, 1500, 0.2, 0.9) + 20, "the kit's music is in it"
+
+    dropped = api.http.put(f"/v1/brand-kits/{kit['id']}", data={"name": "Tea Co", "remove_music": "true"})
+    assert dropped.status_code == 200 and dropped.json()["music_url"] is None and dropped.json()["version"] == 2

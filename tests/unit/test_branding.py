@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.unit.test_finishing import clip
+from tests.unit.test_finishing import FPS, HEIGHT, WIDTH, clip, scene
 from veo31.finishing.brand import BrandKit, contrast
 from veo31.finishing.deliver import deliver
 from veo31.finishing.overlay import Branding
 from veo31.finishing.presets import PRESETS
+from veo31.media.loudness import measure
 
 MAGENTA = (230, 20, 200)
 CARD = (245, 245, 245)
@@ -101,3 +102,70 @@ def test_a_colour_that_is_no_colour_is_refused_in_words() -> None:
         BrandKit(name="x", primary="blue")
     with pytest.raises(ValueError):
         BrandKit(name="x", end_card_seconds=5)
+
+
+def tone_file(path: Path, seconds: float, hertz: float, level: float, where: tuple[float, float] | None = None) -> Path:
+    """An AAC file of a tone (only between `where`'s two times, if given)."""
+    t = np.arange(int(48_000 * seconds)) / 48_000
+    wave = level * np.sin(2 * np.pi * hertz * t)
+    if where is not None:
+        wave = wave * ((t >= where[0]) & (t < where[1]))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=48_000, layout="stereo")
+        samples = av.AudioFrame.from_ndarray(np.stack([wave, wave]).astype(np.float32), format="fltp", layout="stereo")
+        samples.sample_rate, samples.pts = 48_000, 0
+        container.mux(stream.encode(samples))
+        container.mux(stream.encode(None))
+    return path
+
+
+def band_level(sound: np.ndarray, hertz: float, start: float, end: float) -> float:
+    """The level (dB) of one frequency in a stretch of the sound."""
+    piece = sound[int(start * 48_000) : int(end * 48_000)]
+    spectrum = np.abs(np.fft.rfft(piece * np.hanning(len(piece))))
+    bins = np.fft.rfftfreq(len(piece), 1 / 48_000)
+    near_bin = (bins > hertz - 20) & (bins < hertz + 20)
+    return float(20 * np.log10(spectrum[near_bin].max() + 1e-9))
+
+
+def test_the_kits_music_plays_under_the_clip_ducked_while_the_clip_speaks(tmp_path: Path) -> None:
+    source = tmp_path / "speaks.mp4"  # a 4 s clip whose own sound (220 Hz) plays from 1.5 s to 2.5 s
+    with av.open(str(source), "w") as container:
+        video = container.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        video.options = {"preset": "ultrafast"}
+        sound = container.add_stream("aac", rate=48_000, layout="stereo")
+        picture = scene((250, 120, 90, 150))
+        for index in range(FPS * 4):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+        t = np.arange(48_000 * 4) / 48_000
+        wave = (0.2 * np.sin(2 * np.pi * 220 * t) * ((t >= 1.5) & (t < 2.5))).astype(np.float32)
+        samples = av.AudioFrame.from_ndarray(np.stack([wave, wave]), format="fltp", layout="stereo")
+        samples.sample_rate, samples.pts = 48_000, 0
+        container.mux(sound.encode(samples))
+        container.mux(sound.encode(None))
+    music = tone_file(tmp_path / "music.m4a", 1.5, 660, 0.3).read_bytes()  # shorter than the clip: it loops
+    kit = BrandKit(name="Mug Co", end_card_seconds=1.5)
+    target = tmp_path / "tiktok.mp4"
+    deliver(source, PRESETS["tiktok"], target, branding=Branding(kit, None, music=music))
+    level = measure(target)
+    assert abs(level.integrated - PRESETS["tiktok"].loudness_lufs) <= 1.0, level
+    assert level.true_peak is not None and level.true_peak <= PRESETS["tiktok"].true_peak_db, level
+    with av.open(str(target)) as container:
+        mixed = np.concatenate([frame.to_ndarray()[0] for frame in container.decode(audio=0)])
+    quiet, speaking, after = (
+        band_level(mixed, 660, 0.5, 1.4),
+        band_level(mixed, 660, 1.8, 2.4),
+        band_level(mixed, 660, 3.0, 3.4),
+    )
+    assert quiet - speaking >= 6, f"the music ducks under the clip's sound: {quiet:.1f} → {speaking:.1f} dB"
+    assert after > speaking + 4, "and comes back after it"
+    assert band_level(mixed, 220, 1.8, 2.4) > speaking + 6, "the clip's own sound stays on top"
+
+    silent = tmp_path / "page.mp4"
+    deliver(source, PRESETS["product_page"], silent, branding=Branding(kit, None, music=music))
+    with av.open(str(silent)) as container:
+        assert not container.streams.audio, "a silent preset stays silent, music or not"

@@ -1,5 +1,6 @@
 """`veo31 brand-kit create|update|list`: the brand kits deliverables are drawn with — a logo (a PNG with its
-transparency), colours as #RRGGBB, a call to action, the logo's corner and the end card's length."""
+transparency), colours as #RRGGBB, a call to action, the logo's corner, the end card's length, and music mixed
+under the clip's sound."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from veo31.cli import _first_error, _read, app, fail, out
 from veo31.cli.generations import JsonOption, ServerOption, TokenOption, connect, run
 from veo31.finishing.brand import BrandKit
+from veo31.pipeline.brand_kits import Upload
 
 kits = typer.Typer(help="Brand kits: the logo, colours and words drawn on deliverables.", no_args_is_help=True)
 app.add_typer(kits, name="brand-kit")
@@ -35,17 +37,21 @@ Name = Annotated[str, typer.Option("--name", help="The kit's name.")]
 Logo = Annotated[Path | None, typer.Option("--logo", help="A PNG (transparency kept), WebP or JPEG.")]
 Colour = Annotated[str | None, typer.Option(help="#RRGGBB")]
 Corner = Annotated[str | None, typer.Option("--corner", help="top_left, top_right, bottom_left or bottom_right.")]
+Music = Annotated[
+    Path | None, typer.Option("--music", help="A sound file (MP3, M4A, WAV, OGG, FLAC) mixed under the clip's sound.")
+]
 Cta = Annotated[str | None, typer.Option("--cta", help="A call to action, e.g. 'Shop now'.")]
 EndCard = Annotated[float | None, typer.Option("--end-card", help="The end card's seconds (1.5–3).")]
 
 
-def _save(kit_id: str | None, logo: Path | None, fields: dict[str, Any], as_json: bool, server: str | None,
-          token: str | None) -> None:  # fmt: skip
-    content = _read(logo) if logo else None
+def _save(kit_id: str | None, files: tuple[Path | None, Path | None, bool], fields: dict[str, Any], as_json: bool,
+          server: str | None, token: str | None) -> None:  # fmt: skip
+    logo, music, no_music = files
+    upload = Upload(_read(logo) if logo else None, _read(music) if music else None, no_music)
 
     async def work() -> dict[str, Any]:
         async with connect(server, token, worker=False, quiet=as_json) as client:
-            return await client.save_kit(fields, content, kit_id)
+            return await client.save_kit(fields, upload, kit_id)
 
     kit = run(work)
     if as_json:
@@ -55,24 +61,29 @@ def _save(kit_id: str | None, logo: Path | None, fields: dict[str, Any], as_json
 
 
 @kits.command("create")
-def create(name: Name, logo: Logo = None, primary: Colour = None, text: Colour = None, background: Colour = None,
-           corner: Corner = None, cta: Cta = None, end_card: EndCard = None, as_json: JsonOption = False,
-           server: ServerOption = None, token: TokenOption = None) -> None:  # fmt: skip
+def create(name: Name, logo: Logo = None, music: Music = None, primary: Colour = None, text: Colour = None,
+           background: Colour = None, corner: Corner = None, cta: Cta = None, end_card: EndCard = None,
+           as_json: JsonOption = False, server: ServerOption = None, token: TokenOption = None) -> None:  # fmt: skip
     """Make a brand kit; prints its id (give it to `veo31 deliver --brand-kit`)."""
     fields = _fields(name=name, primary=primary, text=text, background=background, logo_corner=corner, cta=cta,
                      end_card_seconds=end_card)  # fmt: skip
-    _save(None, logo, fields, as_json, server, token)
+    _save(None, (logo, music, False), fields, as_json, server, token)
 
 
 @kits.command("update")
 def update(kit_id: Annotated[str, typer.Argument(help="The kit's id.")], name: Name, logo: Logo = None,
+           music: Music = None,
+           no_music: Annotated[bool, typer.Option("--no-music", help="Take the kit's music away.")] = False,
            primary: Colour = None, text: Colour = None, background: Colour = None, corner: Corner = None,
            cta: Cta = None, end_card: EndCard = None, as_json: JsonOption = False, server: ServerOption = None,
            token: TokenOption = None) -> None:  # fmt: skip
-    """A new version of a kit (deliverables made with the old one keep theirs); without --logo it keeps its logo."""
+    """A new version of a kit (deliverables made with the old one keep theirs); without --logo or --music it keeps
+    its own."""
     fields = _fields(name=name, primary=primary, text=text, background=background, logo_corner=corner, cta=cta,
                      end_card_seconds=end_card)  # fmt: skip
-    _save(kit_id, logo, fields, as_json, server, token)
+    if music and no_music:
+        raise fail("give --music or --no-music, not both", 2)
+    _save(kit_id, (logo, music, no_music), fields, as_json, server, token)
 
 
 @kits.command("list")

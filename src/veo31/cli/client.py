@@ -20,10 +20,12 @@ from veo31.domain import Generation, GenerationSpec, Status
 from veo31.errors import ConflictError, InputError, NotFoundError, Veo31Error, advice_for
 from veo31.finishing.brand import BrandKit
 from veo31.pipeline import lifecycle as pipeline
+from veo31.pipeline.brand_kits import Upload
 from veo31.pipeline.intake import UploadedImage
 from veo31.pipeline.review import Verdict
 from veo31.pipeline.service import GenerationService
 from veo31.providers.registry import label_of
+from veo31.store.brand_kits import StoredKit
 
 SETTLED = {status.value for status in Status if status.settled}  # nothing more happens without a person
 
@@ -49,7 +51,7 @@ class Client(Protocol):
         self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
     ) -> list[dict[str, Any]]: ...
 
-    async def save_kit(self, fields: dict[str, Any], logo: bytes | None, kit_id: str | None) -> dict[str, Any]: ...
+    async def save_kit(self, fields: dict[str, Any], upload: Upload, kit_id: str | None) -> dict[str, Any]: ...
 
     async def kits(self) -> list[dict[str, Any]]: ...
 
@@ -149,13 +151,11 @@ class LocalClient:
         made = await self.service.deliver(chosen, presets, brand_kit, price)
         return [self.public(generation) for generation, _ in made]
 
-    async def save_kit(self, fields: dict[str, Any], logo: bytes | None, kit_id: str | None) -> dict[str, Any]:
-        kit = await self.service.brand_kits.save(BrandKit(**fields), logo, kit_id)
-        return {**kit.settings, "id": kit.id, "version": kit.version, "logo": bool(kit.logo_key)}
+    async def save_kit(self, fields: dict[str, Any], upload: Upload, kit_id: str | None) -> dict[str, Any]:
+        return _kit(await self.service.brand_kits.save(BrandKit(**fields), upload, kit_id))
 
     async def kits(self) -> list[dict[str, Any]]:
-        made = await self.service.brand_kits.all()
-        return [{**kit.settings, "id": kit.id, "version": kit.version, "logo": bool(kit.logo_key)} for kit in made]
+        return [_kit(kit) for kit in await self.service.brand_kits.all()]
 
     async def fetch(self, generation_id: str) -> dict[str, Any]:
         return self.public(await self.service.fetch(await self.service.resolve(generation_id)))
@@ -245,9 +245,12 @@ class RemoteClient:
         answer = await self._call("POST", f"/v1/generations/{generation_id}/deliverables", json=body)
         return list(answer["deliverables"])
 
-    async def save_kit(self, fields: dict[str, Any], logo: bytes | None, kit_id: str | None) -> dict[str, Any]:
-        files = {"logo": ("logo", logo, "application/octet-stream")} if logo else None
+    async def save_kit(self, fields: dict[str, Any], upload: Upload, kit_id: str | None) -> dict[str, Any]:
+        sent = {"logo": upload.logo, "music": upload.music}
+        files = {name: (name, content, "application/octet-stream") for name, content in sent.items() if content} or None
         data = {name: str(value) for name, value in fields.items() if value is not None}
+        if upload.drop_music:
+            data["remove_music"] = "true"
         if kit_id:
             return await self._call("PUT", f"/v1/brand-kits/{kit_id}", data=data, files=files)
         return await self._call("POST", "/v1/brand-kits", data=data, files=files)
@@ -298,3 +301,14 @@ def _publish(scratch: Path, target: Path) -> None:
 
 
 __all__ = ["Client", "LocalClient", "RemoteClient", "Veo31Error", "public"]
+
+
+def _kit(kit: StoredKit) -> dict[str, Any]:
+    """A kit as the CLI shows it without a server: its settings, and whether it has a logo and music."""
+    return {
+        **kit.settings,
+        "id": kit.id,
+        "version": kit.version,
+        "logo": bool(kit.logo_key),
+        "music": bool(kit.music_key),
+    }

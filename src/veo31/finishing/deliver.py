@@ -75,7 +75,7 @@ def deliver_many(
             for number in round_
         }
         _encode_round(source, writers, plans, products, branding, space)
-        made.update(_closed(source, writers, plans))
+        made.update(_closed(source, writers, plans, branding.music if branding else None))
         del writers
         # PyAV's containers and streams refer to each other: only the collector frees a round's encoders, and they
         # must be gone before the next round's are made.
@@ -83,11 +83,13 @@ def deliver_many(
     return [made[number] for number in range(len(jobs))]
 
 
-def _closed(source: Path | str, writers: dict[int, Writer], plans: Sequence[Sequence[Window]]) -> dict[int, Delivered]:
-    """The round's files finished (their sound mixed in) and described."""
+def _closed(
+    source: Path | str, writers: dict[int, Writer], plans: Sequence[Sequence[Window]], music: bytes | None
+) -> dict[int, Delivered]:
+    """The round's files finished (their sound mixed in, with the kit's music under it) and described."""
     made = {}
     for number, writer in writers.items():
-        frames = writer.close(source)
+        frames = writer.close(source, music)
         made[number] = Delivered(
             writer.preset.width,
             writer.preset.height,

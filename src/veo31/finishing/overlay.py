@@ -29,6 +29,7 @@ class Branding:
     logo: bytes | None  # a PNG, transparency kept
     product_name: str | None = None
     price: str | None = None
+    music: bytes | None = None  # a sound file, mixed under the clip's own sound
 
 
 @dataclass

@@ -26,30 +26,41 @@ class StoredKit:
     logo_key: str | None
     created_at: datetime
     updated_at: datetime
+    music_key: str | None = None
+
+
+@dataclass(frozen=True)
+class KitFiles:
+    """The files a change brings (blob keys): a new logo or music; None keeps the kit's own."""
+
+    logo_key: str | None = None
+    music_key: str | None = None
+    drop_music: bool = False  # the kit's music taken away
 
 
 def new_kit_id() -> str:
     return secrets.token_hex(16)
 
 
-def create_kit(engine: Engine, kit_id: str, settings: dict[str, Any], logo_key: str | None) -> StoredKit:
+def create_kit(engine: Engine, kit_id: str, settings: dict[str, Any], files: KitFiles) -> StoredKit:
     now = utcnow()
     row = dict(
         id=kit_id,
         name=settings["name"],
         version=1,
         settings=settings,
-        logo_key=logo_key,
+        logo_key=files.logo_key,
         created_at=now,
         updated_at=now,
+        music_key=files.music_key,
     )
     with engine.begin() as connection:
         connection.execute(insert(KITS), row)
     return StoredKit(**row)
 
 
-def update_kit(engine: Engine, kit_id: str, settings: dict[str, Any], logo_key: str | None) -> StoredKit:
-    """The kit's next version; `logo_key` None keeps the logo it had."""
+def update_kit(engine: Engine, kit_id: str, settings: dict[str, Any], files: KitFiles) -> StoredKit:
+    """The kit's next version; the logo and music it had are kept unless `files` brings others (or drops the music)."""
     with engine.begin() as connection:
         current = connection.execute(select(KITS).where(K.id == kit_id).with_for_update()).first()
         if current is None:
@@ -58,7 +69,8 @@ def update_kit(engine: Engine, kit_id: str, settings: dict[str, Any], logo_key: 
             name=settings["name"],
             version=current.version + 1,
             settings=settings,
-            logo_key=logo_key or current.logo_key,
+            logo_key=files.logo_key or current.logo_key,
+            music_key=None if files.drop_music else files.music_key or current.music_key,
             updated_at=utcnow(),
         )
         connection.execute(update(KITS).where(K.id == kit_id), values)

@@ -91,6 +91,7 @@ class BrandKitRow(Base):
     logo_key: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    music_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class StatusChangeRow(Base):

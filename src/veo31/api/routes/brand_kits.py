@@ -1,12 +1,12 @@
-"""/v1/brand-kits: a shop's logo, colours, call to action and end card, used by deliverables. Multipart (the logo is
-a file, checked like any photo, its transparency kept); every change makes a new version, and a deliverable keeps
-the version it was made with."""
+"""/v1/brand-kits: a shop's logo, colours, call to action, end card and music, used by deliverables. Multipart (the
+logo is a file, checked like any photo, its transparency kept; the music a sound file that must decode); every
+change makes a new version, and a deliverable keeps the version it was made with."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
@@ -15,33 +15,64 @@ from veo31.api.deps import ServiceDep, SettingsDep, TokenDep, base_url
 from veo31.config import Settings
 from veo31.errors import InputError
 from veo31.finishing.brand import BrandKit
+from veo31.pipeline.brand_kits import Upload
 from veo31.store.brand_kits import StoredKit
 
 router = APIRouter(prefix="/v1/brand-kits", tags=["brand kits"], dependencies=[TokenDep])
 MAX_LOGO_BYTES = 5 * 1024 * 1024
+MAX_MUSIC_BYTES = 20 * 1024 * 1024
+FILE_TYPES = {
+    "png": "image/png",
+    "webp": "image/webp",
+    "jpg": "image/jpeg",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "wav": "audio/wav",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "mka": "audio/x-matroska",
+}
 
 
 class BrandKitPublic(BrandKit):
     id: str
     version: int
     logo_url: str | None
+    music_url: str | None
 
 
 def shown(request: Request, settings: Settings, kit: StoredKit) -> BrandKitPublic:
-    logo = f"{base_url(request, settings)}/v1/brand-kits/{kit.id}/logo" if kit.logo_key else None
-    return BrandKitPublic(**kit.settings, id=kit.id, version=kit.version, logo_url=logo)
+    here = f"{base_url(request, settings)}/v1/brand-kits/{kit.id}"
+    return BrandKitPublic(
+        **kit.settings,
+        id=kit.id,
+        version=kit.version,
+        logo_url=f"{here}/logo" if kit.logo_key else None,
+        music_url=f"{here}/music" if kit.music_key else None,
+    )
 
 
-async def read_kit(
-    name: str,
-    primary: str | None,
-    text: str | None,
-    background: str | None,
-    logo_corner: str | None,
-    cta: str | None,
-    end_card_seconds: float | None,
-    logo: UploadFile | None,
-) -> tuple[BrandKit, bytes | None]:
+Text = Annotated[str | None, Form()]
+
+
+async def kit_form(
+    name: Annotated[str, Form(max_length=80)],
+    primary: Text = None,
+    text: Text = None,
+    background: Text = None,
+    logo_corner: Text = None,
+    cta: Text = None,
+    end_card_seconds: Annotated[float | None, Form()] = None,
+    logo: Annotated[
+        UploadFile | None, File(description="PNG, WebP or JPEG, transparency kept; on a change, none keeps the kit's")
+    ] = None,
+    music: Annotated[
+        UploadFile | None,
+        File(description="MP3, M4A, WAV, OGG or FLAC, mixed under the clip's sound; on a change, none keeps the kit's"),
+    ] = None,
+    remove_music: Annotated[bool, Form(description="take the kit's music away")] = False,
+) -> tuple[BrandKit, Upload]:
+    """A kit's form: its settings checked, its files read within their caps."""
     given = dict(
         name=name,
         primary=primary,
@@ -57,54 +88,35 @@ async def read_kit(
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "name"
         raise InputError(f"{field}: {first['msg'].removeprefix('Value error, ')}", field=field) from None
-    content = None
-    if logo is not None and logo.filename:
-        content = await logo.read(MAX_LOGO_BYTES + 1)
-        if len(content) > MAX_LOGO_BYTES:
-            raise InputError(f"the logo is larger than {MAX_LOGO_BYTES // (1024 * 1024)} MB", field="logo")
-    return kit, content
+    logo_bytes = await _read(logo, MAX_LOGO_BYTES, "the logo", "logo")
+    music_bytes = await _read(music, MAX_MUSIC_BYTES, "the music file", "music")
+    return kit, Upload(logo_bytes, music_bytes, remove_music)
 
 
-Text = Annotated[str | None, Form()]
+async def _read(upload: UploadFile | None, cap: int, what: str, field: str) -> bytes | None:
+    if upload is None or not upload.filename:
+        return None
+    content = await upload.read(cap + 1)
+    if len(content) > cap:
+        raise InputError(f"{what} is larger than {cap // (1024 * 1024)} MB", field=field)
+    return content
+
+
+KitForm = Annotated[tuple[BrandKit, Upload], Depends(kit_form)]
 
 
 @router.post("", status_code=201, response_model=BrandKitPublic)
-async def create_kit(
-    request: Request,
-    service: ServiceDep,
-    settings: SettingsDep,
-    name: Annotated[str, Form(max_length=80)],
-    primary: Text = None,
-    text: Text = None,
-    background: Text = None,
-    logo_corner: Text = None,
-    cta: Text = None,
-    end_card_seconds: Annotated[float | None, Form()] = None,
-    logo: Annotated[UploadFile | None, File(description="PNG, WebP or JPEG; transparency kept")] = None,
-) -> BrandKitPublic:
-    kit, content = await read_kit(name, primary, text, background, logo_corner, cta, end_card_seconds, logo)
-    return shown(request, settings, await service.brand_kits.save(kit, content))
+async def create_kit(request: Request, service: ServiceDep, settings: SettingsDep, form: KitForm) -> BrandKitPublic:
+    return shown(request, settings, await service.brand_kits.save(*form))
 
 
 @router.put("/{kit_id}", response_model=BrandKitPublic)
 async def update_kit(
-    kit_id: str,
-    request: Request,
-    service: ServiceDep,
-    settings: SettingsDep,
-    name: Annotated[str, Form(max_length=80)],
-    primary: Text = None,
-    text: Text = None,
-    background: Text = None,
-    logo_corner: Text = None,
-    cta: Text = None,
-    end_card_seconds: Annotated[float | None, Form()] = None,
-    logo: Annotated[UploadFile | None, File(description="a new logo; without one the kit keeps its own")] = None,
+    kit_id: str, request: Request, service: ServiceDep, settings: SettingsDep, form: KitForm
 ) -> BrandKitPublic:
     """The kit's next version (deliverables made with an earlier one keep theirs)."""
     await service.brand_kits.get(kit_id)  # an unknown kit is a 404 before anything is stored
-    kit, content = await read_kit(name, primary, text, background, logo_corner, cta, end_card_seconds, logo)
-    return shown(request, settings, await service.brand_kits.save(kit, content, kit_id))
+    return shown(request, settings, await service.brand_kits.save(*form, kit_id))
 
 
 class BrandKitList(BaseModel):
@@ -123,6 +135,16 @@ async def get_kit(kit_id: str, request: Request, service: ServiceDep, settings: 
 
 @router.get("/{kit_id}/logo", response_class=Response, responses={200: {"content": {"image/png": {}}}})
 async def logo(kit_id: str, service: ServiceDep, settings: SettingsDep) -> Response:
-    key = await service.brand_kits.logo(kit_id)
-    kind = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}[key.rsplit(".", 1)[-1]]
-    return await blob_response(service.blobs, settings, key, range_header=None, media_type=kind)
+    key = await service.brand_kits.file(kit_id, "logo")
+    return await blob_response(service.blobs, settings, key, range_header=None, media_type=FILE_TYPES[_extension(key)])
+
+
+@router.get("/{kit_id}/music", response_class=Response, responses={200: {"content": {"audio/mpeg": {}}}})
+async def music(kit_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> Response:
+    key = await service.brand_kits.file(kit_id, "music")
+    kind = FILE_TYPES.get(_extension(key), "application/octet-stream")
+    return await blob_response(service.blobs, settings, key, range_header=request.headers.get("range"), media_type=kind)
+
+
+def _extension(key: str) -> str:
+    return key.rsplit(".", 1)[-1]

@@ -63,9 +63,14 @@ async def finish(generation_id: str) -> Outcome:
 
 
 async def branding_of(runtime: Runtime, deliverable: Generation, source: Generation) -> Branding | None:
-    """The kit the deliverable was asked with, as it was then (its settings and logo), the product's name, the price."""
+    """The kit the deliverable was asked with, as it was then (its settings, logo and music), the product's name, the
+    price."""
     kept = deliverable.branding
     if not kept:
         return None
-    logo = await asyncio.to_thread(runtime.blobs.read_bytes, kept["logo_key"]) if kept.get("logo_key") else None
-    return Branding(BrandKit.model_validate(kept["settings"]), logo, source.spec.product_name, kept.get("price"))
+    logo, music = [
+        await asyncio.to_thread(runtime.blobs.read_bytes, kept[key]) if kept.get(key) else None
+        for key in ("logo_key", "music_key")
+    ]
+    kit = BrandKit.model_validate(kept["settings"])
+    return Branding(kit, logo, source.spec.product_name, kept.get("price"), music)
