@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.cli.helpers import run
 from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
@@ -227,3 +228,27 @@ def test_a_server_on_the_same_data_folder_is_found_and_its_links_open(tmp_path: 
         server.stop()
     alone = run("list", env=env_for(tmp_path))
     assert "working alone" in alone.stdout and "server.json" not in str(list(data.iterdir()))
+
+
+def test_batch_makes_each_rows_channel_versions_beside_its_video(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "product-on-white.jpg", tmp_path / "bottle.jpg")
+    sheet = tmp_path / "shop.csv"
+    sheet.write_text(
+        "images,product_name,duration,presets\nbottle.jpg,Red Bottle,2,square;preview\nbottle.jpg,Misspelt,2,tiktokk\n",
+        encoding="utf-8",
+    )
+    env = env_for(tmp_path)
+    first = run("batch", str(sheet), env=env)
+    assert first.returncode == 1, first.stdout + first.stderr
+    rows = {row["row"]: row for row in csv.DictReader((tmp_path / "shop.results.csv").open())}
+    assert rows["2"]["status"] == "failed" and "column presets: 'tiktokk' is no preset" in rows["2"]["error"]
+    assert rows["1"]["status"] == "completed", rows["1"]
+    square, preview = (Path(path) for path in rows["1"]["deliverables"].split(";"))
+    assert square.name == "001-red-bottle-square.mp4" and preview.name == "001-red-bottle-preview.webp"
+    assert (probe_video(square).width, probe_video(square).height) == (1080, 1080)
+    with Image.open(preview) as image:
+        assert image.format == "WEBP" and image.is_animated
+    made = square.stat().st_mtime_ns
+    second = run("batch", str(sheet), env=env)
+    assert "1 already done before" in second.stdout, second.stdout
+    assert square.stat().st_mtime_ns == made, "a finished row and its versions are not made again"

@@ -2,10 +2,12 @@
 
 Columns: `images` (paths relative to the CSV, or URLs; several separated by `;`), `product_name`, `use_case`, and
 optional overrides `provider`, `model`, `duration`, `aspect`, `resolution`, `fps`, `prompt`, `extra`, `out` (the
-video's file name). Results go to `<FILE>.results.csv` (row, product, status, id, path, url, error, attempts) and
-the videos to `--out-dir`. A rerun skips the rows whose video is already there; a row whose generation is still
-running is picked up again (its idempotency key finds it, so nothing is submitted twice); a failed row is tried
-anew. A bad row (unreadable photo, unknown use case, …) fails alone with its reason.
+video's file name); `presets` (channel presets separated by `;`, made from the video once it is finished, each file
+saved beside it), with `brand_kit` and `price` to brand them. Results go to `<FILE>.results.csv` (row, product,
+status, id, path, url, error, attempts, deliverables) and the videos to `--out-dir`. A rerun skips the rows whose
+video (and deliverables) are already there; a row whose generation is still running is picked up again (its
+idempotency key finds it, so nothing is submitted twice); a failed row is tried anew. A bad row (unreadable photo,
+unknown use case, misspelt preset, …) fails alone with its reason.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from veo31.cli.client import SETTLED, Client
 from veo31.cli.generations import ServerOption, TokenOption, connect, review_reasons, run
 from veo31.domain import GenerationSpec
 from veo31.errors import Veo31Error
+from veo31.finishing.presets import PRESETS
 
-RESULT_COLUMNS = ["row", "product_name", "status", "id", "path", "url", "error", "attempts"]
+RESULT_COLUMNS = ["row", "product_name", "status", "id", "path", "url", "error", "attempts", "deliverables"]
 OVERRIDES = {
     "provider": "provider",
     "model": "model_tier",
@@ -121,7 +124,25 @@ def read_results(path: Path) -> dict[str, dict[str, str]]:
 
 
 def finished(row: Row) -> bool:
-    return row.result.get("status") == "completed" and Path(row.result.get("path", "")).is_file()
+    """The row's video is saved, and every deliverable it asked for."""
+    saved = [row.result.get("path", ""), *filter(None, row.result.get("deliverables", "").split(";"))]
+    wanted = 1 + len(preset_names(row))
+    return row.result.get("status") == "completed" and len(saved) == wanted and all(Path(p).is_file() for p in saved)
+
+
+def preset_names(row: Row) -> list[str]:
+    return [name.strip() for name in row.fields.get("presets", "").split(";") if name.strip()]
+
+
+def presets_of(row: Row) -> list[str]:
+    """The row's `presets` column, checked: a name that is no preset fails the row, in the column's words."""
+    names = preset_names(row)
+    for name in names:
+        if name not in PRESETS:
+            raise Veo31Error(f"column presets: {name!r} is no preset; the presets are {', '.join(PRESETS)}")
+    if row.fields.get("price") and not row.fields.get("brand_kit"):
+        raise Veo31Error("column price is shown with a brand kit: fill column brand_kit as well")
+    return names
 
 
 def write_results(path: Path, rows: list[Row]) -> None:
@@ -144,6 +165,7 @@ async def make(client: Client, file: Path, videos: Path, row: Row) -> None:
     attempts = int(row.result.get("attempts") or 0) + (1 if row.result.get("status") in ("failed", "canceled") else 0)
     row.result = {"status": "running", "attempts": str(attempts), "id": row.result.get("id", "")}
     try:
+        presets_of(row)  # a misspelt preset fails the row before anything is paid
         spec, photos, urls = prepare(file, row)
         key = hashlib.sha256(f"{file}|{row.number}|{sorted(row.fields.items())}|{attempts}".encode())
         created = await client.create(spec, photos, urls, key.hexdigest())
@@ -168,7 +190,33 @@ async def settle(client: Client, videos: Path, row: Row, generation: dict[str, A
         raise Veo31Error(error.get("message") or generation["status"])
     target = videos / video_name(row)
     await client.save_video(generation, target)
-    row.result.update(status="completed", path=str(target), url=generation.get("video_url") or "", error="")
+    row.result.update(path=str(target), url=generation.get("video_url") or "")
+    row.result.update(status="completed", deliverables=await delivered(client, row, generation["id"], target), error="")
+
+
+async def delivered(client: Client, row: Row, generation_id: str, video: Path) -> str:
+    """The row's presets made from its video (asking again makes nothing new) and saved beside it, named after it;
+    their paths, separated by `;`. One that fails fails the row, with its reason."""
+    names = presets_of(row)
+    if not names:
+        return ""
+    made = await client.deliver(
+        generation_id, names, row.fields.get("brand_kit") or None, row.fields.get("price") or None
+    )
+    paths = []
+    for item in made:
+        generation: dict[str, Any] = item
+        async for generation in client.watch(item["id"]):
+            if generation["status"] in SETTLED:
+                break
+        if generation["status"] != "completed":
+            error = generation.get("error") or {}
+            raise Veo31Error(f"the {item['preset']} version: {error.get('message') or generation['status']}")
+        extension = Path(generation.get("download_name") or "x.mp4").suffix
+        target = video.with_name(f"{video.stem}-{item['preset']}{extension}")
+        await client.save_video(generation, target)
+        paths.append(str(target))
+    return ";".join(paths)
 
 
 def prepare(file: Path, row: Row) -> tuple[GenerationSpec, list[tuple[str, bytes]], list[str]]:
