@@ -674,7 +674,7 @@ async function renderChannels(generation) {
   if (section.hidden) return;
   if (!state.presets) {
     [state.presets, state.kits] = await Promise.all([apiJson("/v1/presets"), apiJson("/v1/brand-kits")]);
-    $("#brand-kit").append(...state.kits.items.map((kit) => option(kit.id, `${kit.name} (version ${kit.version})`)));
+    listKits();
   }
   if (state.watching !== generation) return; // another generation was opened meanwhile
   const kit = $("#brand-kit").value || null; // a preset is made once per kit (and none)
@@ -739,6 +739,51 @@ function deliverableItem(item) {
     entry.append(`${item.label}: ${words}`);
   }
   return entry;
+}
+
+// The brand-kit select, and the editor beside it: with a kit chosen it edits that kit (a new version), with none it
+// makes a new one.
+function listKits(chosen = $("#brand-kit").value) {
+  const select = $("#brand-kit");
+  select.replaceChildren(select.options[0],
+    ...state.kits.items.map((kit) => option(kit.id, `${kit.name} (version ${kit.version})`)));
+  select.value = chosen;
+  fillKitForm();
+}
+
+function fillKitForm() {
+  const kit = state.kits && state.kits.items.find((candidate) => candidate.id === $("#brand-kit").value);
+  const form = $("#kit-form");
+  form.reset();
+  $("#kit-editor-title").textContent = kit ? `Edit ${kit.name}` : "New brand kit";
+  $("#remove-music-row").hidden = !(kit && kit.music_url);
+  $("#kit-status").textContent = "";
+  if (!kit) return;
+  for (const name of ["name", "primary", "text", "background", "logo_corner", "cta", "end_card_seconds"]) {
+    form.elements[name].value = kit[name] ?? "";
+  }
+}
+
+async function saveKit(event) {
+  event.preventDefault();
+  const chosen = $("#brand-kit").value;
+  const body = new FormData($("#kit-form"));
+  for (const name of ["logo", "music"]) if (!body.get(name) || !body.get(name).size) body.delete(name);
+  $("#save-kit").disabled = true;
+  try {
+    const kit = await apiJson(chosen ? `/v1/brand-kits/${chosen}` : "/v1/brand-kits", {
+      method: chosen ? "PUT" : "POST", body,
+    });
+    state.kits = await apiJson("/v1/brand-kits");
+    listKits(kit.id);
+    $("#kit-status").textContent = "";
+    $("#kit-editor").open = false;
+    if (state.watching) renderChannels(state.watching);
+  } catch (error) {
+    $("#kit-status").textContent = error.message;
+  } finally {
+    $("#save-kit").disabled = false;
+  }
 }
 
 function kitName(item) {
@@ -930,7 +975,11 @@ function setUpWatch() {
   });
   $("#approve").addEventListener("click", () => review("approve"));
   $("#make-versions").addEventListener("click", makeVersions);
-  $("#brand-kit").addEventListener("change", () => state.watching && renderChannels(state.watching));
+  $("#brand-kit").addEventListener("change", () => {
+    fillKitForm();
+    if (state.watching) renderChannels(state.watching);
+  });
+  $("#kit-form").addEventListener("submit", saveKit);
   $("#reject").addEventListener("click", () => review("reject"));
   $("#retry").addEventListener("click", async () => {
     try {
