@@ -1,4 +1,5 @@
-"""The local renderer, judged by decoding what it wrote: size, rate, length, motion, likeness, framing."""
+"""The local renderer, judged by decoding what it wrote: size, rate, length, motion, likeness, framing; the studio
+look's product filling the frame on its own backdrop, its end card and its music; the flat look (the emulators')."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import numpy as np
 import pytest
 
 from veo31.errors import InvalidMediaError
+from veo31.media.colour import contrast
+from veo31.media.loudness import SILENCE_LUFS, measure
 from veo31.media.motion import MAX_ZOOM, preset
 from veo31.media.probe import probe_video
-from veo31.media.render import RenderSpec, render_video
+from veo31.media.render import Look, RenderSpec, render_video
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WHITE = (FIXTURES / "product-on-white.jpg").read_bytes()
@@ -104,8 +107,8 @@ def test_frames_move_smoothly_within_the_presets_speed(tmp_path: Path, use_case:
     assert sum(motion) > 5, "the camera really moves"
 
 
-def test_the_first_frame_looks_like_the_photo(tmp_path: Path) -> None:
-    spec = RenderSpec(1280, 720, fps=30, duration=2, use_case="hero_image")  # starts with the whole photo in view
+def test_the_flat_looks_first_frame_is_the_photo_whole(tmp_path: Path) -> None:
+    spec = RenderSpec(1280, 720, fps=30, duration=2, use_case="hero_image", look=Look.FLAT)  # the whole photo in view
     first = decoded(render_video([SCENE], spec, tmp_path / "clip.mp4"), gray=False)[0].astype(np.float32)
     photo = cv2.imdecode(np.frombuffer(SCENE, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
     inner = cv2.resize(photo, (1080, 720), interpolation=cv2.INTER_AREA).astype(np.float32)  # 3:2 fitted to 720 high
@@ -124,12 +127,57 @@ def test_vertical_framing_of_a_landscape_photo_keeps_the_product_in_view(tmp_pat
         assert rows.min() > 0 and rows.max() < spec.height - 1 and columns.min() > 0 and columns.max() < spec.width - 1
 
 
-def test_the_title_card_shows_the_product_name_at_the_end(tmp_path: Path) -> None:
-    plain = decoded(render_video([WHITE], RenderSpec(1280, 720, duration=3), tmp_path / "plain.mp4"))
-    titled = decoded(render_video([WHITE], RenderSpec(1280, 720, duration=3, title="Red Bottle"), tmp_path / "t.mp4"))
-    band = slice(round(720 * 0.78), round(720 * 0.94))
-    assert np.array_equal(plain[0][band], titled[0][band]), "no title at the start"
-    assert float(np.mean(cv2.absdiff(plain[-10][band], titled[-10][band]))) > 20, "the title band near the end"
+def test_the_studio_look_ends_on_a_card_whose_name_reads_and_never_fades(tmp_path: Path) -> None:
+    frames = decoded(
+        render_video([WHITE], RenderSpec(720, 1280, duration=4, title="Red Bottle"), tmp_path / "t.mp4"), False
+    )
+    card = frames[-1]
+    backdrop = np.median(card.reshape(-1, 3), axis=0)
+    ink = card[np.linalg.norm(card.astype(np.float32) - backdrop, axis=2) > 120]
+    assert len(ink) > 500, "the name is on the card"
+    assert contrast(tuple(np.median(ink, axis=0)), tuple(backdrop)) >= 4.5, "and reads"
+    words = np.linalg.norm(card.astype(np.float32) - backdrop, axis=2) > 120
+    colour = np.median(ink, axis=0)
+    for picture in frames[-45:-37]:  # the card's colour coming in (0.3 s from 1.5 s before the end, at 30 fps)
+        inked = np.linalg.norm(picture[words].astype(np.float32) - colour, axis=1) < 60
+        assert inked.mean() < 0.05, "no word shows while the card fades in"
+    assert (np.linalg.norm(frames[0].astype(np.float32) - backdrop, axis=2) > 120).sum() > 5000, "the product first"
+
+
+def test_the_studio_look_fills_the_frame_with_the_product_on_its_own_backdrop(tmp_path: Path) -> None:
+    spec = RenderSpec(720, 1280, fps=30, duration=3, use_case="hero_image")
+    first = decoded(render_video([WHITE], spec, tmp_path / "clip.mp4"), gray=False)[0]
+    red = (first[..., 0] > 140) & (first[..., 1] < 90) & (first[..., 2] < 90)
+    rows, columns = np.nonzero(red)
+    assert rows.max() - rows.min() > 0.5 * spec.height, "the product fills the tall frame (not 40 % of it)"
+    assert rows.min() > 0 and rows.max() < spec.height - 1 and columns.min() > 0 and columns.max() < spec.width - 1
+    photo = cv2.imdecode(np.frombuffer(WHITE, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    studio = np.median(photo[:20].reshape(-1, 3), axis=0)
+    for corner in (first[:40, :40], first[:40, -40:], first[-40:, :40], first[-40:, -40:]):
+        colour = corner.reshape(-1, 3).mean(axis=0)
+        assert np.abs(colour - studio).max() < 14, f"the photo's own backdrop, not grey pillars: {colour}"
+
+
+def test_the_studio_look_fills_a_tall_frame_with_a_scene_photo(tmp_path: Path) -> None:
+    spec = RenderSpec(720, 1280, fps=30, duration=2, use_case="hero_image")
+    first = decoded(render_video([SCENE], spec, tmp_path / "clip.mp4"), gray=False)[0].astype(np.float32)
+    photo = cv2.imdecode(np.frombuffer(SCENE, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    for band in (first[:, :60], first[:, -60:], first[:80], first[-80:]):
+        assert band.std(axis=(0, 1)).max() > 3, "picture to the edges: no flat pillar"
+    assert np.abs(first.reshape(-1, 3).mean(axis=0) - photo.reshape(-1, 3).mean(axis=0)).max() < 25
+
+
+def test_the_studio_looks_sound_is_music_at_a_social_loudness_or_silence(tmp_path: Path) -> None:
+    made = render_video([WHITE], RenderSpec(640, 360, duration=4), tmp_path / "music.mp4")
+    level = measure(made)
+    assert abs(level.integrated - (-14.0)) <= 1.0 and level.true_peak is not None and level.true_peak <= -1.0, level
+    with av.open(str(made)) as container:
+        sound = np.concatenate([frame.to_ndarray()[0] for frame in container.decode(audio=0)])
+    spectrum = np.abs(np.fft.rfft(sound[48_000:96_000]))
+    peaks = np.fft.rfftfreq(48_000, 1 / 48_000)[np.argsort(spectrum)[-40:]]
+    assert len({round(12 * np.log2(hz / 440)) % 12 for hz in peaks if hz > 60}) >= 3, "a chord of notes, not a hum"
+    quiet = render_video([WHITE], RenderSpec(640, 360, duration=2, audio="silence"), tmp_path / "quiet.mp4")
+    assert measure(quiet).integrated == SILENCE_LUFS, "honest silence"
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from veo31.errors import InvalidMediaError
-from veo31.media.render import RenderSpec, render_video
+from veo31.media.render import Look, RenderSpec, render_video
 from veo31.media.testpattern import render_test_pattern
 
 
@@ -31,7 +31,9 @@ def render_pattern_clip(width: int, height: int, seconds: float, fps: int) -> by
 
 
 def render_photo_clip(photos: list[bytes], width: int, height: int, seconds: float, fps: int) -> bytes:
-    spec = RenderSpec(width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="bed")
+    spec = RenderSpec(
+        width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="bed", look=Look.FLAT
+    )
     with tempfile.TemporaryDirectory(prefix="veo31-emulator-") as folder:
         try:
             return render_video(photos, spec, Path(folder) / "clip.mp4").read_bytes()

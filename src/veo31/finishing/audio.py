@@ -6,7 +6,6 @@ A silent clip without music stays silent; one without a sound track gets silence
 from __future__ import annotations
 
 import io
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -15,7 +14,8 @@ import numpy as np
 from veo31.errors import InputError, InvalidMediaError
 from veo31.finishing.presets import Preset
 from veo31.media.encode import AUDIO_RATE
-from veo31.media.loudness import SILENCE_LUFS, Meter
+from veo31.media.loudness import SILENCE_LUFS
+from veo31.media.sound import filtered, frames_of, loudness
 
 # The limiter works on samples; the peaks between them, and AAC's own, land higher: aim under the ceiling.
 LIMITER_HEADROOM_DB = 1.0
@@ -23,7 +23,6 @@ MUSIC_UNDER_LU = 10.0  # where the clip has sound, the music sits this far under
 FADE_IN_SECONDS, FADE_OUT_SECONDS = 0.3, 1.5
 MAX_MUSIC_SECONDS = 600  # a deliverable is at most a minute; a longer file is a mistake, not a bed
 MUSIC_EXTENSIONS = {"mp3": "mp3", "mov": "m4a", "wav": "wav", "ogg": "ogg", "flac": "flac", "matroska": "mka"}
-CHUNK = 1024  # samples per frame pushed through a filter
 # Ducking: the music pressed down (ratio 6) as soon as the clip's sound passes −34 dBFS, quickly (20 ms), and let
 # back up slowly (400 ms), so it does not pump between words.
 DUCKING = "threshold=0.02:ratio=6:attack=20:release=400"
@@ -108,65 +107,6 @@ def decoded(source: Path | str | io.BytesIO, samples: int | None, what: str = "t
     if sound.shape[1] < samples:
         sound = np.pad(sound, ((0, 0), (0, samples - sound.shape[1])))
     return sound[:, :samples]
-
-
-def loudness(sound: np.ndarray) -> float:
-    """Integrated loudness (LUFS) of 2 × n samples at 48 kHz."""
-    meter = Meter()
-    for frame in frames_of(sound):
-        meter.push(frame)
-    return meter.result().integrated or SILENCE_LUFS
-
-
-def frames_of(sound: np.ndarray) -> list[av.AudioFrame]:
-    made = []
-    for start in range(0, sound.shape[1], CHUNK):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(sound[:, start : start + CHUNK]), "fltp", "stereo")
-        frame.sample_rate, frame.pts = AUDIO_RATE, start
-        frame.time_base = Fraction(1, AUDIO_RATE)
-        made.append(frame)
-    return made
-
-
-def filtered(inputs: list[np.ndarray], chain: list[tuple[str, str]]) -> np.ndarray:
-    """Sounds (2 × n, 48 kHz) through a chain of FFmpeg filters (name, arguments), the first taking one input per
-    sound; the chain's output as 2 × n."""
-    graph = av.filter.Graph()
-    sources = [
-        graph.add_abuffer(format="fltp", sample_rate=AUDIO_RATE, layout="stereo", time_base=Fraction(1, AUDIO_RATE))
-        for _ in inputs
-    ]
-    (name, arguments), *rest = chain
-    node = graph.add(name, arguments)
-    for index, source in enumerate(sources):
-        source.link_to(node, 0, index)
-    for name, arguments in rest:
-        following = graph.add(name, arguments)
-        node.link_to(following)
-        node = following
-    formatted = graph.add("aformat", "sample_fmts=fltp:channel_layouts=stereo")
-    sink = graph.add("abuffersink")
-    node.link_to(formatted)
-    formatted.link_to(sink)
-    graph.configure()
-    pulled: list[np.ndarray] = []
-    for frames in zip(*(frames_of(sound) for sound in inputs), strict=False):
-        for source, frame in zip(sources, frames, strict=True):
-            source.push(frame)
-        pulled.extend(_drained(sink))
-    for source in sources:
-        source.push(None)
-    pulled.extend(_drained(sink))
-    return np.concatenate(pulled, axis=1) if pulled else np.zeros((2, 0), np.float32)
-
-
-def _drained(sink: av.filter.context.FilterContext) -> list[np.ndarray]:
-    made = []
-    while True:
-        try:
-            made.append(sink.pull().to_ndarray())
-        except (av.BlockingIOError, av.EOFError):
-            return made
 
 
 def encoded(sound: np.ndarray, container: av.container.OutputContainer, stream: av.AudioStream) -> None:

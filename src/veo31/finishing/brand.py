@@ -5,14 +5,15 @@ contrast ratio, at least 4.5:1 against what is behind it)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-FONTS = Path(__file__).with_name("fonts")
+from veo31.media.colour import FONTS, MIN_CONTRAST, contrast, luminance, readable_on
+
+__all__ = ["FONTS", "FONT_FILES", "MIN_CONTRAST", "BrandKit", "contrast", "luminance", "readable_on", "rgb"]
+
 FONT_FILES = {"dejavu-sans": ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf")}  # (headings, lines): open-licence, packaged
-MIN_CONTRAST = 4.5
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 Corner = Literal["top_left", "top_right", "bottom_left", "bottom_right"]
@@ -42,27 +43,3 @@ class BrandKit(BaseModel):
 
 def rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
-
-
-def luminance(colour: tuple[float, float, float]) -> float:
-    """Relative luminance (WCAG 2), of an sRGB colour with channels 0–255."""
-
-    def linear(channel: float) -> float:
-        value = channel / 255
-        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
-
-    red, green, blue = (linear(channel) for channel in colour)
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-def contrast(first: tuple[float, float, float], second: tuple[float, float, float]) -> float:
-    """WCAG's contrast ratio between two colours: 1 (none) to 21 (black on white)."""
-    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def readable_on(background: tuple[int, int, int], wished: tuple[int, int, int]) -> tuple[int, int, int]:
-    """The kit's text colour where it reads on `background` (≥ 4.5:1), else black or white, whichever reads best."""
-    if contrast(wished, background) >= MIN_CONTRAST:
-        return wished
-    return max(((0, 0, 0), (255, 255, 255)), key=lambda candidate: contrast(candidate, background))

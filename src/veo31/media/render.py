@@ -1,9 +1,11 @@
 """The offline renderer: 1–3 product photos → a short H.264 product video, with no network and no account.
 
-Each photo becomes a canvas once — the photo fitted whole into the frame's aspect over a blurred fill of itself,
-converted to YUV 4:2:0 (BT.709), MAX_ZOOM times the frame size. Every frame is then one sub-pixel affine warp of
-each plane of that canvas (two during a crossfade), written straight into the encoder's own pixel format: no
-per-frame colour conversion, no per-frame scaling of the full photo, so the encoder dominates the cost. A producer
+Each photo becomes its canvas once, as YUV 4:2:0 (BT.709) planes MAX_ZOOM times the frame size: in the studio look
+(`media.studio`) two layers — the product lifted off its backdrop and scaled to fill the frame, and the backdrop
+extended in its own colours — in the flat look the photo whole over a blurred fill of itself. Every frame is then a
+few sub-pixel affine warps of those planes (the layers apart, for parallax; two shots during a crossfade), written
+straight into the encoder's own pixel format: no per-frame colour conversion, no per-frame scaling of the full
+photo. The studio look ends on a card with the product's name (`media.endcard`) over a musical bed (`media.music`). A producer
 thread makes frames while the encoder works (OpenCV and PyAV both release the GIL); a short queue keeps memory flat.
 """
 
@@ -16,23 +18,37 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageOps
 
 from veo31.errors import InvalidMediaError
+from veo31.media import studio
 from veo31.media.encode import add_audio_stream, audio_bed_frames, open_mp4_writer
+from veo31.media.endcard import end_card
 from veo31.media.motion import MAX_ZOOM, Move, preset
+from veo31.media.music import bed
 from veo31.media.planes import ColourSpace, Planes, plane_views
 from veo31.media.priority import lower_this_thread
 from veo31.media.probe import probe_video
+from veo31.media.sound import frames_of
 
 SPACE = ColourSpace()  # BT.709, limited range: what HD video is, and what players assume of it
+
+
+class Look(StrEnum):
+    """How the photos are shown. STUDIO: the product lifted off its backdrop and moved with depth, a light sweep,
+    an end card with its name, a musical bed (`media.studio`). FLAT: each photo whole over a blurred fill of itself,
+    panned and zoomed, a soft pad for sound — what the emulators return as a provider's clip."""
+
+    STUDIO = "studio"
+    FLAT = "flat"
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,8 @@ class RenderSpec:
     duration: float = 8.0
     use_case: str = "product_video"
     title: str | None = None
-    audio: str = "bed"  # "bed" (a quiet generated pad) or "silence"
+    audio: str = "bed"  # "bed" (music, or a soft pad in the flat look) or "silence"
+    look: Look = Look.STUDIO
     crf: int = 21
     x264_preset: str = "superfast"
     threads: int = 0  # 0: the encoder's own choice
@@ -104,13 +121,44 @@ class LazyCanvas:
     def __getitem__(self, index: int | slice) -> Any:
         return self._made()[index]
 
+    def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None:
+        """The photo at shot progress t into the frame's planes: one sub-pixel warp per plane."""
+        luma = targets[0]
+        matrix = view_matrix(move, t, self[0].shape, luma.shape[1], luma.shape[0])
+        _warp(self[0], matrix, luma)
+        half = matrix.copy()
+        half[:, 2] /= 2  # the same view on the half-size chroma planes
+        for source, target in zip(self[1:], targets[1:], strict=True):
+            _warp(source, half, target)
+
+
+class LazyLayers:
+    """A photo's studio layers (`media.studio`), made on first use."""
+
+    def __init__(self, photo: np.ndarray, width: int, height: int) -> None:
+        self._photo, self._size = photo, (width, height)
+        self._layers: studio.Layers | None = None
+
+    @property
+    def made(self) -> studio.Layers:
+        if self._layers is None:
+            self._layers = studio.layers(self._photo, *self._size)
+        return self._layers
+
+    def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None:
+        studio.draw(self.made, move, t, targets)
+
+
+class Scene(Protocol):
+    def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None: ...
+
 
 # -- frames -------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Shot:
-    planes: Planes
+    scene: Scene
     move: Move
     first: int  # the first frame of this photo's segment
     end: int  # one past its last frame; neighbours overlap by the crossfade
@@ -119,17 +167,17 @@ class Shot:
         return (index - self.first) / max(1, self.end - self.first - 1)
 
 
-def plan_shots(canvases: Sequence[Planes], spec: RenderSpec) -> list[Shot]:
+def plan_shots(canvases: Sequence[Scene], spec: RenderSpec) -> list[Shot]:
     """Split the clip between the photos; neighbours overlap by a crossfade of up to 0.6 s (a third of a shot)."""
     total, count = spec.frame_count, len(canvases)
     fade = 0 if count == 1 else min(round(0.6 * spec.fps), total // (3 * count))
     length = (total + fade * (count - 1)) / count
     move = preset(spec.use_case)
     shots = []
-    for index, planes in enumerate(canvases):
+    for index, scene in enumerate(canvases):
         first = round(index * (length - fade))
         end = total if index == count - 1 else first + round(length)
-        shots.append(Shot(planes, move, first, end))
+        shots.append(Shot(scene, move, first, end))
     return shots
 
 
@@ -142,17 +190,6 @@ def view_matrix(move: Move, t: float, canvas_shape: tuple[int, ...], width: int,
         [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
         dtype=np.float64,
     )
-
-
-def warp_into(targets: Sequence[np.ndarray], shot: Shot, t: float) -> None:
-    """Draw the shot at progress t into the three planes `targets`: one sub-pixel warp per plane."""
-    luma = targets[0]
-    matrix = view_matrix(shot.move, t, shot.planes[0].shape, luma.shape[1], luma.shape[0])
-    _warp(shot.planes[0], matrix, luma)
-    half = matrix.copy()
-    half[:, 2] /= 2  # the same view on the half-size chroma planes
-    for source, target in zip(shot.planes[1:], targets[1:], strict=True):
-        _warp(source, half, target)
 
 
 def _warp(source: np.ndarray, matrix: np.ndarray, target: np.ndarray) -> None:
@@ -172,73 +209,14 @@ def draw_frame(frame: av.VideoFrame, shots: Sequence[Shot], index: int) -> None:
     """Frame `index` into `frame`: the active shot, or the crossfade of the two overlapping there."""
     active = [shot for shot in shots if shot.first <= index < shot.end][-2:]
     targets = plane_views(frame)
-    warp_into(targets, active[0], active[0].progress(index))
+    active[0].scene.draw(targets, active[0].move, active[0].progress(index))
     if len(active) == 2:
         outgoing, incoming = active
         weight = (index - incoming.first + 1) / (outgoing.end - incoming.first + 1)
         scratch = [np.empty_like(target) for target in targets]
-        warp_into(scratch, incoming, incoming.progress(index))
+        incoming.scene.draw(scratch, incoming.move, incoming.progress(index))
         for target, other in zip(targets, scratch, strict=True):
             cv2.addWeighted(target, 1 - weight, other, weight, 0, dst=target)
-
-
-# -- title card ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Title:
-    top: int
-    planes: Planes
-    alpha: np.ndarray  # float32, full size; chroma uses every other pixel
-    first: int
-
-
-def make_title(text: str, spec: RenderSpec) -> Title:
-    """A lower-third band with the product name, shown over the last 2 s (faded in and out)."""
-    band_h = even(spec.height * 0.16)
-    font_size = max(14, round(min(spec.width, spec.height) * 0.055))
-    font = _font(font_size)
-    band = Image.new("RGBA", (spec.width, band_h), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(band)
-    draw.rectangle((0, 0, spec.width, band_h), fill=(12, 14, 18, 150))
-    shown = text if draw.textlength(text, font=font) <= spec.width * 0.9 else text[:40] + "…"
-    draw.text((spec.width / 2, band_h / 2), shown, font=font, fill=(255, 255, 255, 255), anchor="mm")
-    rgba = np.asarray(band)
-    alpha = rgba[..., 3].astype(np.float32) / 255
-    planes = SPACE.planes(np.ascontiguousarray(rgba[..., :3]))
-    top = even(spec.height * 0.78)
-    return Title(top, planes, alpha, max(0, spec.frame_count - 2 * spec.fps))
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for name in (
-        "DejaVuSans-Bold.ttf",
-        "LiberationSans-Bold.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-    ):
-        try:
-            return ImageFont.truetype(name, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size)
-
-
-def overlay_title(frame: av.VideoFrame, title: Title, index: int, spec: RenderSpec) -> None:
-    shown = index - title.first
-    span = spec.frame_count - title.first
-    if shown < 0 or span <= 0:
-        return
-    fade = min(1.0, (shown + 1) / (0.4 * spec.fps), (span - shown) / (0.25 * spec.fps))
-    alpha = title.alpha * max(0.0, fade)
-    band_h = alpha.shape[0]
-    luma, *chroma = plane_views(frame)
-    rows = luma[title.top : title.top + band_h]
-    rows[:] = (rows * (1 - alpha) + title.planes[0] * alpha).astype(np.uint8)
-    half_alpha = alpha[::2, ::2]
-    for plane, source in zip(chroma, title.planes[1:], strict=True):
-        rows = plane[title.top // 2 : title.top // 2 + band_h // 2]
-        rows[:] = (rows * (1 - half_alpha) + source * half_alpha).astype(np.uint8)
 
 
 # -- the whole clip -----------------------------------------------------------------------------------------------
@@ -251,14 +229,21 @@ def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[av.VideoFrame]
     # Every photo is read now (a bad one fails before any frame), but the later canvases are made when their shot
     # comes: by then the encoder has frames to work on, so the cores are not left idle while they are made.
     loaded = [load_photo(content) for content in photos]
-    canvases = [LazyCanvas(photo, spec.width, spec.height) for photo in loaded]
-    shots = plan_shots(canvases, spec)  # type: ignore[arg-type]
-    title = make_title(spec.title, spec) if spec.title else None
+    kind = LazyLayers if spec.look is Look.STUDIO else LazyCanvas
+    scenes: list[Scene] = [kind(photo, spec.width, spec.height) for photo in loaded]
+    shots = plan_shots(scenes, spec)
+    card = None
+    if spec.look is Look.STUDIO and spec.title:
+        colour = scenes[-1].made.colour  # type: ignore[attr-defined]
+        card = end_card(spec.title, colour, (spec.width, spec.height), spec.fps, spec.frame_count, SPACE)
     for index in range(spec.frame_count):
         frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
-        draw_frame(frame, shots, index)
-        if title is not None:
-            overlay_title(frame, title, index, spec)
+        if card is not None and index >= card.first + card.fade:
+            card.over(plane_views(frame), index)  # the card alone: nothing under it to draw
+        else:
+            draw_frame(frame, shots, index)
+            if card is not None:
+                card.over(plane_views(frame), index)
         frame.pts = index
         yield frame
 
@@ -338,7 +323,7 @@ def encode(source: Iterator[av.VideoFrame], spec: RenderSpec, path: Path) -> Non
         }
         SPACE.tag(video.codec_context)
         audio = add_audio_stream(container)
-        pending_audio = audio_bed_frames(spec.frame_count / spec.fps, quiet=spec.audio != "bed")
+        pending_audio = sound_of(spec)
         for index, frame in enumerate(source):
             frame.pts = index
             container.mux(video.encode(frame))
@@ -346,6 +331,14 @@ def encode(source: Iterator[av.VideoFrame], spec: RenderSpec, path: Path) -> Non
         container.mux(video.encode(None))
         _mux_audio_until(container, audio, pending_audio, float("inf"))
         container.mux(audio.encode(None))
+
+
+def sound_of(spec: RenderSpec) -> list[av.AudioFrame]:
+    """The clip's sound as frames: the music bed (studio), the soft pad (flat), or silence."""
+    seconds = spec.frame_count / spec.fps
+    if spec.look is Look.STUDIO and spec.audio == "bed":
+        return frames_of(bed(seconds))
+    return audio_bed_frames(seconds, quiet=spec.audio != "bed")
 
 
 def _mux_audio_until(

@@ -38,7 +38,7 @@ LOCAL_CAPABILITIES = Capabilities(
     frame_rates=(24, 30),
     default_fps=30,
     follows_prompt=False,  # it animates the photos; the prompt is kept with the video, not used
-    makes_audio=False,
+    makes_audio=True,  # a quiet musical bed (media.music), mixed to a social video's loudness
 )
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 # The tier picks the encoder's effort: the picture (the photos' motion) is the same.

@@ -266,9 +266,9 @@ function refreshChoices() {
 function describePrompt(provider) {
   if (provider.capabilities.follows_prompt === false) {
     $("#prompt-legend").textContent = `3 · The prompt (the ${provider.label.toLowerCase()} does not use it)`;
-    $("#prompt-note").textContent = `The ${provider.label.toLowerCase()} animates your photos — pan and zoom, ` +
-      "crossfades, a title card — without a prompt. A prompt written here is kept with the video, ready for " +
-      "making it with Veo later.";
+    $("#prompt-note").textContent = `The ${provider.label.toLowerCase()} animates your photos and does not read ` +
+      "the prompt: the product lifted off its backdrop and moved with depth, a light sweep, an end card with its " +
+      "name, a quiet music bed. A prompt written here is kept with the video, ready for making it with Veo later.";
   } else {
     $("#prompt-legend").textContent = `3 · The prompt Veo will get through ${provider.label} (optional)`;
     $("#prompt-note").textContent = "Leave it empty and veo31 writes it from your photos when you press " +

@@ -1,0 +1,184 @@
+"""The local renderer's studio look: each photo lifted into two layers — the product, cut from a plain backdrop
+(`analysis.local.subject_mask`), and the backdrop itself with the product taken out and extended past the photo's
+edges in its own colours and light — so the camera can move them apart (parallax: the backdrop moves less than the
+product, which also grows a little on its own), with a soft contact shadow under the product and a light sweep
+across it once per shot. The product is scaled to fill the frame it is framed for. A photo of a scene (no plain
+backdrop to lift the product from) fills the frame whole, cropped around what stands out, never pillarboxed.
+
+Both layers are made once per photo as YUV planes on a canvas MAX_ZOOM times the frame; each frame is then a few
+sub-pixel warps and one blend, as in the flat look."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from veo31.analysis.local import box_of, subject_mask
+from veo31.media.motion import MAX_ZOOM, Move, room_at
+from veo31.media.planes import ColourSpace, Planes
+
+FILL = 0.62  # the product's height (or width, if it is wide) as a share of the frame at the widest view
+MAX_UPSCALE = 2.0  # a small product photo is enlarged at most this much (more would show its pixels)
+PARALLAX = 0.55  # the backdrop moves this share of the camera's travel, and zooms as much less
+GROWTH = 0.035  # the product layer grows this much on its own over a shot
+SWEEP = (0.3, 0.8)  # the part of a shot the light sweep crosses the product in
+SWEEP_GAIN = 0.28  # how far towards white the sweep's centre lifts the product's light
+ANALYSIS_SIDE = 320
+SPACE = ColourSpace()
+
+
+@dataclass(frozen=True)
+class Layers:
+    """One photo made ready: the backdrop's planes, the product's planes and opacity (None for a scene photo)."""
+
+    backdrop: Planes
+    product: Planes | None
+    alpha: tuple[np.ndarray, np.ndarray] | None  # float32 0–1: canvas size, and half (for the chroma planes)
+    colour: tuple[int, int, int]  # the backdrop's colour: the end card's
+
+
+def layers(photo: np.ndarray, width: int, height: int) -> Layers:
+    canvas = (_even(width * MAX_ZOOM), _even(height * MAX_ZOOM))
+    scale = ANALYSIS_SIDE / max(photo.shape[1], 1)
+    small = cv2.resize(photo, (ANALYSIS_SIDE, max(2, round(photo.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    mask, plain, background = subject_mask(small)
+    colour = (int(background[0]), int(background[1]), int(background[2]))
+    share = float(mask.mean())
+    if not plain or not 0.01 <= share <= 0.6:
+        box = box_of(mask) if 0.002 < share < 0.9 else None
+        return Layers(SPACE.planes(_covered(photo, box, canvas)), None, None, colour)
+    return _lifted(photo, small, mask, canvas, colour)
+
+
+def _lifted(
+    photo: np.ndarray, small: np.ndarray, mask: np.ndarray, canvas: tuple[int, int], colour: tuple[int, int, int]
+) -> Layers:
+    canvas_w, canvas_h = canvas
+    photo_h, photo_w = photo.shape[:2]
+    left, top, box_w, box_h = box_of(mask)
+    scale = min(FILL * canvas_h / (box_h * photo_h), FILL * canvas_w / (box_w * photo_w), MAX_UPSCALE)
+    # The product's centre at the canvas' centre, a little low: the eye expects room above a standing thing.
+    centre_x, centre_y = (left + box_w / 2) * photo_w, (top + box_h / 2) * photo_h
+    matrix = np.float32([[scale, 0, canvas_w / 2 - centre_x * scale], [0, scale, canvas_h * 0.53 - centre_y * scale]])
+    matte = cv2.resize(mask.astype(np.float32), (photo_w, photo_h), interpolation=cv2.INTER_LINEAR)
+    matte = cv2.GaussianBlur(matte, (0, 0), max(1.0, photo_w / 900))
+    alpha = cv2.warpAffine(matte, matrix, canvas, flags=cv2.INTER_LINEAR, borderValue=0.0)
+    product = cv2.warpAffine(photo, matrix, canvas, flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    from_small = matrix.copy()
+    from_small[:, :2] *= photo_w / small.shape[1]  # the same placement, from the small picture's pixels
+    backdrop = _backdrop(small, mask, from_small, canvas)
+    _shadow(backdrop, alpha)
+    half = cv2.resize(alpha, (canvas_w // 2, canvas_h // 2), interpolation=cv2.INTER_AREA)
+    return Layers(SPACE.planes(backdrop), SPACE.planes(product), (alpha, half), colour)
+
+
+def _backdrop(small: np.ndarray, mask: np.ndarray, matrix: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
+    """The photo without the product (filled in from around it), carried past its edges, softened: the studio's
+    own backdrop, as large as the canvas."""
+    hole = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8))
+    empty = cv2.inpaint(small, hole, 7, cv2.INPAINT_TELEA)
+    plate = cv2.warpAffine(empty, matrix, canvas, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.GaussianBlur(plate, (0, 0), max(canvas) / 300)
+
+
+def _shadow(backdrop: np.ndarray, alpha: np.ndarray) -> None:
+    """A soft contact shadow under the product, on the backdrop: it stands on something."""
+    rows = np.nonzero(alpha.max(axis=1) > 0.5)[0]
+    columns = np.nonzero(alpha.max(axis=0) > 0.5)[0]
+    if len(rows) == 0:
+        return
+    bottom, middle = int(rows.max()), int((columns.min() + columns.max()) / 2)
+    reach = max(4, int((columns.max() - columns.min()) * 0.45))
+    shade = np.zeros(alpha.shape, np.float32)
+    cv2.ellipse(shade, (middle, bottom), (reach, max(2, reach // 6)), 0, 0, 360, 1.0, -1)
+    shade = cv2.GaussianBlur(shade, (0, 0), reach / 4)
+    backdrop[:] = (backdrop * (1 - 0.35 * shade[..., None])).astype(np.uint8)
+
+
+def _covered(photo: np.ndarray, box: tuple[float, float, float, float] | None, canvas: tuple[int, int]) -> np.ndarray:
+    """A scene photo scaled to cover the canvas, cropped around what stands out in it (or its centre)."""
+    photo_h, photo_w = photo.shape[:2]
+    canvas_w, canvas_h = canvas
+    scale = max(canvas_w / photo_w, canvas_h / photo_h)
+    want_x = (box[0] + box[2] / 2) * photo_w if box else photo_w / 2
+    want_y = (box[1] + box[3] / 2) * photo_h if box else photo_h / 2
+    x = min(max(want_x * scale - canvas_w / 2, 0), photo_w * scale - canvas_w)
+    y = min(max(want_y * scale - canvas_h / 2, 0), photo_h * scale - canvas_h)
+    matrix = np.float32([[scale, 0, -x], [0, scale, -y]])
+    flags = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.warpAffine(photo, matrix, canvas, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+# -- drawing ------------------------------------------------------------------------------------------------------
+
+
+def draw(made: Layers, move: Move, t: float, targets: Sequence[np.ndarray]) -> None:
+    """The photo's layers at shot progress t into the frame's planes `targets`."""
+    zoom, cx, cy = move.at(t)
+    width, height = targets[0].shape[1], targets[0].shape[0]
+    back_zoom = 1 + (zoom - 1) * PARALLAX
+    room = room_at(back_zoom)
+    back = (back_zoom, _clamp(0.5 + (cx - 0.5) * PARALLAX, room), _clamp(0.5 + (cy - 0.5) * PARALLAX, room))
+    _warp_planes(made.backdrop, _matrix(back, made.backdrop[0].shape, width, height), targets)
+    if made.product is None or made.alpha is None:
+        return
+    front = (zoom * (1 + GROWTH * t), cx, cy)
+    matrix = _matrix(front, made.product[0].shape, width, height)
+    half = matrix.copy()
+    half[:, 2] /= 2
+    for index, (plane, target) in enumerate(zip(made.product, targets, strict=True)):
+        view = matrix if index == 0 else half
+        alpha = cv2.warpAffine(made.alpha[0 if index == 0 else 1], view, (target.shape[1], target.shape[0]))
+        layer = cv2.warpAffine(plane, view, (target.shape[1], target.shape[0]), flags=cv2.INTER_LINEAR)
+        if index == 0:
+            layer = _swept(layer, alpha, t)
+        target[:] = cv2.blendLinear(layer, target.copy(), alpha, 1 - alpha)
+
+
+def _swept(luma: np.ndarray, alpha: np.ndarray, t: float) -> np.ndarray:
+    """The product's light lifted along a soft diagonal band that crosses it once between SWEEP[0] and SWEEP[1]."""
+    if not SWEEP[0] < t < SWEEP[1]:
+        return luma
+    height, width = luma.shape
+    small = (max(2, width // 8), max(2, height // 8))
+    ys, xs = np.mgrid[0 : small[1], 0 : small[0]].astype(np.float32)
+    across = (xs / small[0] + 0.5 * ys / small[1]) / 1.5  # 0 at the top left, 1 at the bottom right
+    position = -0.2 + 1.4 * (t - SWEEP[0]) / (SWEEP[1] - SWEEP[0])
+    band = np.exp(-(((across - position) / 0.09) ** 2)).astype(np.float32)
+    band = cv2.resize(band, (width, height), interpolation=cv2.INTER_LINEAR) * alpha * SWEEP_GAIN
+    return (luma + (235 - luma.astype(np.float32)) * band).astype(np.uint8)
+
+
+def _matrix(view: tuple[float, float, float], shape: tuple[int, ...], width: int, height: int) -> np.ndarray:
+    zoom, cx, cy = view
+    canvas_h, canvas_w = shape[:2]
+    scale = zoom * width / canvas_w
+    return np.array(
+        [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
+        dtype=np.float64,
+    )
+
+
+def _warp_planes(planes: Planes, matrix: np.ndarray, targets: Sequence[np.ndarray]) -> None:
+    half = matrix.copy()
+    half[:, 2] /= 2
+    for index, (plane, target) in enumerate(zip(planes, targets, strict=True)):
+        cv2.warpAffine(
+            plane,
+            matrix if index == 0 else half,
+            (target.shape[1], target.shape[0]),
+            dst=target,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+
+
+def _clamp(centre: float, room: float) -> float:
+    return min(max(centre, 0.5 - room), 0.5 + room)
