@@ -31,9 +31,7 @@ def render_pattern_clip(width: int, height: int, seconds: float, fps: int) -> by
 
 
 def render_photo_clip(photos: list[bytes], width: int, height: int, seconds: float, fps: int) -> bytes:
-    spec = RenderSpec(
-        width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="bed", look=Look.FLAT
-    )
+    spec = RenderSpec(width, height, fps=fps, duration=seconds, x264_preset="ultrafast", audio="bed", look=Look.FLAT)
     with tempfile.TemporaryDirectory(prefix="veo31-emulator-") as folder:
         try:
             return render_video(photos, spec, Path(folder) / "clip.mp4").read_bytes()

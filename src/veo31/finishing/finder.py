@@ -3,7 +3,7 @@
 - its **appearance** — the colours of the product in its reference photo, weighed against the photo's backdrop
   (a ratio histogram of hue and saturation) — looked for in the frame: it finds a red bottle on a backdrop lit
   from one side, where nothing else stands out cleanly;
-- what **stands out** from the frame's backdrop (`analysis.local.subject_mask`), when there is no photo or the
+- what **stands out** from the frame's backdrop (`media.subject.subject_mask`), when there is no photo or the
   product's colours are the backdrop's (a white bottle on white).
 
 Frames are looked at TRACK_SIDE pixels wide: enough for the box, cheap per frame."""
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veo31.analysis.local import box_of, subject_mask
+from veo31.media.subject import box_of, subject_mask
 
 TRACK_SIDE = 320
 MAX_BOX_SHARE = 0.5  # a "product" covering more of the frame than this is the scene, not something in it

@@ -5,8 +5,9 @@ Each photo becomes its canvas once, as YUV 4:2:0 (BT.709) planes MAX_ZOOM times 
 extended in its own colours — in the flat look the photo whole over a blurred fill of itself. Every frame is then a
 few sub-pixel affine warps of those planes (the layers apart, for parallax; two shots during a crossfade), written
 straight into the encoder's own pixel format: no per-frame colour conversion, no per-frame scaling of the full
-photo. The studio look ends on a card with the product's name (`media.endcard`) over a musical bed (`media.music`). A producer
-thread makes frames while the encoder works (OpenCV and PyAV both release the GIL); a short queue keeps memory flat.
+photo. The studio look ends on a card with the product's name (`media.endcard`) over a musical bed (`media.music`).
+A producer thread makes frames while the encoder works (OpenCV and PyAV both release the GIL); a short queue keeps
+memory flat.
 """
 
 from __future__ import annotations

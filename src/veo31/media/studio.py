@@ -1,5 +1,5 @@
 """The local renderer's studio look: each photo lifted into two layers — the product, cut from a plain backdrop
-(`analysis.local.subject_mask`), and the backdrop itself with the product taken out and extended past the photo's
+(`media.subject.subject_mask`), and the backdrop itself with the product taken out and extended past the photo's
 edges in its own colours and light — so the camera can move them apart (parallax: the backdrop moves less than the
 product, which also grows a little on its own), with a soft contact shadow under the product and a light sweep
 across it once per shot. The product is scaled to fill the frame it is framed for. A photo of a scene (no plain
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veo31.analysis.local import box_of, subject_mask
 from veo31.media.motion import MAX_ZOOM, Move, room_at
 from veo31.media.planes import ColourSpace, Planes
+from veo31.media.subject import box_of, subject_mask
 
 FILL = 0.62  # the product's height (or width, if it is wide) as a share of the frame at the widest view
 MAX_UPSCALE = 2.0  # a small product photo is enlarged at most this much (more would show its pixels)

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veo31.analysis.local import box_of, load_rgb, subject_mask
+from veo31.analysis.local import load_rgb
+from veo31.media.subject import box_of, subject_mask
 from veo31.quality.label import label_check
 from veo31.quality.report import Check, CheckKind, margin_score
 from veo31.quality.signals import ClipSignals
