@@ -200,12 +200,15 @@ class Generation:
 
     def download_name(self, extension: str = "mp4") -> str:
         """The file name a download of its video gets, on the page and from `veo31 fetch`: the product and day (a
-        rendition adds its resolution; a deliverable its preset, and its brand kit, version and price)."""
+        rendition adds its resolution; a deliverable its preset, its brand kit, version and price, and its bars)."""
         parts = [self.spec.product_name or "veo31-video", f"{self.created_at:%Y-%m-%d}"]
         if self.preset:
             parts.append(self.preset)
-            if self.branding:
-                parts += [self.branding["settings"]["name"], f"v{self.branding['version']}", self.branding.get("price")]
+            finish = self.branding or {}
+            if "settings" in finish:
+                parts += [finish["settings"]["name"], f"v{finish['version']}", finish.get("price")]
+            if finish.get("letterbox"):
+                parts.append("bars")
         elif self.upgrade_of:
             parts.append(self.spec.resolution)
         if self.video_key and "." in self.video_key.rsplit("/", 1)[-1]:

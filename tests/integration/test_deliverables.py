@@ -174,3 +174,19 @@ def test_a_brand_kits_music_is_checked_stored_and_mixed_under_its_deliverables(a
 
     dropped = api.http.put(f"/v1/brand-kits/{kit['id']}", data={"name": "Tea Co", "remove_music": "true"})
     assert dropped.status_code == 200 and dropped.json()["music_url"] is None and dropped.json()["version"] == 2
+
+
+def test_bars_are_a_deliverable_of_their_own_when_asked(api: Api) -> None:
+    source = finished(api)
+    assert api.http.post(f"/v1/generations/{source['id']}/approve").status_code == 200
+    plain = deliver(api, source["id"], "tiktok").json()["deliverables"][0]
+    asked = {"presets": ["tiktok"], "letterbox": True}
+    barred = api.http.post(f"/v1/generations/{source['id']}/deliverables", json=asked)
+    assert barred.status_code == 201, "bars are another version than the backdrop carried on"
+    item = barred.json()["deliverables"][0]
+    assert item["id"] != plain["id"] and item["letterbox"] is True and plain["letterbox"] is False
+    done = api.wait(item["id"], FINAL, timeout=180)
+    assert done["status"] == "completed", done["history"]
+    assert done["download_name"].endswith("-tiktok-bars.mp4")
+    again = api.http.post(f"/v1/generations/{source['id']}/deliverables", json=asked)
+    assert again.status_code == 200 and again.json()["deliverables"][0]["id"] == item["id"]

@@ -211,3 +211,13 @@ def test_a_photo_whose_product_is_the_backdrops_colour_gives_no_appearance() -> 
     photo = np.full((400, 400, 3), 240, np.uint8)
     photo[100:300, 150:250] = (225, 225, 225)  # a white bottle on white: its colours say nothing
     assert Appearance.of(photo) is None
+
+
+def test_bars_only_when_asked(clips: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "shorts-bars.mp4"
+    deliver(clips["wide"], PRESETS["youtube_shorts"], target, letterbox=True)
+    frames, container = decoded(target)
+    container.close()
+    assert_product_inside_safe_zone(frames, "youtube_shorts")
+    band = frames[len(frames) // 2][:120].reshape(-1, 3)
+    assert band.max() <= 24, "black bars where the picture falls short, as asked"

@@ -80,6 +80,7 @@ class DeliverablePublic(BaseModel):
     bytes: int | None
     brand_kit: str | None = Field(default=None, description="the brand kit it was made with")
     brand_kit_version: int | None = None
+    letterbox: bool = Field(default=False, description="bars asked for instead of a backdrop extended from the picture")
     price: str | None = None
     error: ErrorPublic | None
 
@@ -273,6 +274,7 @@ def deliverable(generation: Generation, links: dict[str, str | None]) -> Deliver
         brand_kit=(generation.branding or {}).get("kit"),
         brand_kit_version=(generation.branding or {}).get("version"),
         price=(generation.branding or {}).get("price"),
+        letterbox=bool((generation.branding or {}).get("letterbox")),
         error=error_of(generation),
     )
 

@@ -33,6 +33,7 @@ from veo31.cli.generations import ServerOption, TokenOption, connect, review_rea
 from veo31.domain import GenerationSpec
 from veo31.errors import Veo31Error
 from veo31.finishing.presets import PRESETS
+from veo31.pipeline.deliverables import Finish
 
 RESULT_COLUMNS = ["row", "product_name", "status", "id", "path", "url", "error", "attempts", "deliverables"]
 OVERRIDES = {
@@ -200,9 +201,8 @@ async def delivered(client: Client, row: Row, generation_id: str, video: Path) -
     names = presets_of(row)
     if not names:
         return ""
-    made = await client.deliver(
-        generation_id, names, row.fields.get("brand_kit") or None, row.fields.get("price") or None
-    )
+    finish = Finish(row.fields.get("brand_kit") or None, row.fields.get("price") or None)
+    made = await client.deliver(generation_id, names, finish)
     paths = []
     for item in made:
         generation: dict[str, Any] = item

@@ -7,6 +7,7 @@ is written once. Videos are written to their destination under a temporary name 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -21,6 +22,7 @@ from veo31.errors import ConflictError, InputError, NotFoundError, Veo31Error, a
 from veo31.finishing.brand import BrandKit
 from veo31.pipeline import lifecycle as pipeline
 from veo31.pipeline.brand_kits import Upload
+from veo31.pipeline.deliverables import Finish
 from veo31.pipeline.intake import UploadedImage
 from veo31.pipeline.review import Verdict
 from veo31.pipeline.service import GenerationService
@@ -48,7 +50,7 @@ class Client(Protocol):
     async def review(self, generation_id: str, verdict: str, note: str | None) -> dict[str, Any]: ...
 
     async def deliver(
-        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+        self, generation_id: str, presets: Sequence[str], finish: Finish = Finish()
     ) -> list[dict[str, Any]]: ...
 
     async def save_kit(self, fields: dict[str, Any], upload: Upload, kit_id: str | None) -> dict[str, Any]: ...
@@ -145,10 +147,10 @@ class LocalClient:
         return self.public(await self.service.review(chosen, Verdict(verdict), note))
 
     async def deliver(
-        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+        self, generation_id: str, presets: Sequence[str], finish: Finish = Finish()
     ) -> list[dict[str, Any]]:
         chosen = await self.service.resolve(generation_id)
-        made = await self.service.deliver(chosen, presets, brand_kit, price)
+        made = await self.service.deliver(chosen, presets, finish)
         return [self.public(generation) for generation, _ in made]
 
     async def save_kit(self, fields: dict[str, Any], upload: Upload, kit_id: str | None) -> dict[str, Any]:
@@ -239,9 +241,9 @@ class RemoteClient:
         return await self._call("POST", f"/v1/generations/{generation_id}/{verdict}", json=body)
 
     async def deliver(
-        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+        self, generation_id: str, presets: Sequence[str], finish: Finish = Finish()
     ) -> list[dict[str, Any]]:
-        body = {"presets": list(presets), "brand_kit": brand_kit, "price": price}
+        body = {"presets": list(presets), **dataclasses.asdict(finish)}
         answer = await self._call("POST", f"/v1/generations/{generation_id}/deliverables", json=body)
         return list(answer["deliverables"])
 

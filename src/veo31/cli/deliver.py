@@ -15,6 +15,7 @@ from veo31.cli import app, fail, out
 from veo31.cli.client import SETTLED, Client
 from veo31.cli.generations import JsonOption, ServerOption, TokenOption, connect, run
 from veo31.finishing.presets import PRESETS
+from veo31.pipeline.deliverables import Finish
 
 
 @app.command()
@@ -28,6 +29,9 @@ def deliver(
         str | None, typer.Option("--brand-kit", help="A brand kit's id (veo31 brand-kit list): logo, lines, end card.")
     ] = None,
     price: Annotated[str | None, typer.Option("--price", help="Shown with the brand kit, e.g. '€29'.")] = None,
+    letterbox: Annotated[
+        bool, typer.Option("--letterbox", help="Bars, not a backdrop extended from the picture, where it is short.")
+    ] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the files and save them.")] = True,
     as_json: JsonOption = False,
     server: ServerOption = None,
@@ -44,7 +48,7 @@ def deliver(
 
     async def work() -> list[dict[str, Any]]:
         async with connect(server, token, worker=wait, quiet=as_json) as client:
-            made = await client.deliver(generation_id, preset, brand_kit, price)
+            made = await client.deliver(generation_id, preset, Finish(brand_kit, price, letterbox))
             if not wait:
                 return made
             return list(await asyncio.gather(*(saved(client, item["id"], out_dir) for item in made)))

@@ -45,10 +45,12 @@ def deliver(
     target: Path | str,
     appearance: Appearance | None = None,
     branding: Branding | None = None,
+    letterbox: bool = False,
 ) -> Delivered:
     """Write `preset`'s deliverable of the video at `source` to `target`; `appearance` is the product as its reference
-    photo shows it (what is looked for in the frames); `branding`, the kit drawn on it."""
-    return deliver_many(source, [(preset, target)], appearance, branding)[0]
+    photo shows it (what is looked for in the frames); `branding`, the kit drawn on it; `letterbox`, bars where the
+    picture falls short of the preset's shape."""
+    return deliver_many(source, [(preset, target)], appearance, branding, letterbox)[0]
 
 
 def deliver_many(
@@ -56,6 +58,7 @@ def deliver_many(
     jobs: Sequence[tuple[Preset, Path | str]],
     appearance: Appearance | None = None,
     branding: Branding | None = None,
+    letterbox: bool = False,
 ) -> list[Delivered]:
     """Several presets' deliverables of one video: the product tracked once, then the frames decoded once per round
     of encoders (`rounds`) and cut, branded (not the looping preview) and encoded for each preset of the round."""
@@ -74,7 +77,7 @@ def deliver_many(
             number: writer_for(jobs[number][0], Path(jobs[number][1]), fps, len(plans[number]), space)
             for number in round_
         }
-        _encode_round(source, writers, plans, products, branding, space)
+        _encode_round(source, writers, (plans, products), branding, space, letterbox)
         made.update(_closed(source, writers, plans, branding.music if branding else None))
         del writers
         # PyAV's containers and streams refer to each other: only the collector frees a round's encoders, and they
@@ -119,12 +122,14 @@ def rounds(presets: Sequence[Preset]) -> list[list[int]]:
 def _encode_round(
     source: Path | str,
     writers: dict[int, Writer],
-    plans: Sequence[Sequence[Window]],
-    products: Sequence[Sequence[tuple[float, float, float, float]]],
+    paths: tuple[Sequence[Sequence[Window]], Sequence[Sequence[tuple[float, float, float, float]]]],
     branding: Branding | None,
     space: ColourSpace,
+    letterbox: bool,
 ) -> None:
-    """Every frame the round's writers want, decoded once, cut and (but for the looping preview) branded."""
+    """Every frame the round's writers want, decoded once, cut and (but for the looping preview) branded; `paths`,
+    each preset's windows and where the product is in its frames."""
+    plans, products = paths
     overlays = {
         number: Overlay(
             branding, writer.preset, writer.output_frames, float(writer.rate), space, products[number][:: writer.step]
@@ -142,19 +147,24 @@ def _encode_round(
             planes = planes_of(frame)
             for number, writer in writers.items():
                 if writer.wants(index):
-                    made_frame = cut(planes, plans[number][index], writer.preset.width, writer.preset.height)
+                    made_frame = cut(planes, plans[number][index], writer.preset.width, writer.preset.height, letterbox)
                     overlay = overlays.get(number)
                     writer.take(overlay.apply(made_frame, writer.written) if overlay else made_frame)
 
 
 def deliver_verified(
-    source: str, preset: Preset, target: str, reference: bytes | None = None, branding: Branding | None = None
+    source: str,
+    preset: Preset,
+    target: str,
+    reference: bytes | None = None,
+    branding: Branding | None = None,
+    letterbox: bool = False,
 ) -> dict[str, Any]:
     """`deliver` (`reference`: the product's photo, stored as it was given), then the file read back whole — every
     frame decoded, its size and the preset's file cap checked — and described as a generation's `video` is (a
     module-level call, for a media process)."""
     appearance = Appearance.of(load_photo(reference)) if reference else None
-    made = deliver(source, preset, target, appearance, branding)
+    made = deliver(source, preset, target, appearance, branding, letterbox)
     size = os.path.getsize(target)
     if preset.container is Container.WEBP:
         with Image.open(target) as image:

@@ -21,6 +21,7 @@ from veo31.media.planes import Planes
 
 MARGIN = 1.12  # room around the product inside the safe zone
 SMOOTH_SECONDS = 0.5
+BLACK = (16, 128, 128)  # Y, Cb, Cr of black in limited range: a bar
 DEADBAND = 0.02  # of the frame: the framing holds until the product moves this far (a camera operator's patience)
 
 
@@ -140,10 +141,10 @@ def _inside(centre: float, size: float, limit: int) -> float:
     return min(max(centre, size / 2), limit - size / 2)
 
 
-def cut(planes: Planes, window: Window, width: int, height: int) -> Planes:
+def cut(planes: Planes, window: Window, width: int, height: int, letterbox: bool = False) -> Planes:
     """The frame (Y, Cb, Cr planes) seen through `window`, at width × height. Where the window reaches past the
     frame, the picture's own edges continue outward, softened, so the extension takes the backdrop's colours and
-    light (a mirror would bring a ghost of the product into it)."""
+    light (a mirror would bring a ghost of the product into it) — or, with `letterbox`, black bars."""
     scale = width / window.width
     matrix = np.float32(
         [
@@ -155,6 +156,12 @@ def cut(planes: Planes, window: Window, width: int, height: int) -> Planes:
     half[:, 2] /= 2  # the same view on the half-size chroma planes
     source_h, source_w = planes[0].shape
     extends = window.width > source_w + 0.5 or window.height > source_h + 0.5
+    if extends and letterbox:
+        sizes = ((width, height), (width // 2, height // 2), (width // 2, height // 2))
+        return tuple(  # type: ignore[return-value]
+            cv2.warpAffine(plane, view, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT, borderValue=black)
+            for plane, view, size, black in zip(planes, (matrix, half, half), sizes, BLACK, strict=True)
+        )
     return (
         _cut_plane(planes[0], matrix, width, height, extends, 2.0),
         _cut_plane(planes[1], half, width // 2, height // 2, extends, 1.0),

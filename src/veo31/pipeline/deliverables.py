@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from veo31.domain import Generation, Status
@@ -51,14 +52,27 @@ def check_deliverable(source: Generation) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Finish:
+    """How deliverables are finished: a brand kit and the price it shows, and bars (letterbox) instead of a backdrop
+    extended from the picture where the channel's shape is wider or taller than the video allows."""
+
+    brand_kit: str | None = None
+    price: str | None = None
+    letterbox: bool = False
+
+
 async def deliver(
-    runtime: Runtime, source: Generation, presets: Sequence[str], kit_id: str | None = None, price: str | None = None
+    runtime: Runtime, source: Generation, presets: Sequence[str], finish: Finish = Finish()
 ) -> list[tuple[Generation, bool]]:
     """Each preset's deliverable of a finished video, made now (True) or the one that exists (False); the new ones
     are started on the finishing queue."""
     chosen = check_presets(presets)
     check_deliverable(source)
-    made = await create_deliverables(runtime, source, chosen, await branding_for(runtime, kit_id, price))
+    branding = await branding_for(runtime, finish.brand_kit, finish.price)
+    if finish.letterbox:
+        branding = {**(branding or {}), "letterbox": True}
+    made = await create_deliverables(runtime, source, chosen, branding)
     for generation in (generation for generation, created in made if created):
         await enqueue(runtime, generation)
     return made
@@ -99,8 +113,11 @@ async def create_deliverables(
 
 
 def _mark(branding: dict[str, Any] | None) -> str:
-    """What tells deliverables of one preset apart: the kit, its version and the price (short, for a key)."""
+    """What tells deliverables of one preset apart: the kit, its version and the price, and bars asked for (short,
+    for a key)."""
     if not branding:
         return "plain"
-    said = json.dumps([branding["kit"], branding["version"], branding.get("price")])
-    return hashlib.sha256(said.encode()).hexdigest()[:16]
+    said = [branding.get("kit"), branding.get("version"), branding.get("price")]
+    if branding.get("letterbox"):
+        said.append("letterbox")
+    return hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16]

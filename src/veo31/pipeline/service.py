@@ -23,6 +23,7 @@ from veo31.errors import ConflictError, InputError, NotFoundError
 from veo31.pipeline import checks, deliverables, untracked, watching
 from veo31.pipeline.brand_kits import BrandKits
 from veo31.pipeline.costs import budget_problem, estimate_for
+from veo31.pipeline.deliverables import Finish
 from veo31.pipeline.health import readiness
 from veo31.pipeline.intake import (
     ReferenceIntake,
@@ -240,10 +241,10 @@ class GenerationService:
         return generation.video_key
 
     async def deliver(
-        self, generation_id: str, presets: Sequence[str], brand_kit: str | None = None, price: str | None = None
+        self, generation_id: str, presets: Sequence[str], finish: Finish = Finish()
     ) -> list[tuple[Generation, bool]]:
         """Each preset's deliverable of a finished video: made now (True), or the one that exists (False)."""
-        return await deliverables.deliver(self.runtime, await self.get(generation_id), presets, brand_kit, price)
+        return await deliverables.deliver(self.runtime, await self.get(generation_id), presets, finish)
 
     @property
     def brand_kits(self) -> BrandKits:
@@ -326,9 +327,8 @@ class GenerationService:
             return await self.upgrade(original.upgrade_of, original.spec.resolution)
         if original.deliverable_of:  # made again from its source, for free: never a new paid generation
             kept = original.branding or {}
-            [(again, created)] = await self.deliver(
-                original.deliverable_of, [original.preset or ""], kept.get("kit"), kept.get("price")
-            )
+            finish = Finish(kept.get("kit"), kept.get("price"), bool(kept.get("letterbox")))
+            [(again, created)] = await self.deliver(original.deliverable_of, [original.preset or ""], finish)
             return Created(again, created)
         earlier = await asyncio.to_thread(store.children, runtime.engine, generation_id)
         live = [child for child, status in earlier if status not in (Status.FAILED, Status.CANCELED)]

@@ -20,6 +20,7 @@ from veo31.api.schemas import DeliverablePublic, deliverable
 from veo31.domain import Generation, Status
 from veo31.errors import NotFoundError
 from veo31.finishing.presets import PRESETS
+from veo31.pipeline.deliverables import Finish
 from veo31.store.blobs import BlobStore
 
 # Tokens are asked for by each route (`check_access`, or the POST's dependency), so the ZIP link, like a video
@@ -33,6 +34,11 @@ class DeliverablesCreate(BaseModel):
     presets: list[str] = Field(min_length=1, max_length=len(PRESETS), description=f"any of {', '.join(PRESETS)}")
     brand_kit: str | None = Field(default=None, max_length=32, description="a brand kit's id: logo, lines, end card")
     price: str | None = Field(default=None, max_length=20, description="shown with the brand kit, e.g. '€29'")
+    letterbox: bool = Field(
+        default=False,
+        description="bars where the channel's shape is wider or taller than the video allows, instead of a backdrop "
+        "extended from the picture",
+    )
 
 
 class DeliverableList(BaseModel):
@@ -70,7 +76,7 @@ async def create_deliverables(
     """The finished video made ready for each preset: reframed around the product inside the channel's safe zone,
     encoded for it, stored and verified. 409 while the video is not finished, or failed the quality checks and no
     person approved it."""
-    made = await service.deliver(generation_id, body.presets, body.brand_kit, body.price)
+    made = await service.deliver(generation_id, body.presets, Finish(body.brand_kit, body.price, body.letterbox))
     if not any(created for _, created in made):
         response.status_code = 200
     return DeliverableList(

@@ -44,7 +44,8 @@ async def finish(generation_id: str) -> Outcome:
         # The first photo shows the product as it is: what the framing looks for in the clip.
         photo = source.references[0].blob_key if source.references else None
         reference = await asyncio.to_thread(runtime.blobs.read_bytes, photo) if photo else None
-        render = functools.partial(deliver_verified, str(original), preset, str(made), reference, branding)
+        letterbox = bool((deliverable.branding or {}).get("letterbox"))
+        render = functools.partial(deliver_verified, str(original), preset, str(made), reference, branding, letterbox)
         info = await processes.run(render)
         key = f"deliverables/{generation_id}.{extension}"
         await asyncio.to_thread(runtime.blobs.put_file, key, made)
@@ -66,7 +67,7 @@ async def branding_of(runtime: Runtime, deliverable: Generation, source: Generat
     """The kit the deliverable was asked with, as it was then (its settings, logo and music), the product's name, the
     price."""
     kept = deliverable.branding
-    if not kept:
+    if not kept or "settings" not in kept:  # none, or only the framing (bars) asked for
         return None
     logo, music = [
         await asyncio.to_thread(runtime.blobs.read_bytes, kept[key]) if kept.get(key) else None

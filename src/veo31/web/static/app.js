@@ -677,9 +677,10 @@ async function renderChannels(generation) {
     listKits();
   }
   if (state.watching !== generation) return; // another generation was opened meanwhile
-  const kit = $("#brand-kit").value || null; // a preset is made once per kit (and none)
+  const kit = $("#brand-kit").value || null; // a preset is made once per kit (and none), with bars or without
+  const bars = $("#letterbox").checked;
   const taken = new Map(made.filter((item) => item.status !== "failed" && item.status !== "canceled"
-    && (item.brand_kit || null) === kit).map((item) => [item.preset, item]));
+    && (item.brand_kit || null) === kit && Boolean(item.letterbox) === bars).map((item) => [item.preset, item]));
   const box = $("#preset-choices");
   const shown = new Set([...box.querySelectorAll("input")].map((input) => input.value));
   if (shown.size !== state.presets.length) {
@@ -731,7 +732,7 @@ function deliverableItem(item) {
     link.href = local(item.download_url);
     link.download = item.download_name;
     link.textContent = "Download";
-    const kit = item.brand_kit ? ` · ${kitName(item)}` : "";
+    const kit = (item.brand_kit ? ` · ${kitName(item)}` : "") + (item.letterbox ? " · bars" : "");
     const size = `${item.width}×${item.height} · ${(item.bytes / 1e6).toFixed(1)} MB${kit}`;
     entry.append(preview, `${item.label} · ${size} `, link);
   } else {
@@ -804,7 +805,7 @@ async function makeVersions() {
     await apiJson(`/v1/generations/${generation.id}/deliverables`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ presets, brand_kit: kit, price: kit ? price : null }),
+      body: JSON.stringify({ presets, brand_kit: kit, price: kit ? price : null, letterbox: $("#letterbox").checked }),
     });
     await refreshWatched(generation.id);
   } catch (error) {
@@ -980,6 +981,7 @@ function setUpWatch() {
     if (state.watching) renderChannels(state.watching);
   });
   $("#kit-form").addEventListener("submit", saveKit);
+  $("#letterbox").addEventListener("change", () => state.watching && renderChannels(state.watching));
   $("#reject").addEventListener("click", () => review("reject"));
   $("#retry").addEventListener("click", async () => {
     try {
