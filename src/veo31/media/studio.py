@@ -38,6 +38,7 @@ class Layers:
     product: Planes | None
     alpha: tuple[np.ndarray, np.ndarray] | None  # float32 0–1: canvas size, and half (for the chroma planes)
     colour: tuple[int, int, int]  # the backdrop's colour: the end card's
+    extent: tuple[int, int, int, int] = (0, 0, 0, 0)  # the product's box on the canvas: left, top, right, bottom
 
 
 def layers(photo: np.ndarray, width: int, height: int) -> Layers:
@@ -72,7 +73,9 @@ def _lifted(
     backdrop = _backdrop(small, mask, from_small, canvas)
     _shadow(backdrop, alpha)
     half = cv2.resize(alpha, (canvas_w // 2, canvas_h // 2), interpolation=cv2.INTER_AREA)
-    return Layers(SPACE.planes(backdrop), SPACE.planes(product), (alpha, half), colour)
+    rows, columns = np.nonzero(alpha.max(axis=1) > 0.004)[0], np.nonzero(alpha.max(axis=0) > 0.004)[0]
+    extent = (int(columns.min()), int(rows.min()), int(columns.max()) + 1, int(rows.max()) + 1)
+    return Layers(SPACE.planes(backdrop), SPACE.planes(product), (alpha, half), colour, extent)
 
 
 def _backdrop(small: np.ndarray, mask: np.ndarray, matrix: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
@@ -131,25 +134,41 @@ def draw(made: Layers, move: Move, t: float, targets: Sequence[np.ndarray]) -> N
         return
     front = (zoom * (1 + GROWTH * t), cx, cy)
     matrix = _matrix(front, made.product[0].shape, width, height)
-    half = matrix.copy()
+    # Only the part of the frame the product covers is drawn on: the rest of its layer is transparent.
+    left, top, right, bottom = made.extent
+    xs = [matrix[0, 0] * x + matrix[0, 2] for x in (left, right)]
+    ys = [matrix[1, 1] * y + matrix[1, 2] for y in (top, bottom)]
+    x0, y0 = max(0, int(min(xs)) - 2) & ~1, max(0, int(min(ys)) - 2) & ~1
+    x1, y1 = min(width, int(max(xs)) + 4) & ~1, min(height, int(max(ys)) + 4) & ~1
+    if x1 <= x0 or y1 <= y0:
+        return
+    shifted = matrix.copy()
+    shifted[:, 2] -= (x0, y0)
+    half = shifted.copy()
     half[:, 2] /= 2
     for index, (plane, target) in enumerate(zip(made.product, targets, strict=True)):
-        view = matrix if index == 0 else half
-        alpha = cv2.warpAffine(made.alpha[0 if index == 0 else 1], view, (target.shape[1], target.shape[0]))
-        layer = cv2.warpAffine(plane, view, (target.shape[1], target.shape[0]), flags=cv2.INTER_LINEAR)
+        view, step = (shifted, 1) if index == 0 else (half, 2)
+        region = target[y0 // step : y1 // step, x0 // step : x1 // step]
+        size = (region.shape[1], region.shape[0])
+        alpha = cv2.warpAffine(made.alpha[0 if index == 0 else 1], view, size)
+        layer = cv2.warpAffine(plane, view, size, flags=cv2.INTER_LINEAR)
         if index == 0:
-            layer = _swept(layer, alpha, t)
-        target[:] = cv2.blendLinear(layer, target.copy(), alpha, 1 - alpha)
+            layer = _swept(layer, alpha, t, (x0, y0, width, height))
+        region[:] = cv2.blendLinear(layer, region.copy(), alpha, 1 - alpha)
 
 
-def _swept(luma: np.ndarray, alpha: np.ndarray, t: float) -> np.ndarray:
-    """The product's light lifted along a soft diagonal band that crosses it once between SWEEP[0] and SWEEP[1]."""
+def _swept(luma: np.ndarray, alpha: np.ndarray, t: float, where: tuple[int, int, int, int]) -> np.ndarray:
+    """The product's light lifted along a soft diagonal band that crosses the frame once between SWEEP[0] and
+    SWEEP[1]; `luma` is the part of the frame at (left, top) of a frame width × height (`where`)."""
     if not SWEEP[0] < t < SWEEP[1]:
         return luma
     height, width = luma.shape
+    left, top, frame_w, frame_h = where
     small = (max(2, width // 8), max(2, height // 8))
     ys, xs = np.mgrid[0 : small[1], 0 : small[0]].astype(np.float32)
-    across = (xs / small[0] + 0.5 * ys / small[1]) / 1.5  # 0 at the top left, 1 at the bottom right
+    xs = (left + xs * width / small[0]) / frame_w
+    ys = (top + ys * height / small[1]) / frame_h
+    across = (xs + 0.5 * ys) / 1.5  # 0 at the frame's top left, 1 at its bottom right
     position = -0.2 + 1.4 * (t - SWEEP[0]) / (SWEEP[1] - SWEEP[0])
     band = np.exp(-(((across - position) / 0.09) ** 2)).astype(np.float32)
     band = cv2.resize(band, (width, height), interpolation=cv2.INTER_LINEAR) * alpha * SWEEP_GAIN
