@@ -122,6 +122,9 @@ class LazyCanvas:
     def __getitem__(self, index: int | slice) -> Any:
         return self._made()[index]
 
+    def release(self) -> None:
+        self._planes = None
+
     def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None:
         """The photo at shot progress t into the frame's planes: one sub-pixel warp per plane."""
         luma = targets[0]
@@ -149,9 +152,15 @@ class LazyLayers:
     def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None:
         studio.draw(self.made, move, t, targets)
 
+    def release(self) -> None:
+        self._layers = None
+
 
 class Scene(Protocol):
     def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None: ...
+
+    def release(self) -> None:
+        """Its shot is over: its planes may go (a clip of three photos then holds at most two at once)."""
 
 
 # -- frames -------------------------------------------------------------------------------------------------------
@@ -245,6 +254,9 @@ def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[av.VideoFrame]
             draw_frame(frame, shots, index)
             if card is not None:
                 card.over(plane_views(frame), index)
+        for shot in shots:
+            if shot.end == index + 1:
+                shot.scene.release()
         frame.pts = index
         yield frame
 
