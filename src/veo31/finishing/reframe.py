@@ -157,11 +157,17 @@ def cut(planes: Planes, window: Window, width: int, height: int, letterbox: bool
     source_h, source_w = planes[0].shape
     extends = window.width > source_w + 0.5 or window.height > source_h + 0.5
     if extends and letterbox:
-        sizes = ((width, height), (width // 2, height // 2), (width // 2, height // 2))
-        return tuple(  # type: ignore[return-value]
+        y, cb, cr = (
             cv2.warpAffine(plane, view, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT, borderValue=black)
-            for plane, view, size, black in zip(planes, (matrix, half, half), sizes, BLACK, strict=True)
+            for plane, view, size, black in zip(
+                planes,
+                (matrix, half, half),
+                ((width, height), (width // 2, height // 2), (width // 2, height // 2)),
+                BLACK,
+                strict=True,
+            )
         )
+        return y, cb, cr
     return (
         _cut_plane(planes[0], matrix, width, height, extends, 2.0),
         _cut_plane(planes[1], half, width // 2, height // 2, extends, 1.0),

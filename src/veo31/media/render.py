@@ -239,13 +239,16 @@ def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[av.VideoFrame]
     # Every photo is read now (a bad one fails before any frame), but the later canvases are made when their shot
     # comes: by then the encoder has frames to work on, so the cores are not left idle while they are made.
     loaded = [load_photo(content) for content in photos]
-    kind = LazyLayers if spec.look is Look.STUDIO else LazyCanvas
-    scenes: list[Scene] = [kind(photo, spec.width, spec.height) for photo in loaded]
-    shots = plan_shots(scenes, spec)
     card = None
-    if spec.look is Look.STUDIO and spec.title:
-        colour = scenes[-1].made.colour  # type: ignore[attr-defined]
-        card = end_card(spec.title, colour, (spec.width, spec.height), spec.fps, spec.frame_count, SPACE)
+    if spec.look is Look.STUDIO:
+        layered = [LazyLayers(photo, spec.width, spec.height) for photo in loaded]
+        scenes: list[Scene] = list(layered)
+        if spec.title:
+            colour = layered[-1].made.colour  # the card takes the last photo's backdrop colour
+            card = end_card(spec.title, colour, (spec.width, spec.height), spec.fps, spec.frame_count, SPACE)
+    else:
+        scenes = [LazyCanvas(photo, spec.width, spec.height) for photo in loaded]
+    shots = plan_shots(scenes, spec)
     for index in range(spec.frame_count):
         frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
         if card is not None and index >= card.first + card.fade:
