@@ -23,8 +23,8 @@ MUSIC_UNDER_LU = 10.0  # where the clip has sound, the music sits this far under
 FADE_IN_SECONDS, FADE_OUT_SECONDS = 0.3, 1.5
 MAX_MUSIC_SECONDS = 600  # a deliverable is at most a minute; a longer file is a mistake, not a bed
 MUSIC_EXTENSIONS = {"mp3": "mp3", "mov": "m4a", "wav": "wav", "ogg": "ogg", "flac": "flac", "matroska": "mka"}
-# Ducking: the music pressed down (ratio 6) as soon as the clip's sound passes −34 dBFS, quickly (20 ms), and let
-# back up slowly (400 ms), so it does not pump between words.
+# Ducking: the music pressed down hard and at once when the clip's sound starts, and let back up slowly, so it does
+# not pump between words.
 DUCKING = "threshold=0.02:ratio=6:attack=20:release=400"
 
 
@@ -49,11 +49,33 @@ def check_music(content: bytes) -> str:
     return MUSIC_EXTENSIONS.get(kind, "bin")
 
 
-def soundtrack(source: Path | str, samples: int, preset: Preset, music: bytes | None = None) -> np.ndarray:
-    """The deliverable's sound, `samples` long: 2 × samples float32 at 48 kHz, mixed to the preset's loudness."""
-    sound = decoded(source, samples)
-    if music:
-        sound = with_music(sound, fitted(decoded(io.BytesIO(music), None, "the brand kit's music"), samples))
+class Soundtrack:
+    """The sound of the deliverables made from one video: its own sound and the kit's music read once, mixed once
+    per length, and brought to each preset's loudness (presets of one length and target share the result)."""
+
+    def __init__(self, source: Path | str, music: bytes | None = None) -> None:
+        self.source, self.music = source, music
+        self._read: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._made: dict[tuple[int, float, float], np.ndarray] = {}
+
+    def for_preset(self, samples: int, preset: Preset) -> np.ndarray:
+        """`samples` of sound (2 × samples float32, 48 kHz) mixed to `preset`'s loudness."""
+        key = (samples, preset.loudness_lufs, preset.true_peak_db)
+        if key not in self._made:
+            self._made[key] = _levelled(self._mixed(samples), samples, preset)
+        return self._made[key]
+
+    def _mixed(self, samples: int) -> np.ndarray:
+        if self._read is None:
+            music = decoded(io.BytesIO(self.music), "the brand kit's music") if self.music else None
+            self._read = decoded(self.source), music
+        sound, music = self._read
+        sound = _sized(sound, samples)
+        return with_music(sound, fitted(music, samples)) if music is not None else sound
+
+
+def _levelled(sound: np.ndarray, samples: int, preset: Preset) -> np.ndarray:
+    """One measured gain to the preset's loudness and a limiter under its true-peak ceiling; silence stays silent."""
     level = loudness(sound)
     if level <= SILENCE_LUFS + 1:
         return sound
@@ -88,9 +110,8 @@ def fitted(music: np.ndarray, samples: int) -> np.ndarray:
     return made
 
 
-def decoded(source: Path | str | io.BytesIO, samples: int | None, what: str = "the video's sound") -> np.ndarray:
-    """A file's first sound track as 2 × n float32 at 48 kHz (cut or padded with silence to `samples` if given);
-    silence when it has none."""
+def decoded(source: Path | str | io.BytesIO, what: str = "the video's sound") -> np.ndarray:
+    """A file's first sound track as 2 × n float32 at 48 kHz; nothing (0 samples) when it has none."""
     resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
     chunks: list[np.ndarray] = []
     try:
@@ -101,11 +122,13 @@ def decoded(source: Path | str | io.BytesIO, samples: int | None, what: str = "t
                 chunks.extend(out.to_ndarray() for out in resampler.resample(None))
     except av.FFmpegError as error:
         raise InvalidMediaError(f"{what} cannot be read: {error}") from None
-    sound = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((2, 0), np.float32)
-    if samples is None:
-        return sound
+    return np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((2, 0), np.float32)
+
+
+def _sized(sound: np.ndarray, samples: int) -> np.ndarray:
+    """Cut to `samples`, or padded with silence to it."""
     if sound.shape[1] < samples:
-        sound = np.pad(sound, ((0, 0), (0, samples - sound.shape[1])))
+        return np.pad(sound, ((0, 0), (0, samples - sound.shape[1])))
     return sound[:, :samples]
 
 

@@ -16,7 +16,8 @@ import av
 from PIL import Image
 
 from veo31.errors import InvalidMediaError
-from veo31.finishing.finder import TRACK_SIDE, Appearance, Box, find_product
+from veo31.finishing.audio import Soundtrack
+from veo31.finishing.finder import Appearance, Box, find_product
 from veo31.finishing.overlay import Branding, Overlay
 from veo31.finishing.presets import MB, Container, Preset
 from veo31.finishing.reframe import Window, cut, fill_gaps, in_frame, jitter, plan
@@ -25,6 +26,7 @@ from veo31.media.loudness import measure
 from veo31.media.planes import ColourSpace, planes_of
 from veo31.media.probe import probe_video
 from veo31.media.render import load_photo
+from veo31.media.subject import SIDE
 
 ENCODER_PIXELS = 4_200_000  # two 1080×1920 encoders at once
 TRACK_EVERY = 2  # a product moves little in a 12th of a second; the path is smoothed over half a second anyway
@@ -72,13 +74,14 @@ def deliver_many(
         plans.append(plan(filled, size, preset, fps, len(frames)))
         products.append(in_frame(filled, plans[-1], size, preset.width))
     made: dict[int, Delivered] = {}
+    sound = Soundtrack(source, branding.music if branding else None)  # read and mixed once for every preset
     for round_ in rounds([preset for preset, _ in jobs]):
         writers = {
             number: writer_for(jobs[number][0], Path(jobs[number][1]), fps, len(plans[number]), space)
             for number in round_
         }
         _encode_round(source, writers, (plans, products), branding, space, letterbox)
-        made.update(_closed(source, writers, plans, branding.music if branding else None))
+        made.update(_closed(sound, writers, plans))
         del writers
         # PyAV's containers and streams refer to each other: only the collector frees a round's encoders, and they
         # must be gone before the next round's are made.
@@ -86,13 +89,11 @@ def deliver_many(
     return [made[number] for number in range(len(jobs))]
 
 
-def _closed(
-    source: Path | str, writers: dict[int, Writer], plans: Sequence[Sequence[Window]], music: bytes | None
-) -> dict[int, Delivered]:
+def _closed(sound: Soundtrack, writers: dict[int, Writer], plans: Sequence[Sequence[Window]]) -> dict[int, Delivered]:
     """The round's files finished (their sound mixed in, with the kit's music under it) and described."""
     made = {}
     for number, writer in writers.items():
-        frames = writer.close(source, music)
+        frames = writer.close(sound)
         made[number] = Delivered(
             writer.preset.width,
             writer.preset.height,
@@ -207,7 +208,7 @@ def _track(
             fps = float(stream.average_rate or 24)
             limit = int(seconds * fps)
             width, height = stream.codec_context.width, stream.codec_context.height
-            small = (TRACK_SIDE, max(2, round(height * TRACK_SIDE / max(width, 1))))
+            small = (SIDE, max(2, round(height * SIDE / max(width, 1))))
             boxes: list[Box | None] = []
             space = ColourSpace()
             for index, frame in enumerate(container.decode(stream)):

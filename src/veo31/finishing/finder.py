@@ -6,7 +6,7 @@
 - what **stands out** from the frame's backdrop (`media.subject.subject_mask`), when there is no photo or the
   product's colours are the backdrop's (a white bottle on white).
 
-Frames are looked at TRACK_SIDE pixels wide: enough for the box, cheap per frame."""
+Frames are looked at `media.subject.SIDE` pixels wide (`shrunk`)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veo31.media.subject import box_of, subject_mask
+from veo31.media.subject import box_of, shrunk, subject_mask
 
-TRACK_SIDE = 320
 MAX_BOX_SHARE = 0.5  # a "product" covering more of the frame than this is the scene, not something in it
 MIN_SHARE = 0.002  # fewer pixels than this are a speck, not a product
 BINS, RANGES = [30, 32], [0, 180, 0, 256]  # hue, saturation
@@ -83,11 +82,3 @@ def plausible(mask: np.ndarray) -> Box | None:
         return None
     box = box_of(mask)
     return None if box[2] * box[3] > MAX_BOX_SHARE else box
-
-
-def shrunk(picture: np.ndarray) -> np.ndarray:
-    height, width = picture.shape[:2]
-    if width == TRACK_SIDE:
-        return picture
-    size = (TRACK_SIDE, max(1, round(height * TRACK_SIDE / max(width, 1))))
-    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)

@@ -17,7 +17,7 @@ import numpy as np
 
 from veo31.finishing.finder import Box
 from veo31.finishing.presets import Preset
-from veo31.media.planes import Planes
+from veo31.media.planes import Planes, chroma_view
 
 MARGIN = 1.12  # room around the product inside the safe zone
 SMOOTH_SECONDS = 0.5
@@ -152,8 +152,7 @@ def cut(planes: Planes, window: Window, width: int, height: int, letterbox: bool
             [0, scale, height / 2 - window.cy * scale],
         ]
     )
-    half = matrix.copy()
-    half[:, 2] /= 2  # the same view on the half-size chroma planes
+    half = chroma_view(matrix)
     source_h, source_w = planes[0].shape
     extends = window.width > source_w + 0.5 or window.height > source_h + 0.5
     if extends and letterbox:

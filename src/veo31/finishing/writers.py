@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from veo31.finishing.audio import encoded, soundtrack
+from veo31.finishing.audio import Soundtrack, encoded
 from veo31.finishing.presets import Container, Preset
 from veo31.media.encode import AUDIO_RATE, add_audio_stream, open_mp4_writer
 from veo31.media.planes import ColourSpace, Planes, frame_of
@@ -41,8 +41,8 @@ class Writer:
     def take(self, planes: Planes) -> None:
         raise NotImplementedError
 
-    def close(self, source: Path | str, music: bytes | None = None) -> int:
-        """Finish the file: the MP4's sound is the source's, with `music` (a sound file's bytes) mixed under it."""
+    def close(self, sound: Soundtrack) -> int:
+        """Finish the file (an MP4 takes its sound from `sound`)."""
         raise NotImplementedError
 
 
@@ -67,12 +67,12 @@ class Mp4Writer(Writer):
         self.container.mux(self.video.encode(frame))
         self.written += 1
 
-    def close(self, source: Path | str, music: bytes | None = None) -> int:
+    def close(self, sound: Soundtrack) -> int:
         with self.container:
             self.container.mux(self.video.encode(None))
             if self.audio is not None:
                 samples = round(self.written / float(self.rate) * AUDIO_RATE)
-                encoded(soundtrack(source, samples, self.preset, music), self.container, self.audio)
+                encoded(sound.for_preset(samples, self.preset), self.container, self.audio)
         return self.written
 
 
@@ -85,7 +85,7 @@ class WebpWriter(Writer):
         self.pictures.append(Image.fromarray(self.space.rgb(planes)))
         self.written += 1
 
-    def close(self, source: Path | str, music: bytes | None = None) -> int:
+    def close(self, sound: Soundtrack) -> int:
         first, *rest = self.pictures
         buffer = io.BytesIO()
         for quality in WEBP_QUALITIES:

@@ -25,12 +25,16 @@ class EndCard:
     planes: Planes
     colour: tuple[float, float, float]  # the card's Y, Cb, Cr
 
+    def covers(self, index: int) -> bool:
+        """Frame `index` is the card alone (faded in)."""
+        return index >= self.first + self.fade
+
     def over(self, targets: tuple[np.ndarray, ...] | list[np.ndarray], index: int) -> None:
         """Frame `index`'s planes: untouched before the card, fading to its colour, then the card itself."""
         into = index - self.first
         if into < 0:
             return
-        if into >= self.fade:
+        if self.covers(index):
             for target, plane in zip(targets, self.planes, strict=True):
                 target[:] = plane
             return

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 # The canvas (the whole picture) is this much larger than the frame: zoom 1 shows all of it, MAX_ZOOM shows a
 # frame-sized part at 1:1, so the closest view is never upsampled.
 MAX_ZOOM = 1.18
@@ -69,3 +71,14 @@ PRESETS: dict[str, Move] = {
 
 def preset(use_case: str) -> Move:
     return PRESETS.get(use_case, PRESETS["general"])
+
+
+def camera(view: tuple[float, float, float], canvas_shape: tuple[int, ...], width: int, height: int) -> np.ndarray:
+    """The affine map from canvas pixels to frame pixels for a view (zoom, centre x, centre y as shares)."""
+    zoom, cx, cy = view
+    canvas_h, canvas_w = canvas_shape[:2]
+    scale = zoom * width / canvas_w  # frame pixels per canvas pixel
+    return np.array(
+        [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
+        dtype=np.float64,
+    )

@@ -6,6 +6,7 @@ once, in the colour space of the video it goes into, which the output is tagged 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import av
@@ -116,3 +117,31 @@ def frame_of(planes: Planes) -> av.VideoFrame:
     for target, source in zip(plane_views(frame), planes, strict=True):
         target[:] = source
     return frame
+
+
+def even(value: float) -> int:
+    """A size for a 4:2:0 picture: the nearest even number, at least 2."""
+    return max(2, int(round(value / 2)) * 2)
+
+
+def chroma_view(matrix: np.ndarray) -> np.ndarray:
+    """The same affine view (source → target pixels) on the half-size chroma planes."""
+    half = np.array(matrix, dtype=np.float64)
+    half[:, 2] /= 2
+    return half
+
+
+def warp_into(planes: Planes, matrix: np.ndarray, targets: Sequence[np.ndarray]) -> None:
+    """Draw `planes` seen through the affine `matrix` into the three planes `targets`: one sub-pixel warp each."""
+    half = chroma_view(matrix)
+    for index, (plane, target) in enumerate(zip(planes, targets, strict=True)):
+        # Replicating the outermost pixels avoids a dark fringe where a view touches the picture's edge, and skips
+        # the per-pixel bounds test.
+        cv2.warpAffine(
+            plane,
+            matrix if index == 0 else half,
+            (target.shape[1], target.shape[0]),
+            dst=target,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )

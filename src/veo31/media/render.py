@@ -33,9 +33,9 @@ from veo31.errors import InvalidMediaError
 from veo31.media import studio
 from veo31.media.encode import add_audio_stream, audio_bed_frames, open_mp4_writer
 from veo31.media.endcard import end_card
-from veo31.media.motion import MAX_ZOOM, Move, preset
+from veo31.media.motion import MAX_ZOOM, Move, camera, preset
 from veo31.media.music import bed
-from veo31.media.planes import ColourSpace, Planes, plane_views
+from veo31.media.planes import ColourSpace, Planes, even, plane_views, warp_into
 from veo31.media.priority import lower_this_thread
 from veo31.media.probe import probe_video
 from veo31.media.sound import frames_of
@@ -103,10 +103,6 @@ def compose_canvas(photo: np.ndarray, width: int, height: int) -> np.ndarray:
     return canvas
 
 
-def even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
-
-
 class LazyCanvas:
     """A photo's YUV canvas, composed on first use; indexable like the (Y, Cb, Cr) tuple it stands for."""
 
@@ -128,12 +124,7 @@ class LazyCanvas:
     def draw(self, targets: Sequence[np.ndarray], move: Move, t: float) -> None:
         """The photo at shot progress t into the frame's planes: one sub-pixel warp per plane."""
         luma = targets[0]
-        matrix = view_matrix(move, t, self[0].shape, luma.shape[1], luma.shape[0])
-        _warp(self[0], matrix, luma)
-        half = matrix.copy()
-        half[:, 2] /= 2  # the same view on the half-size chroma planes
-        for source, target in zip(self[1:], targets[1:], strict=True):
-            _warp(source, half, target)
+        warp_into(self._made(), camera(move.at(t), self[0].shape, luma.shape[1], luma.shape[0]), targets)
 
 
 class LazyLayers:
@@ -191,30 +182,6 @@ def plan_shots(canvases: Sequence[Scene], spec: RenderSpec) -> list[Shot]:
     return shots
 
 
-def view_matrix(move: Move, t: float, canvas_shape: tuple[int, ...], width: int, height: int) -> np.ndarray:
-    """The affine map from canvas pixels to frame pixels for the camera at progress t."""
-    zoom, cx, cy = move.at(t)
-    canvas_h, canvas_w = canvas_shape[:2]
-    scale = zoom * width / canvas_w  # frame pixels per canvas pixel
-    return np.array(
-        [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
-        dtype=np.float64,
-    )
-
-
-def _warp(source: np.ndarray, matrix: np.ndarray, target: np.ndarray) -> None:
-    # The view never leaves the canvas, so the border mode only decides the outermost pixels' neighbours:
-    # replicating them avoids a dark fringe at zoom 1, and skips the per-pixel bounds test (about 10 % faster).
-    cv2.warpAffine(
-        source,
-        matrix,
-        (target.shape[1], target.shape[0]),
-        dst=target,
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-
-
 def draw_frame(frame: av.VideoFrame, shots: Sequence[Shot], index: int) -> None:
     """Frame `index` into `frame`: the active shot, or the crossfade of the two overlapping there."""
     active = [shot for shot in shots if shot.first <= index < shot.end][-2:]
@@ -251,12 +218,10 @@ def frames(photos: Sequence[bytes], spec: RenderSpec) -> Iterator[av.VideoFrame]
     shots = plan_shots(scenes, spec)
     for index in range(spec.frame_count):
         frame = av.VideoFrame(spec.width, spec.height, "yuv420p")
-        if card is not None and index >= card.first + card.fade:
-            card.over(plane_views(frame), index)  # the card alone: nothing under it to draw
-        else:
+        if card is None or not card.covers(index):  # under the card alone there is nothing to draw
             draw_frame(frame, shots, index)
-            if card is not None:
-                card.over(plane_views(frame), index)
+        if card is not None:
+            card.over(plane_views(frame), index)
         for shot in shots:
             if shot.end == index + 1:
                 shot.scene.release()

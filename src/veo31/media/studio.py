@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from veo31.media.motion import MAX_ZOOM, Move, room_at
-from veo31.media.planes import ColourSpace, Planes
-from veo31.media.subject import box_of, subject_mask
+from veo31.media.motion import MAX_ZOOM, Move, camera, room_at
+from veo31.media.planes import ColourSpace, Planes, chroma_view, even, warp_into
+from veo31.media.subject import box_of, shrunk, subject_mask
 
 FILL = 0.62  # the product's height (or width, if it is wide) as a share of the frame at the widest view
 MAX_UPSCALE = 2.0  # a small product photo is enlarged at most this much (more would show its pixels)
@@ -26,7 +26,6 @@ PARALLAX = 0.55  # the backdrop moves this share of the camera's travel, and zoo
 GROWTH = 0.035  # the product layer grows this much on its own over a shot
 SWEEP = (0.3, 0.8)  # the part of a shot the light sweep crosses the product in
 SWEEP_GAIN = 0.28  # how far towards white the sweep's centre lifts the product's light
-ANALYSIS_SIDE = 320
 SPACE = ColourSpace()
 
 
@@ -42,9 +41,8 @@ class Layers:
 
 
 def layers(photo: np.ndarray, width: int, height: int) -> Layers:
-    canvas = (_even(width * MAX_ZOOM), _even(height * MAX_ZOOM))
-    scale = ANALYSIS_SIDE / max(photo.shape[1], 1)
-    small = cv2.resize(photo, (ANALYSIS_SIDE, max(2, round(photo.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    canvas = (even(width * MAX_ZOOM), even(height * MAX_ZOOM))
+    small = shrunk(photo)
     mask, plain, background = subject_mask(small)
     colour = (int(background[0]), int(background[1]), int(background[2]))
     share = float(mask.mean())
@@ -115,10 +113,6 @@ def _covered(photo: np.ndarray, box: tuple[float, float, float, float] | None, c
     return cv2.warpAffine(photo, matrix, canvas, flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
-
-
 # -- drawing ------------------------------------------------------------------------------------------------------
 
 
@@ -129,11 +123,11 @@ def draw(made: Layers, move: Move, t: float, targets: Sequence[np.ndarray]) -> N
     back_zoom = 1 + (zoom - 1) * PARALLAX
     room = room_at(back_zoom)
     back = (back_zoom, _clamp(0.5 + (cx - 0.5) * PARALLAX, room), _clamp(0.5 + (cy - 0.5) * PARALLAX, room))
-    _warp_planes(made.backdrop, _matrix(back, made.backdrop[0].shape, width, height), targets)
+    warp_into(made.backdrop, camera(back, made.backdrop[0].shape, width, height), targets)
     if made.product is None or made.alpha is None:
         return
     front = (zoom * (1 + GROWTH * t), cx, cy)
-    matrix = _matrix(front, made.product[0].shape, width, height)
+    matrix = camera(front, made.product[0].shape, width, height)
     # Only the part of the frame the product covers is drawn on: the rest of its layer is transparent.
     left, top, right, bottom = made.extent
     xs = [matrix[0, 0] * x + matrix[0, 2] for x in (left, right)]
@@ -144,8 +138,7 @@ def draw(made: Layers, move: Move, t: float, targets: Sequence[np.ndarray]) -> N
         return
     shifted = matrix.copy()
     shifted[:, 2] -= (x0, y0)
-    half = shifted.copy()
-    half[:, 2] /= 2
+    half = chroma_view(shifted)
     for index, (plane, target) in enumerate(zip(made.product, targets, strict=True)):
         view, step = (shifted, 1) if index == 0 else (half, 2)
         region = target[y0 // step : y1 // step, x0 // step : x1 // step]
@@ -173,30 +166,6 @@ def _swept(luma: np.ndarray, alpha: np.ndarray, t: float, where: tuple[int, int,
     band = np.exp(-(((across - position) / 0.09) ** 2)).astype(np.float32)
     band = cv2.resize(band, (width, height), interpolation=cv2.INTER_LINEAR) * alpha * SWEEP_GAIN
     return (luma + (235 - luma.astype(np.float32)) * band).astype(np.uint8)
-
-
-def _matrix(view: tuple[float, float, float], shape: tuple[int, ...], width: int, height: int) -> np.ndarray:
-    zoom, cx, cy = view
-    canvas_h, canvas_w = shape[:2]
-    scale = zoom * width / canvas_w
-    return np.array(
-        [[scale, 0, width / 2 - scale * cx * canvas_w], [0, scale, height / 2 - scale * cy * canvas_h]],
-        dtype=np.float64,
-    )
-
-
-def _warp_planes(planes: Planes, matrix: np.ndarray, targets: Sequence[np.ndarray]) -> None:
-    half = matrix.copy()
-    half[:, 2] /= 2
-    for index, (plane, target) in enumerate(zip(planes, targets, strict=True)):
-        cv2.warpAffine(
-            plane,
-            matrix if index == 0 else half,
-            (target.shape[1], target.shape[0]),
-            dst=target,
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
 
 
 def _clamp(centre: float, room: float) -> float:

@@ -7,6 +7,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+SIDE = 320  # pictures are looked at this wide: enough for the product's box, cheap per picture
+
+
+def shrunk(picture: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """A copy `side` pixels wide (the picture itself if it already is), for finding the product in."""
+    height, width = picture.shape[:2]
+    if width == side:
+        return picture
+    size = (side, max(1, round(height * side / max(width, 1))))
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
 
 def subject_mask(rgb: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
     """(mask of the product's pixels, whether the background is plain, the background's mean colour)."""
