@@ -199,6 +199,23 @@ class Settings(BaseSettings):
     kie_rate_limit: int = Field(default=20, ge=1)
     kie_rate_period: float = Field(default=10.0, gt=0)
     executor_id: str = Field(default="local", min_length=1, max_length=100)
+    # A worker that stops beating for this long is gone: a live one takes its unfinished generations over.
+    worker_silence_seconds: float = Field(
+        default=60.0, ge=1, description="how long a worker may be silent before another takes its generations over"
+    )
+
+    # Outbound webhooks (Standard Webhooks): retried with growing delays for about a day, then given up.
+    webhook_retry_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        description="the waits before each retry of a webhook the receiver did not take (comma-separated seconds)",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="how long a receiver may take")
+    webhook_secret_overlap_seconds: float = Field(
+        default=86_400.0, ge=0, description="how long an endpoint's old secret still signs after a rotation"
+    )
+    webhook_dispatch_seconds: float = Field(
+        default=0.5, gt=0, description="how often a worker looks for events to announce"
+    )
     # Retrieval streams and decodes videos in processes of their own (veo31.media.processes), each with its memory.
     media_processes: int = Field(
         default=2, ge=1, le=64, description="processes that download and verify finished videos at once"
@@ -239,6 +256,15 @@ class Settings(BaseSettings):
     def _split_plugins(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_seconds", mode="before")
+    @classmethod
+    def _split_delays(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not value or any(float(delay) < 0 for delay in value):
+            raise ValueError("give one or more waits in seconds, such as 5,300,1800")
         return value
 
     @field_validator("allowed_private_networks", mode="before")

@@ -92,6 +92,8 @@ def api_server(kie_server: KieEmulatorHandle, tmp_path_factory: pytest.TempPathF
         queue_poll_seconds=0.2,
         generation_deadline_seconds=120,
         sweep_interval_seconds=3600,
+        webhook_retry_seconds=[0.2, 0.4, 0.8, 1.0, 1.0, 2.0, 2.0, 3.0],
+        webhook_dispatch_seconds=0.2,
     )
     with ServerThread(create_app(settings), port=port) as server:
         yield Api(server.url, data_dir)

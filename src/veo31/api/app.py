@@ -28,6 +28,7 @@ from veo31.api.guard import RequestGuard
 from veo31.api.metrics import GenerationsCollector
 from veo31.api.routes import (
     analyses,
+    batches,
     brand_kits,
     callbacks,
     checks,
@@ -41,6 +42,7 @@ from veo31.api.routes import (
     page,
     providers,
     review,
+    webhooks,
 )
 from veo31.config import Settings
 from veo31.errors import RateLimitedError, Veo31Error
@@ -94,6 +96,8 @@ def create_app(settings: Settings, *, worker: bool = True) -> FastAPI:
         review.router,
         deliverables.router,
         brand_kits.router,
+        batches.router,
+        webhooks.router,
         providers.router,
         checks.router,
         events.router,

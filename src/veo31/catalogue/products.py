@@ -6,6 +6,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 MAX_IMAGES = 3  # Veo 3.1 takes up to three reference images
+# veo31's CSV: a column → the request field it sets for its row (use_case and product_name keep their names).
+SETTING_COLUMNS = {
+    "use_case": "use_case",
+    "provider": "provider",
+    "model": "model_tier",
+    "duration": "duration_seconds",
+    "aspect": "aspect_ratio",
+    "resolution": "resolution",
+    "fps": "fps",
+    "prompt": "prompt",
+    "extra": "extra_prompt",
+}
 
 
 class Format(StrEnum):

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from veo31.catalogue.products import SETTING_COLUMNS
 from veo31.cli import _first_error, app, fail, out
 from veo31.cli.client import SETTLED, Client
 from veo31.cli.generations import ServerOption, TokenOption, connect, review_reasons, run
@@ -36,16 +37,7 @@ from veo31.finishing.presets import PRESETS
 from veo31.pipeline.deliverables import Finish
 
 RESULT_COLUMNS = ["row", "product_name", "status", "id", "path", "url", "error", "attempts", "deliverables"]
-OVERRIDES = {
-    "provider": "provider",
-    "model": "model_tier",
-    "duration": "duration_seconds",
-    "aspect": "aspect_ratio",
-    "resolution": "resolution",
-    "fps": "fps",
-    "prompt": "prompt",
-    "extra": "extra_prompt",
-}
+OVERRIDES = {column: name for column, name in SETTING_COLUMNS.items() if column != "use_case"}
 
 
 @dataclass

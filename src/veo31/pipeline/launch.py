@@ -8,7 +8,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from veo31.domain import Generation, Status
 from veo31.pipeline.runtime import Runtime
@@ -20,7 +20,12 @@ log = logging.getLogger("veo31.launch")
 FINISHING = "veo31-finishing"  # the queue deliverables are made on (the providers' are `provider-<name>`)
 
 
-async def enqueue(runtime: Runtime, generation: Generation) -> None:
+# A catalogue's generations queue behind single ones: DBOS dequeues the lowest priority number first (none is 0),
+# so a person's one-off video starts at the next free slot, not after ten thousand products.
+CATALOGUE_PRIORITY = 10
+
+
+async def enqueue(runtime: Runtime, generation: Generation, priority: int | None = None) -> None:
     """Start the generation's workflow on its provider's queue; the workflow id is the generation id, so doing
     this twice starts it once."""
     if generation.deliverable_of:  # made here, from a stored video: the finishing queue, no provider's
@@ -28,8 +33,14 @@ async def enqueue(runtime: Runtime, generation: Generation) -> None:
     else:
         queue = runtime.queue(generation.provider or "")
         workflow = upgrade_workflow if generation.upgrade_of else generation_workflow
-    with SetWorkflowID(generation.id):
+    with SetWorkflowID(generation.id), SetEnqueueOptions(priority=priority):
         await queue.enqueue_async(workflow, generation.id)
+
+
+async def enqueue_new(runtime: Runtime, generation_id: str, provider: str, priority: int | None = None) -> None:
+    """`enqueue` for a plain new generation known by its id and provider (a batch's, from inside its workflow)."""
+    with SetWorkflowID(generation_id), SetEnqueueOptions(priority=priority):
+        await runtime.queue(provider).enqueue_async(generation_workflow, generation_id)
 
 
 ENDED_WORKFLOW = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "SUCCESS")

@@ -14,9 +14,11 @@ from veo31.config import Settings
 from veo31.errors import Veo31Error
 from veo31.media import processes
 from veo31.pipeline import legacy
+from veo31.pipeline.dispatch import dispatch_forever
 from veo31.pipeline.launch import FINISHING
-from veo31.pipeline.runtime import Runtime, install, running
+from veo31.pipeline.runtime import BACKGROUND, Runtime, install, running
 from veo31.pipeline.sweeper import sweep_forever
+from veo31.pipeline.takeover import beat_forever
 from veo31.prompts.choose import build_prompt_writer
 from veo31.providers.base import ChecksItself, Provider
 from veo31.providers.registry import build_providers, entries
@@ -94,13 +96,22 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
         worker_concurrency=settings.media_processes,
         polling_interval_sec=settings.queue_poll_seconds,
     )
+    # Batches start their products and webhooks wait out their retries here: unbounded, as they mostly wait.
+    runtime.queues[BACKGROUND] = await DBOS.register_queue_async(
+        BACKGROUND, polling_interval_sec=settings.queue_poll_seconds
+    )
     runtime.problems = await check_providers(runtime.providers)
     if worker:
         processes.configure(settings.media_processes, preload=MEDIA_WORK)
         processes.start()  # booted now rather than when the first video is ready
 
-        job = asyncio.get_running_loop().create_task(sweep_forever(runtime), name="veo31-sweeper")
-        runtime.background.add(job)
+        loop = asyncio.get_running_loop()
+        for job in (
+            loop.create_task(sweep_forever(runtime), name="veo31-sweeper"),
+            loop.create_task(dispatch_forever(runtime), name="veo31-dispatch"),
+            loop.create_task(beat_forever(runtime, settings.executor_id), name="veo31-heartbeat"),
+        ):
+            runtime.background.add(job)
     return runtime
 
 

@@ -22,6 +22,8 @@ from veo31.store import changes
 from veo31.store.blobs import BlobStore
 
 log = logging.getLogger("veo31.pipeline")
+# The queue catalogue batches and webhook deliveries run on: any worker picks them up, an API-only process never.
+BACKGROUND = "veo31-background"
 
 
 @dataclass

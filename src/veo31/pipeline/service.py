@@ -20,7 +20,8 @@ from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus, Status
 from veo31.errors import ConflictError, InputError, NotFoundError
-from veo31.pipeline import checks, deliverables, untracked, watching
+from veo31.pipeline import batches, checks, deliverables, untracked, watching
+from veo31.pipeline.batches import BatchView
 from veo31.pipeline.brand_kits import BrandKits
 from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.deliverables import Finish
@@ -37,6 +38,7 @@ from veo31.pipeline.launch import enqueue, start_fetch
 from veo31.pipeline.review import Verdict, review
 from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendition, renditions_at, source_of
+from veo31.pipeline.webhooks import Webhooks
 from veo31.pipeline.workflow import WAKE
 from veo31.prompts.templates import WrittenPrompt
 from veo31.providers.base import CallsBack
@@ -44,6 +46,7 @@ from veo31.providers.registry import ProviderInfo, Route, provider_overview, rou
 from veo31.quality.gate import CheckRequest
 from veo31.quality.report import QualityReport
 from veo31.store import generations as store, request_keys
+from veo31.store.batches import ItemView
 from veo31.store.blobs import BlobStore
 
 log = logging.getLogger("veo31.service")
@@ -249,6 +252,35 @@ class GenerationService:
     @property
     def brand_kits(self) -> BrandKits:
         return BrandKits(self.runtime)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        return Webhooks(self.runtime)
+
+    # -- catalogue batches: products started by their sync key; cancel and retry through this door's own ------
+
+    async def create_batch(self, content: bytes, spec: dict[str, Any], file_name: str | None = None) -> BatchView:
+        return await self.batch(await batches.import_batch(self.runtime, content, spec, file_name))
+
+    async def batch(self, batch_id: str) -> BatchView:
+        return await batches.view(self.runtime, batch_id)
+
+    async def recent_batches(self, limit: int = 20) -> list[BatchView]:
+        return [await self.batch(batch.id) for batch in await batches.recent(self.runtime, limit)]
+
+    async def batch_products(self, batch_id: str, after_row: int = 0, limit: int | None = None) -> list[ItemView]:
+        return await batches.products(self.runtime, batch_id, after_row, limit)
+
+    async def cancel_batch(self, batch_id: str) -> BatchView:
+        await batches.cancel(self.runtime, batch_id, self._cancel)
+        return await self.batch(batch_id)
+
+    async def retry_batch(self, batch_id: str) -> BatchView:
+        async def retry_one(generation_id: str) -> Generation:
+            return (await self.retry(generation_id)).generation
+
+        await batches.retry_failed(self.runtime, batch_id, retry_one)
+        return await self.batch(batch_id)
 
     async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await asyncio.to_thread(store.deliverables_of, self.runtime.engine, generation_ids)

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, Update, bindparam, insert, select, up
 
 from veo31.domain import Status
 from veo31.errors import NotFoundError
+from veo31.store import events
 from veo31.store.generations import ADD_HISTORY, GENERATIONS, TASKS, TERMINAL, G
 from veo31.store.tables import utcnow
 
@@ -54,6 +55,7 @@ def _move(
     connection.execute(
         ADD_HISTORY, {"generation_id": generation_id, "status": status.value, "detail": detail, "at": now}
     )
+    events.generation_ended(connection, generation_id, status, now)
     return True
 
 

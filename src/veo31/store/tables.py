@@ -150,3 +150,104 @@ class ApiTokenRow(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class BatchRow(Base):
+    """A catalogue run: the export's format, the spec every product shares, the rows it skipped and why."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    format: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[dict[str, Any]]
+    skipped: Mapped[list[Any]]
+    state: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=0)  # one more each time its failed products are retried
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BatchItemRow(Base):
+    """One product of a batch: what the export said, and once started, its sync key and generation (or why it
+    could not start)."""
+
+    __tablename__ = "batch_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    row: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(Text)
+    images: Mapped[list[Any]]
+    settings: Mapped[dict[str, Any]]
+    sync_key: Mapped[str | None] = mapped_column(String(100))
+    generation_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookEndpointRow(Base):
+    """A receiver of signed webhooks. Its secrets sign every message (the newest, and an older one until its
+    overlap ends); they are shown once, when made."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[Any]]
+    secrets: Mapped[list[Any]]  # [{"secret": "whsec_…", "until": iso time or None}], newest first
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+
+class EventRow(Base):
+    """Something that happened (a generation ended, a batch finished), written in the same transaction as the
+    change itself — so no event is lost between the change and its announcement — then dispatched to the
+    endpoints that want it. `topic` makes one event per happening."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), unique=True)
+    subject_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+
+    endpoint_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookAttemptRow(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    manual: Mapped[bool] = mapped_column(default=False)
+
+
+class WorkerRow(Base):
+    """A worker's heartbeat; a live worker takes over the unfinished work of one silent too long."""
+
+    __tablename__ = "workers"
+
+    executor_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    heartbeat_at: Mapped[datetime]
+    started_at: Mapped[datetime]
+    taken_over_at: Mapped[datetime | None]
+    taken_over_by: Mapped[str | None] = mapped_column(String(100))
