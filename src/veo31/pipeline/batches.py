@@ -280,3 +280,38 @@ def format_label(value: str) -> str:
         Format.MERCHANT_XML: "Google Merchant Center feed (XML)",
         Format.VEO31: "veo31 CSV",
     }.get(Format(value), value)
+
+
+class Batches:
+    """Catalogue runs as the API, the page and the CLI see them (through the service, which lends its own cancel
+    and retry of a generation)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        cancel_one: Callable[[str], Awaitable[Any]],
+        retry_one: Callable[[str], Awaitable[Generation]],
+    ) -> None:
+        self.runtime = runtime
+        self._cancel_one = cancel_one
+        self._retry_one = retry_one
+
+    async def create(self, content: bytes, spec: dict[str, Any], file_name: str | None = None) -> BatchView:
+        return await self.get(await import_batch(self.runtime, content, spec, file_name))
+
+    async def get(self, batch_id: str) -> BatchView:
+        return await view(self.runtime, batch_id)
+
+    async def recent(self, limit: int = 20) -> list[BatchView]:
+        return [await self.get(batch.id) for batch in await recent(self.runtime, limit)]
+
+    async def products(self, batch_id: str, after_row: int = 0, limit: int | None = None) -> list[ItemView]:
+        return await products(self.runtime, batch_id, after_row, limit)
+
+    async def cancel(self, batch_id: str) -> BatchView:
+        await cancel(self.runtime, batch_id, self._cancel_one)
+        return await self.get(batch_id)
+
+    async def retry(self, batch_id: str) -> BatchView:
+        await retry_failed(self.runtime, batch_id, self._retry_one)
+        return await self.get(batch_id)

@@ -20,8 +20,8 @@ from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus, Status
 from veo31.errors import ConflictError, InputError, NotFoundError
-from veo31.pipeline import batches, checks, deliverables, untracked, watching
-from veo31.pipeline.batches import BatchView
+from veo31.pipeline import callbacks, checks, deliverables, untracked, watching
+from veo31.pipeline.batches import Batches
 from veo31.pipeline.brand_kits import BrandKits
 from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.deliverables import Finish
@@ -41,12 +41,10 @@ from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendi
 from veo31.pipeline.webhooks import Webhooks
 from veo31.pipeline.workflow import WAKE
 from veo31.prompts.templates import WrittenPrompt
-from veo31.providers.base import CallsBack
 from veo31.providers.registry import ProviderInfo, Route, provider_overview, route
 from veo31.quality.gate import CheckRequest
 from veo31.quality.report import QualityReport
 from veo31.store import generations as store, request_keys
-from veo31.store.batches import ItemView
 from veo31.store.blobs import BlobStore
 
 log = logging.getLogger("veo31.service")
@@ -257,30 +255,14 @@ class GenerationService:
     def webhooks(self) -> Webhooks:
         return Webhooks(self.runtime)
 
-    # -- catalogue batches: products started by their sync key; cancel and retry through this door's own ------
+    @property
+    def batches(self) -> Batches:
+        """Catalogue runs; cancelling and retrying their generations goes through this door's own."""
 
-    async def create_batch(self, content: bytes, spec: dict[str, Any], file_name: str | None = None) -> BatchView:
-        return await self.batch(await batches.import_batch(self.runtime, content, spec, file_name))
-
-    async def batch(self, batch_id: str) -> BatchView:
-        return await batches.view(self.runtime, batch_id)
-
-    async def recent_batches(self, limit: int = 20) -> list[BatchView]:
-        return [await self.batch(batch.id) for batch in await batches.recent(self.runtime, limit)]
-
-    async def batch_products(self, batch_id: str, after_row: int = 0, limit: int | None = None) -> list[ItemView]:
-        return await batches.products(self.runtime, batch_id, after_row, limit)
-
-    async def cancel_batch(self, batch_id: str) -> BatchView:
-        await batches.cancel(self.runtime, batch_id, self._cancel)
-        return await self.batch(batch_id)
-
-    async def retry_batch(self, batch_id: str) -> BatchView:
         async def retry_one(generation_id: str) -> Generation:
             return (await self.retry(generation_id)).generation
 
-        await batches.retry_failed(self.runtime, batch_id, retry_one)
-        return await self.batch(batch_id)
+        return Batches(self.runtime, self._cancel, retry_one)
 
     async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await asyncio.to_thread(store.deliverables_of, self.runtime.engine, generation_ids)
@@ -419,19 +401,7 @@ class GenerationService:
 
     async def deliver_callback(self, generation: store.CallbackTarget, payload: Any) -> bool:
         """A provider's callback: wake the generation's workflow. Its content is a hint, never the verdict."""
-        runtime = self.runtime
-        provider = generation.provider or ""
-        client = runtime.provider(provider)
-        if not isinstance(client, CallsBack):
-            raise NotFoundError("no generation expects this callback")  # nothing was given a callback URL to call
-        hint = client.parse_callback(payload)
-        if hint.task_id and generation.provider_task_id and hint.task_id != generation.provider_task_id:
-            log.warning("callback for %s names task %s, not its own; ignored", generation.id, hint.task_id)
-            return False
-        if generation.status.terminal:
-            return False
-        await DBOS.send_async(generation.id, {"hint": hint.state.value, "task_id": hint.task_id}, WAKE)
-        return True
+        return await callbacks.wake(self.runtime, generation, payload)
 
     async def fetch(self, generation_id: str) -> Generation:
         """Look again at a generation that ran out of time: retrieve its video if the provider finished."""

@@ -167,6 +167,8 @@ class BatchRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    __table_args__ = (Index("ix_batches_created", "created_at", "id"),)
+
 
 class BatchItemRow(Base):
     """One product of a batch: what the export said, and once started, its sync key and generation (or why it
@@ -184,6 +186,11 @@ class BatchItemRow(Base):
     sync_key: Mapped[str | None] = mapped_column(String(100))
     generation_id: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_batch_items_batch_row", "batch_id", "row"),
+        Index("ix_batch_items_generation", "generation_id"),
+    )
 
 
 class WebhookEndpointRow(Base):
@@ -216,6 +223,8 @@ class EventRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     dispatched_at: Mapped[datetime | None]
 
+    __table_args__ = (Index("ix_events_undispatched", "dispatched_at", "created_at"),)
+
 
 class WebhookDeliveryRow(Base):
     __tablename__ = "webhook_deliveries"
@@ -239,6 +248,8 @@ class WebhookAttemptRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
     manual: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),)
 
 
 class WorkerRow(Base):

@@ -125,7 +125,7 @@ async def create_batch(request: Request, service: ServiceDep, settings: Settings
             )
         spec = spec_fields({key: value for key, value in form.multi_items() if key != "file"})
         name = (upload.filename or "")[:300] or None
-    return shown(request, settings, await service.create_batch(content, spec, name))
+    return shown(request, settings, await service.batches.create(content, spec, name))
 
 
 def spec_fields(given: dict[str, Any]) -> dict[str, Any]:
@@ -147,24 +147,24 @@ class BatchList(BaseModel):
 async def list_batches(
     request: Request, service: ServiceDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> BatchList:
-    return BatchList(items=[shown(request, settings, seen) for seen in await service.recent_batches(limit)])
+    return BatchList(items=[shown(request, settings, seen) for seen in await service.batches.recent(limit)])
 
 
 @router.get("/{batch_id}", response_model=BatchPublic)
 async def get_batch(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> BatchPublic:
-    return shown(request, settings, await service.batch(batch_id))
+    return shown(request, settings, await service.batches.get(batch_id))
 
 
 @router.post("/{batch_id}/cancel", response_model=BatchPublic)
 async def cancel_batch(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> BatchPublic:
     """Start no more of its products, and cancel those under way (a video made is kept)."""
-    return shown(request, settings, await service.cancel_batch(batch_id))
+    return shown(request, settings, await service.batches.cancel(batch_id))
 
 
 @router.post("/{batch_id}/retry", response_model=BatchPublic)
 async def retry_batch(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> BatchPublic:
     """A new generation for each failed or canceled product, another go for each that could not start."""
-    return shown(request, settings, await service.retry_batch(batch_id))
+    return shown(request, settings, await service.batches.retry(batch_id))
 
 
 class ProductPage(BaseModel):
@@ -182,15 +182,15 @@ async def batch_products(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ProductPage:
     """A page of the batch's products in the file's order, as the results show them."""
-    views = await service.batch_products(batch_id, after, limit)
+    views = await service.batches.products(batch_id, after, limit)
     rows = [result_row(request, settings, item) for item in views]
     return ProductPage(items=rows, next_after=views[-1].item.row if len(views) == limit else None)
 
 
 @router.get("/{batch_id}/results.json")
 async def results_json(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
-    seen = await service.batch(batch_id)
-    views = await service.batch_products(batch_id)
+    seen = await service.batches.get(batch_id)
+    views = await service.batches.products(batch_id)
     return {
         "batch": shown(request, settings, seen).model_dump(mode="json"),
         "products": [result_row(request, settings, item) for item in views],
@@ -199,7 +199,7 @@ async def results_json(batch_id: str, request: Request, service: ServiceDep, set
 
 @router.get("/{batch_id}/results.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def results_csv(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> Response:
-    views = await service.batch_products(batch_id)
+    views = await service.batches.products(batch_id)
     sink = io.StringIO()
     writer = csv.DictWriter(sink, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
