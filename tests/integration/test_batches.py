@@ -49,9 +49,7 @@ def shopify_export(products: dict[str, list[str]], *, without_image: str | None 
 
 
 def post_batch(api: Api, content: bytes, expect: int = 201, **fields: str) -> dict[str, Any]:
-    response = api.http.post(
-        "/v1/batches", files={"file": ("products_export.csv", content, "text/csv")}, data=fields
-    )
+    response = api.http.post("/v1/batches", files={"file": ("products_export.csv", content, "text/csv")}, data=fields)
     assert response.status_code == expect, response.text
     return response.json()
 

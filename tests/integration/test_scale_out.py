@@ -73,9 +73,13 @@ class WorkerProcess:
 
 
 @contextmanager
-def running_cluster(tmp_path: Path, **settings: str) -> Iterator[tuple[Api, list[WorkerProcess], Any, str]]:
+def running_cluster(
+    tmp_path: Path, workers_count: int = 2, generation_seconds: float = 1.5, **settings: str
+) -> Iterator[tuple[Api, list[WorkerProcess], Any, str]]:
     emulator = ServerThread(
-        create_kie_emulator(api_keys=[KIE_TEST_KEY], generation_seconds=1.5, clip_seconds=1.0, rate_limit=1000)
+        create_kie_emulator(
+            api_keys=[KIE_TEST_KEY], generation_seconds=generation_seconds, clip_seconds=1.0, rate_limit=1000
+        )
     )
     emulator.start()
     data = tmp_path / "data"
@@ -99,7 +103,8 @@ def running_cluster(tmp_path: Path, **settings: str) -> Iterator[tuple[Api, list
     }
     api_process = ServeProcess({**shared, "VEO31_EXECUTOR_ID": "api"}, port, str(data), args=("--no-worker",))
     workers = [
-        WorkerProcess({**shared, "VEO31_EXECUTOR_ID": f"worker-{n}"}, tmp_path / f"worker-{n}.log") for n in (1, 2)
+        WorkerProcess({**shared, "VEO31_EXECUTOR_ID": f"worker-{n}"}, tmp_path / f"worker-{n}.log")
+        for n in range(1, workers_count + 1)
     ]
     api_process.start()
     for worker in workers:
