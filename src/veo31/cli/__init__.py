@@ -389,6 +389,9 @@ from veo31.cli import (  # noqa: E402
     doctor as _doctor,
     generations as _generations,
     review as _review,
+    webhooks as _webhooks,
 )
 
-__all__ = ["_batch", "_brand", "_check", "_deliver", "_doctor", "_generations", "_review", "app", "main"]
+__all__ = [
+    "_batch", "_brand", "_check", "_deliver", "_doctor", "_generations", "_review", "_webhooks", "app", "main",
+]  # fmt: skip

@@ -1,4 +1,5 @@
-"""`veo31 batch FILE.csv`: one product per row, a few at a time, resumable.
+"""`veo31 batch FILE`: a store's product export runs as a batch (`cli.catalogue`); veo31's own CSV, one product per
+row, a few at a time, resumable, as follows.
 
 Columns: `images` (paths relative to the CSV, or URLs; several separated by `;`), `product_name`, `use_case`, and
 optional overrides `provider`, `model`, `duration`, `aspect`, `resolution`, `fps`, `prompt`, `extra`, `out` (the
@@ -27,12 +28,14 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from veo31.catalogue.products import SETTING_COLUMNS
-from veo31.cli import _first_error, app, fail, out
+from veo31.catalogue.products import SETTING_COLUMNS, Format
+from veo31.catalogue.read import read_catalogue
+from veo31.cli import _first_error, _read, app, fail, out
+from veo31.cli.catalogue import report, run_export
 from veo31.cli.client import SETTLED, Client
-from veo31.cli.generations import ServerOption, TokenOption, connect, review_reasons, run
+from veo31.cli.generations import ServerOption, TokenOption, build_spec, connect, review_reasons, run
 from veo31.domain import GenerationSpec
-from veo31.errors import Veo31Error
+from veo31.errors import InputError, Veo31Error
 from veo31.finishing.presets import PRESETS
 from veo31.pipeline.deliverables import Finish
 
@@ -53,14 +56,56 @@ class Row:
 
 @app.command()
 def batch(
-    file: Annotated[Path, typer.Argument(help="A CSV file: images, product_name, use_case, optional overrides.")],
-    out_dir: Annotated[Path | None, typer.Option(help="Where the videos go (default: videos/ beside the CSV).")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=50, help="Generations at once.")] = 4,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A product export (Shopify, WooCommerce, Google Merchant Center feed) or veo31's CSV (images, "
+            "product_name, use_case, optional overrides)."
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Where the videos go (default: videos/ beside the file).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=50, help="Generations at once (veo31's CSV).")] = 4,
     results: Annotated[Path | None, typer.Option(help="The results CSV (default: FILE.results.csv).")] = None,
+    use_case: Annotated[str | None, typer.Option(help="Every product's use case (a store export).")] = None,
+    provider: Annotated[str | None, typer.Option(help="kie, gemini, local or auto (a store export).")] = None,
+    model: Annotated[str | None, typer.Option(help="fast, quality or lite (a store export).")] = None,
+    aspect: Annotated[str | None, typer.Option(help="16:9 or 9:16 (a store export).")] = None,
+    duration: Annotated[int | None, typer.Option(help="Seconds per video (a store export).")] = None,
+    retry_failed: Annotated[bool, typer.Option(help="Give the failed products of the batch another go.")] = False,
+    videos: Annotated[bool, typer.Option(help="Save each finished video (a store export).")] = True,
     server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Make one video per CSV row, a few at a time; rerun to pick up where it stopped."""
+    """Make one video per product, a few at a time; rerun to pick up where it stopped."""
+    content = _read(file)
+    try:
+        kind = read_catalogue(content).format
+    except InputError as error:
+        raise fail(f"{file}: {error.message}", 2) from None
+    if kind is not Format.VEO31:
+        given = dict(use_case=use_case, provider=provider, model_tier=model, aspect_ratio=aspect)
+        spec = {name: value for name, value in {**given, "duration_seconds": duration}.items() if value is not None}
+        build_spec(product_name="a product", **spec)  # a mistake is named by its flag before anything is sent
+        file = file.resolve()
+        target = (results or file.with_suffix(".results.csv")).resolve()
+        folder = (out_dir or file.parent / "videos").resolve() if videos else None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+        async def follow() -> dict[str, Any]:
+            return await run_export(
+                file, content, spec, videos=folder, results=target, retry_failed=retry_failed,
+                server=server, token=token,
+            )  # fmt: skip
+
+        try:
+            ended = run(follow)
+        except KeyboardInterrupt:
+            raise fail("stopped following; run the same command again to pick the batch up where it is", 130) from None
+        report(ended, target)
+        return
     file = file.resolve()
     rows = read_rows(file)
     results_path = results or file.with_suffix(".results.csv")
