@@ -64,6 +64,7 @@ class MemoryWatch:
     def __init__(self, pid: int, every: float) -> None:
         self.pid, self.every = pid, every
         self.samples: list[float] = []
+        self.peak_parts: list[float] = []  # each process's share at the peak: the server first
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -80,7 +81,10 @@ class MemoryWatch:
         while not self._stop.is_set():
             if time.monotonic() - found > 1:  # a media process may have been replaced
                 members, found = family(self.pid), time.monotonic()
-            self.samples.append(memory_mb(self.pid, members))
+            parts = [memory_mb(self.pid, [member]) for member in members]
+            self.samples.append(sum(parts))
+            if self.samples[-1] >= max(self.samples):
+                self.peak_parts = parts
             self._stop.wait(self.every)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -10,6 +10,7 @@ from veo31.analysis.llm import LlmAnalyser
 from veo31.analysis.local import analyse_images
 from veo31.analysis.result import Analysis, VideoNotes
 from veo31.config import Settings
+from veo31.media import processes
 
 
 class Analyser(Protocol):
@@ -34,7 +35,11 @@ class LocalAnalyser:
         video: VideoNotes | None = None,
         video_frames: Sequence[bytes] = (),
     ) -> Analysis:
-        return await asyncio.to_thread(analyse_images, list(images), product_name=product_name, video=video)
+        # In a media process: the photos' analysis is numpy and Pillow work that would hold this process's
+        # interpreter lock for every product of a catalogue while status reads wait (bench/catalogue.py).
+        return await processes.run(
+            functools.partial(analyse_images, list(images), product_name=product_name, video=video)
+        )
 
     async def aclose(self) -> None:
         return None

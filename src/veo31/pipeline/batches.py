@@ -205,8 +205,8 @@ def _spec_for(shared: dict[str, Any], settings: dict[str, Any], title: str) -> G
 
 
 async def view(runtime: Runtime, batch_id: str) -> BatchView:
-    batch = await asyncio.to_thread(store.get, runtime.engine, batch_id)
-    tally = await asyncio.to_thread(store.tally, runtime.engine, batch_id)
+    batch = await runtime.read(store.get, runtime.engine, batch_id)
+    tally = await runtime.read(store.tally, runtime.engine, batch_id)
     products = sum(tally.counts.values())
     unstarted = 0.0
     if tally.not_started:
@@ -219,6 +219,8 @@ async def view(runtime: Runtime, batch_id: str) -> BatchView:
 
 async def announce_if_finished(runtime: Runtime, batch_id: str) -> None:
     """`batch.completed` once every product settled (once per round: a retry of its failed ones can end it again)."""
+    if await asyncio.to_thread(store.any_unsettled, runtime.engine, batch_id):
+        return
     seen = await view(runtime, batch_id)
     if seen.finished:
         topic = f"batch:{batch_id}:completed:{seen.batch.round}"
@@ -262,13 +264,13 @@ async def retry_failed(
 
 
 async def recent(runtime: Runtime, limit: int) -> list[Batch]:
-    return await asyncio.to_thread(store.list_recent, runtime.engine, limit)
+    return await runtime.read(store.list_recent, runtime.engine, limit)
 
 
 async def products(runtime: Runtime, batch_id: str, after_row: int = 0, limit: int | None = None) -> list[ItemView]:
     """The batch's products in the file's order, each with its generation as it stands."""
-    await asyncio.to_thread(store.get, runtime.engine, batch_id)
-    return await asyncio.to_thread(store.views, runtime.engine, batch_id, after_row=after_row, limit=limit)
+    await runtime.read(store.get, runtime.engine, batch_id)
+    return await runtime.read(store.views, runtime.engine, batch_id, after_row=after_row, limit=limit)
 
 
 def format_label(value: str) -> str:

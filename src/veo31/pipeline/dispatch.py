@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from veo31.domain import Generation, Status
@@ -22,6 +23,7 @@ from veo31.store import batches as batch_store, events as outbox, generations, w
 from veo31.store.events import Event
 
 log = logging.getLogger("veo31.dispatch")
+AT_ONCE = 16  # events described and their deliveries started side by side: most of it is waiting on the database
 
 
 async def dispatch_forever(runtime: Runtime) -> None:
@@ -40,40 +42,51 @@ async def dispatch(runtime: Runtime, limit: int = 200) -> int:
     if not waiting:
         return 0
     subscribers = await asyncio.to_thread(store.endpoints, runtime.engine)
-    done = []
-    for event in waiting:
-        event_type, payload = await describe(runtime, event)
-        settled = await asyncio.to_thread(outbox.settle, runtime.engine, event.id, event_type, payload)
-        for endpoint in subscribers:
-            if settled.type is not None and settled.type in endpoint.events:
-                await start_delivery(runtime, endpoint.id, event.id)
-        done.append(event.id)
+    slots = asyncio.Semaphore(AT_ONCE)
+
+    async def one(event: Event) -> str | None:
+        async with slots:
+            event_type, payload, batch_id = await describe(runtime, event)
+            settled = await asyncio.to_thread(outbox.settle, runtime.engine, event.id, event_type, payload)
+            for endpoint in subscribers:
+                if settled.type is not None and settled.type in endpoint.events:
+                    await start_delivery(runtime, endpoint.id, event.id)
+            return batch_id
+
+    touched = await asyncio.gather(*(one(event) for event in waiting))
+    done, batches_touched = [event.id for event in waiting], {batch_id for batch_id in touched if batch_id}
     await asyncio.to_thread(outbox.mark_dispatched, runtime.engine, done)
+    for batch_id in batches_touched:  # once per batch and look, not once per product that settled
+        await batches.announce_if_finished(runtime, batch_id)
     return len(done)
 
 
-async def describe(runtime: Runtime, event: Event) -> tuple[str | None, dict[str, Any] | None]:
-    """The event's type and body (None, None: nothing to announce, such as a failed deliverable)."""
-    if event.payload is not None:
-        return event.type, event.payload
+async def describe(runtime: Runtime, event: Event) -> tuple[str | None, dict[str, Any] | None, str | None]:
+    """The event's type and body (None, None: nothing to announce, such as a failed deliverable), and the batch
+    of the generation it tells of."""
     if event.topic.startswith("batch:"):
-        return EventType.BATCH_COMPLETED.value, await _batch_body(runtime, event.subject_id)
+        if event.payload is not None:
+            return event.type, event.payload, None
+        body = await _batch_body(runtime, event.subject_id)
+        body["data"]["at"] = _iso(event.created_at)
+        return EventType.BATCH_COMPLETED.value, body, None
+    belongs = await asyncio.to_thread(batch_store.batch_of, runtime.engine, event.subject_id)
+    batch_id = belongs[0] if belongs else None
+    if event.payload is not None:
+        return event.type, event.payload, batch_id
     try:
         generation = await asyncio.to_thread(
             generations.get_generation, runtime.engine, event.subject_id, history=False
         )
     except NotFoundError:
-        return None, None
-    belongs = await asyncio.to_thread(batch_store.batch_of, runtime.engine, generation.id)
-    if belongs is not None:
-        await batches.announce_if_finished(runtime, belongs[0])
+        return None, None, batch_id
     event_type = _type_of(generation, Status(event.status))
     if event_type is None:
-        return None, None
-    data = _generation_data(runtime, generation, Status(event.status))
+        return None, None, batch_id
+    data = {**_generation_data(runtime, generation, Status(event.status)), "at": _iso(event.created_at)}
     if belongs is not None:
         data.update(batch_id=belongs[0], product_id=belongs[1].product_id)
-    return event_type.value, envelope(event_type, data)
+    return event_type.value, envelope(event_type, data), batch_id
 
 
 def _type_of(generation: Generation, status: Status) -> EventType | None:
@@ -109,7 +122,11 @@ def _generation_data(runtime: Runtime, generation: Generation, status: Status) -
     return data
 
 
-async def _batch_body(runtime: Runtime, batch_id: str) -> dict[str, Any] | None:
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+async def _batch_body(runtime: Runtime, batch_id: str) -> dict[str, Any]:
     seen = await batches.view(runtime, batch_id)
     base = public_base(runtime.settings)
     return envelope(

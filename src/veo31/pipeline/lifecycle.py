@@ -35,8 +35,8 @@ FROZEN_SHAPES = (legacy.legacy_generation_workflow, legacy.legacy_upgrade_workfl
 # (bench/pipeline.py; docs/performance.md). Its calls are short (a query, a file move), so work waits in its queue
 # rather than on locks; 16 leaves room for slow ones (an upload to S3).
 EXECUTOR_THREADS = 16
-# What retrieval runs in the media processes: the download and the decoding check.
-MEDIA_WORK = ("veo31.providers._http", "veo31.media.probe")
+# What runs in the media processes: retrieval's download and decoding check, the photos' analysis.
+MEDIA_WORK = ("veo31.providers._http", "veo31.media.probe", "veo31.analysis.local")
 
 
 def queue_name(provider: str) -> str:
@@ -148,4 +148,5 @@ async def stop() -> None:
         await provider.aclose()
     await runtime.analyser.aclose()
     await runtime.writer.aclose()
+    runtime.readers.shutdown(wait=False)
     runtime.engine.dispose()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from dbos import Queue
 from sqlalchemy import Engine
@@ -22,6 +24,8 @@ from veo31.store import changes
 from veo31.store.blobs import BlobStore
 
 log = logging.getLogger("veo31.pipeline")
+T = TypeVar("T")
+READER_THREADS = 4
 # The queue catalogue batches and webhook deliveries run on: any worker picks them up, an API-only process never.
 BACKGROUND = "veo31-background"
 
@@ -38,6 +42,15 @@ class Runtime:
     background: set[asyncio.Task[Any]] = field(default_factory=set)
     problems: dict[str, str] = field(default_factory=dict)  # provider → what to fix (a retired model, …)
     queues: dict[str, Queue] = field(default_factory=dict)  # provider → its queue, as registered at start
+    # Reads that answer a person (a status, the gallery, a batch's counts) run on threads of their own: on the
+    # shared pool they waited behind the pipeline's writes, each queued on SQLite's one writer slot.
+    readers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(READER_THREADS, thread_name_prefix="veo31-read")
+    )
+
+    async def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a read-only query on the readers' threads."""
+        return await asyncio.get_running_loop().run_in_executor(self.readers, partial(query, *args, **kwargs))
 
     def queue(self, provider: str) -> Queue:
         """The provider's queue. Kept from its registration rather than asked of DBOS at each enqueue (a query):

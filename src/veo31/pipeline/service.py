@@ -179,14 +179,14 @@ class GenerationService:
     # -- read ---------------------------------------------------------------------------------------------------
 
     async def get(self, generation_id: str) -> Generation:
-        return await asyncio.to_thread(store.get_generation, self.runtime.engine, generation_id)
+        return await self.runtime.read(store.get_generation, self.runtime.engine, generation_id)
 
     async def resolve(self, id_or_prefix: str) -> str:
         """A whole generation id from its first characters (at least 4), as git takes a commit's: the id itself
         when it is whole or when it is the start of exactly one; NotFoundError or, for several, InputError."""
         if len(id_or_prefix) >= GENERATION_ID_LENGTH or not ID_PREFIX.fullmatch(id_or_prefix):
             return id_or_prefix
-        found = await asyncio.to_thread(store.ids_starting_with, self.runtime.engine, id_or_prefix)
+        found = await self.runtime.read(store.ids_starting_with, self.runtime.engine, id_or_prefix)
         if len(found) > 1:
             raise InputError(
                 f"{id_or_prefix} is the start of more than one generation's id; give more of its characters",
@@ -197,7 +197,7 @@ class GenerationService:
     async def list(
         self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None, include_upgrades: bool = True
     ) -> tuple[list[Generation], str | None]:
-        return await asyncio.to_thread(
+        return await self.runtime.read(
             store.list_generations,
             self.runtime.engine,
             status=status,
@@ -265,7 +265,7 @@ class GenerationService:
         return Batches(self.runtime, self._cancel, retry_one)
 
     async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
-        return await asyncio.to_thread(store.deliverables_of, self.runtime.engine, generation_ids)
+        return await self.runtime.read(store.deliverables_of, self.runtime.engine, generation_ids)
 
     async def review(self, generation_id: str, verdict: Verdict, note: str | None = None) -> Generation:
         """Approve or reject a video the quality gate held (see `review.review`)."""
@@ -386,10 +386,10 @@ class GenerationService:
 
     async def view(self, generation_id: str) -> tuple[Generation, list[Generation], list[Generation]]:
         """A generation, its renditions and its deliverables, as a status read shows them."""
-        return await asyncio.to_thread(store.get_with_children, self.runtime.engine, generation_id)
+        return await self.runtime.read(store.get_with_children, self.runtime.engine, generation_id)
 
     async def upgrades_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
-        return await asyncio.to_thread(store.upgrades_of, self.runtime.engine, generation_ids)
+        return await self.runtime.read(store.upgrades_of, self.runtime.engine, generation_ids)
 
     async def callback_target(self, provider: str, token: str) -> store.CallbackTarget:
         """The generation a callback URL belongs to; looked up before its body is read, so a stranger's flood of

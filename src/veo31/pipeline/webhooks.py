@@ -23,7 +23,7 @@ from dbos import DBOS, SetWorkflowID
 
 from veo31 import __version__
 from veo31.errors import InputError, UnsafeUrlError, Veo31Error
-from veo31.media.intake import AddressPolicy, checked_address, checked_url
+from veo31.media.intake import AddressPolicy, checked_address, checked_url, tls_context
 from veo31.pipeline.runtime import BACKGROUND, Runtime, current
 from veo31.pipeline.webhook_signing import new_secret, signed_headers
 from veo31.store import events as outbox, webhooks as store
@@ -95,11 +95,12 @@ async def rotate(runtime: Runtime, endpoint_id: str) -> tuple[str, str]:
 
 
 async def start_delivery(runtime: Runtime, endpoint_id: str, event_id: str) -> None:
-    """The event's delivery to the endpoint, started once (its workflow id is the pair)."""
+    """The event's delivery to the endpoint, started once (its workflow id is the pair), here and now: a worker
+    dispatches, and a queue's polling would add its period to every delivery's delay."""
     await asyncio.to_thread(store.open_delivery, runtime.engine, endpoint_id, event_id)
     delays = list(runtime.settings.webhook_retry_seconds)
     with SetWorkflowID(f"webhook-{endpoint_id}-{event_id}"):
-        await runtime.queue(BACKGROUND).enqueue_async(delivery_workflow, endpoint_id, event_id, delays)
+        await DBOS.start_workflow_async(delivery_workflow, endpoint_id, event_id, delays)
 
 
 async def redeliver(runtime: Runtime, endpoint_id: str, event_id: str) -> None:
@@ -173,7 +174,7 @@ async def _post(runtime: Runtime, endpoint: Endpoint, event: Event) -> tuple[int
         address = await checked_address(target, _policy(runtime))
         headers["host"] = target.netloc.decode("ascii")
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        async with httpx.AsyncClient(follow_redirects=False, timeout=time_limit) as client:
+        async with httpx.AsyncClient(follow_redirects=False, timeout=time_limit, verify=tls_context()) as client:
             response = await client.post(
                 target.copy_with(host=address), content=body, headers=headers, extensions=extensions
             )

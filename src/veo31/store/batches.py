@@ -267,6 +267,20 @@ def tally(engine: Engine, batch_id: str) -> Tally:
     return Tally(counts, round(spent, 4), round(estimated, 4), int(waiting_count or 0))
 
 
+def any_unsettled(engine: Engine, batch_id: str) -> bool:
+    """Whether a product of the batch is still to start or under way (stops at the first one found: cheap while
+    the batch runs, which is when it is asked most)."""
+    waiting = and_(P.generation_id.is_(None), P.error.is_(None))
+    statement = (
+        select(P.id)
+        .select_from(ITEMS.outerjoin(GENERATIONS, G.id == P.generation_id))
+        .where(P.batch_id == batch_id, waiting | (P.generation_id.is_not(None) & G.status.not_in(SETTLED_OR_ENDED)))
+        .limit(1)
+    )
+    with engine.connect() as connection:
+        return connection.scalar(statement) is not None
+
+
 def batch_of(engine: Engine, generation_id: str) -> tuple[str, Item] | None:
     """The batch a generation was made for, and its product."""
     with engine.connect() as connection:

@@ -55,6 +55,19 @@ def write_ahead_log(url: str) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+# Pages a SQLite connection keeps in its own cache (KiB). SQLite's default, 2 MiB, is per connection: with veo31's and
+# DBOS's pools that was tens of MB that filled as a catalogue grew the databases — memory growing with the queue
+# (bench/catalogue.py). Pages beyond it are read from the OS's file cache, which every connection shares.
+PAGE_CACHE_KIB = 512
+
+
+@event.listens_for(Engine, "connect")
+def _small_page_cache(connection: Any, _: Any) -> None:
+    """Every SQLite connection this process opens, ours and DBOS's, with a small page cache of its own."""
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
+
+
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -150,10 +150,12 @@ def record_attempt(
                 "manual": manual,
             },
         )
+        # A failed attempt by hand leaves the delivery as it stood (delivered stays delivered).
+        kept = D.state if manual and state != "delivered" else state
         connection.execute(
             update(DELIVERIES)
             .where(D.endpoint_id == endpoint_id, D.event_id == event_id)
-            .values(state=state, attempts=D.attempts + 1, updated_at=now)
+            .values(state=kept, attempts=D.attempts + 1, updated_at=now)
         )
 
 
