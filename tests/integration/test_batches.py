@@ -265,3 +265,21 @@ def test_a_rotated_secret_overlaps_and_bad_endpoints_are_refused(api: Api, recei
     finally:
         assert api.http.delete(f"/v1/webhooks/{endpoint['id']}").status_code == 204
     assert api.http.get(f"/v1/webhooks/{endpoint['id']}").status_code == 404
+
+
+def test_a_canceled_batch_starts_nothing_more_and_ends(api: Api, kie: KieEmulatorHandle) -> None:
+    kie.control.post("/_emulator/config", json={"generation_seconds": 30}).raise_for_status()
+    urls = images(kie, 6)
+    batch = post_batch(api, shopify_export({f"slow-{n}": [url] for n, url in enumerate(urls)}, without_image=None))
+    stopped = api.http.post(f"/v1/batches/{batch['id']}/cancel")
+    assert stopped.status_code == 200, stopped.text
+    done = finished(api, batch["id"], timeout=30)
+    assert done["state"] == "canceled" and done["counts"] == {"canceled": 6}, done["counts"]
+    paid = kie.calls("generate")
+    time.sleep(1.5)
+    assert kie.calls("generate") == paid, "nothing more was started"
+    rows = api.http.get(f"/v1/batches/{batch['id']}/results.json").json()["products"]
+    assert {row["status"] for row in rows} == {"canceled"}
+    again = api.http.post(f"/v1/batches/{batch['id']}/retry").json()
+    assert again["state"] == "running" and not again["finished"], "retry takes a canceled batch up again"
+    api.http.post(f"/v1/batches/{again['id']}/cancel")

@@ -35,6 +35,7 @@ log = logging.getLogger("veo31.batches")
 SLICE = 16  # products started per step: a crash repeats at most this many look-ups (never a payment)
 AT_ONCE = 8  # their photos fetched side by side
 MAX_PRODUCTS = 50_000
+STOP_SECONDS = 120  # how long a cancel waits for the slice under way (its photos are fetched within 15 s each)
 SETTLED = frozenset(status.value for status in Status if status.settled)
 SPEC_WORDS = {name: f"column {column}" for column, name in SETTING_COLUMNS.items()}
 
@@ -207,6 +208,8 @@ def _spec_for(shared: dict[str, Any], settings: dict[str, Any], title: str) -> G
 async def view(runtime: Runtime, batch_id: str) -> BatchView:
     batch = await runtime.read(store.get, runtime.engine, batch_id)
     tally = await runtime.read(store.tally, runtime.engine, batch_id)
+    if batch.state is BatchState.CANCELED and tally.not_started:
+        tally = tally.stopped()  # products a canceled batch never started count as canceled: it is over
     products = sum(tally.counts.values())
     unstarted = 0.0
     if tally.not_started:
@@ -229,8 +232,15 @@ async def announce_if_finished(runtime: Runtime, batch_id: str) -> None:
 
 async def cancel(runtime: Runtime, batch_id: str, cancel_one: Callable[[str], Awaitable[Any]]) -> int:
     """Stop starting products and cancel every generation of the batch still under way; how many were canceled."""
-    await asyncio.to_thread(store.get, runtime.engine, batch_id)
+    batch = await asyncio.to_thread(store.get, runtime.engine, batch_id)
     await asyncio.to_thread(store.set_state, runtime.engine, batch_id, BatchState.CANCELED)
+    # Its workflow stops at the next slice; the products of the slice under way are canceled with the rest.
+    starting = await DBOS.retrieve_workflow_async(f"{batch_id}-start-{batch.round}")
+    try:
+        async with asyncio.timeout(STOP_SECONDS):
+            await starting.get_result()
+    except TimeoutError:  # no worker took it up meanwhile: when one does, it starts nothing (the batch is canceled)
+        log.warning("batch %s: its start workflow did not stop within %d s", batch_id, STOP_SECONDS)
     canceled = 0
     for item in await asyncio.to_thread(store.views, runtime.engine, batch_id):
         if item.item.generation_id and item.status and not Status(item.status).settled:

@@ -233,6 +233,15 @@ class Tally:
     estimated_usd: float  # what the generations under way are expected to cost
     not_started: int
 
+    def stopped(self) -> Tally:
+        """The tally of a batch that will start nothing more: its waiting products are canceled."""
+        counts = dict(self.counts)
+        counts["canceled"] = counts.get("canceled", 0) + self.not_started
+        counts["queued"] = counts.get("queued", 0) - self.not_started
+        if counts["queued"] <= 0:
+            del counts["queued"]
+        return Tally(counts, self.spent_usd, self.estimated_usd, 0)
+
 
 def tally(engine: Engine, batch_id: str) -> Tally:
     """Counts by status in two grouped queries (a status read of a 10,000-product batch reads no row one by one)."""

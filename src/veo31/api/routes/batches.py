@@ -20,7 +20,7 @@ from veo31.domain import GenerationSpec
 from veo31.errors import InputError
 from veo31.pipeline.batches import BatchView, format_label
 from veo31.pipeline.links import quality_verdict
-from veo31.store.batches import ItemView
+from veo31.store.batches import BatchState, ItemView
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"], dependencies=[TokenDep])
 MAX_EXPORT_BYTES = 100 * 1024 * 1024
@@ -182,8 +182,9 @@ async def batch_products(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ProductPage:
     """A page of the batch's products in the file's order, as the results show them."""
+    stopped = (await service.batches.get(batch_id)).batch.state is BatchState.CANCELED
     views = await service.batches.products(batch_id, after, limit)
-    rows = [result_row(request, settings, item) for item in views]
+    rows = [result_row(request, settings, item, stopped) for item in views]
     return ProductPage(items=rows, next_after=views[-1].item.row if len(views) == limit else None)
 
 
@@ -191,20 +192,22 @@ async def batch_products(
 async def results_json(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
     seen = await service.batches.get(batch_id)
     views = await service.batches.products(batch_id)
+    stopped = seen.batch.state is BatchState.CANCELED
     return {
         "batch": shown(request, settings, seen).model_dump(mode="json"),
-        "products": [result_row(request, settings, item) for item in views],
+        "products": [result_row(request, settings, item, stopped) for item in views],
     }
 
 
 @router.get("/{batch_id}/results.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def results_csv(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> Response:
+    stopped = (await service.batches.get(batch_id)).batch.state is BatchState.CANCELED
     views = await service.batches.products(batch_id)
     sink = io.StringIO()
     writer = csv.DictWriter(sink, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for item in views:
-        writer.writerow(result_row(request, settings, item))
+        writer.writerow(result_row(request, settings, item, stopped))
     return Response(
         sink.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -212,11 +215,11 @@ async def results_csv(batch_id: str, request: Request, service: ServiceDep, sett
     )
 
 
-def result_row(request: Request, settings: Settings, seen: ItemView) -> dict[str, Any]:
+def result_row(request: Request, settings: Settings, seen: ItemView, stopped: bool = False) -> dict[str, Any]:
     """One product's line: what it is, what became of it, our stable links (never the provider's, which expire)
-    and the quality gate's verdict."""
+    and the quality gate's verdict. In a batch that was `stopped`, a product never started is canceled."""
     item = seen.item
-    status = seen.status or ("failed" if item.error else "queued")
+    status = seen.status or ("failed" if item.error else "canceled" if stopped else "queued")
     has_video = bool(seen.video_key) and status in ("completed", "needs_review")
     root = f"{base_url(request, settings)}/v1/generations/{item.generation_id}"
     query = signed_query(request, settings, item.generation_id) if item.generation_id else ""
