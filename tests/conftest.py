@@ -208,3 +208,18 @@ class ServeProcess:
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:
             return handle.read()
+
+
+def kie_env(url: str, **extra: str) -> dict[str, str]:
+    """A veo31 process's environment on the Kie emulator at `url`: its images hosted there too (a loopback address,
+    allowed), and quick polls."""
+    return {
+        "KIE_API_KEY": KIE_TEST_KEY,
+        "KIE_BASE_URL": url,
+        "KIE_UPLOAD_BASE_URL": url,
+        "VEO31_ALLOW_PRIVATE_URLS": "true",
+        "VEO31_FIRST_POLL_SECONDS": "0.5",
+        "VEO31_MAX_POLL_SECONDS": "1",
+        "VEO31_QUEUE_POLL_SECONDS": "0.2",
+        **extra,
+    }

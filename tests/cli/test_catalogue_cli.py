@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from tests.cli.helpers import VEO31, run
-from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, kie_env, png_bytes
 from tests.databases import database_env
 from tests.integration.conftest import kie_process
 from veo31.media.probe import probe_video
@@ -41,16 +41,7 @@ def merchant_feed(path: Path, products: list[tuple[str, str, str]]) -> Path:
 
 
 def env_for(tmp_path: Path, emulator: str) -> dict[str, str]:
-    return {
-        "VEO31_DATA_DIR": str(tmp_path / "data"),
-        "KIE_API_KEY": KIE_TEST_KEY,
-        "KIE_BASE_URL": emulator,
-        "KIE_UPLOAD_BASE_URL": emulator,
-        "VEO31_ALLOW_PRIVATE_URLS": "true",
-        "VEO31_FIRST_POLL_SECONDS": "0.5",
-        "VEO31_MAX_POLL_SECONDS": "1",
-        "VEO31_QUEUE_POLL_SECONDS": "0.2",
-    }
+    return kie_env(emulator, VEO31_DATA_DIR=str(tmp_path / "data"))
 
 
 def test_a_merchant_feed_makes_a_video_per_product_and_the_same_command_pays_nothing_again(

@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
-import random
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from tests.conftest import KieEmulatorHandle, png_bytes
 from tests.integration.conftest import Api, hosted_image
-from veo31.emulators.serve import ServerThread
+from tests.receivers import Receiver, receiving
 
 HEADER = ["Handle", "Title", "Body (HTML)", "Vendor", "Option1 Name", "Option1 Value", "Variant SKU",
           "Variant Price", "Image Src", "Image Position", "Image Alt Text", "Variant Image", "Status"]  # fmt: skip
@@ -146,54 +138,14 @@ def test_a_product_whose_image_cannot_be_fetched_fails_alone_and_retry_gives_it_
     assert again["counts"] == {"completed": 1, "failed": 1}, "the image is still missing: it fails again, alone"
 
 
-@dataclass
-class FlakyReceiver:
-    """A webhook receiver that verifies every signature with the reference package and refuses 30 % of posts."""
-
-    secret: str = ""
-    url: str = ""
-    failure_rate: float = 0.3
-    verified: list[tuple[str, dict[str, Any], bytes]] = field(default_factory=list)  # (webhook-id, body, raw)
-    refused: int = 0
-    bad_signatures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    chance: random.Random = field(default_factory=lambda: random.Random(7))
-
-    async def receive(self, request: Request) -> JSONResponse:
-        raw = await request.body()
-        with self.lock:
-            if not self.secret:
-                return JSONResponse({"error": "not ready"}, status_code=503)
-            try:
-                payload = Webhook(self.secret).verify(raw, dict(request.headers))
-            except WebhookVerificationError:
-                self.bad_signatures += 1
-                return JSONResponse({"error": "bad signature"}, status_code=400)
-            if self.chance.random() < self.failure_rate:
-                self.refused += 1
-                return JSONResponse({"error": "try later"}, status_code=503)
-            self.verified.append((request.headers["webhook-id"], payload, raw))
-        return JSONResponse({"ok": True})
-
-    def events(self) -> dict[str, list[tuple[dict[str, Any], bytes]]]:
-        with self.lock:
-            by_id: dict[str, list[tuple[dict[str, Any], bytes]]] = {}
-            for message_id, payload, raw in self.verified:
-                by_id.setdefault(message_id, []).append((payload, raw))
-            return by_id
-
-
 @pytest.fixture
-def receiver() -> Iterator[FlakyReceiver]:
-    flaky = FlakyReceiver()
-    app = Starlette(routes=[Route("/hooks", flaky.receive, methods=["POST"])])
-    with ServerThread(app) as server:
-        flaky.url = f"{server.url}/hooks"
+def receiver() -> Iterator[Receiver]:
+    with receiving() as flaky:
         yield flaky
 
 
 def test_signed_webhooks_announce_every_product_and_the_batch_through_a_flaky_receiver(
-    api: Api, kie: KieEmulatorHandle, receiver: FlakyReceiver
+    api: Api, kie: KieEmulatorHandle, receiver: Receiver
 ) -> None:
     made = api.http.post(
         "/v1/webhooks", json={"url": receiver.url, "events": ["generation.completed", "batch.completed"]}
@@ -208,31 +160,25 @@ def test_signed_webhooks_announce_every_product_and_the_batch_through_a_flaky_re
         finished(api, batch["id"])
         deadline = time.monotonic() + 60
         while True:
-            seen = receiver.events()
-            ours = [copies[0][0] for copies in seen.values() if batch["id"] in str(copies[0][0]["data"])]
+            ours = [body for body in receiver.bodies() if batch["id"] in str(body["data"])]
             types = [event["type"] for event in ours]
             if types.count("generation.completed") >= 5 and "batch.completed" in types:
                 break
             assert time.monotonic() < deadline, (types, receiver.refused)
             time.sleep(0.2)
-        assert receiver.bad_signatures == 0 and receiver.refused > 0, "the receiver did refuse some; all were retried"
+        assert receiver.forged == 0 and receiver.refused > 0, "the receiver did refuse some; all were retried"
         rows = api.http.get(f"/v1/batches/{batch['id']}/results.json").json()["products"]
-        announced = {copies[0][0]["data"]["id"]: copies[0][0] for copies in seen.values()}
+        announced = {body["data"]["id"]: body for body in ours}
         for row in rows:
             event = announced[row["generation_id"]]
             assert event["data"]["batch_id"] == batch["id"] and event["data"]["product_id"] == row["product_id"]
             assert event["data"]["video_url"].startswith(api.url)
-        for copies in seen.values():
-            assert len({raw for _, raw in copies}) == 1, "a repeat is the same message, byte for byte"
-        [batch_event] = [
-            copies[0][0]
-            for copies in seen.values()
-            if copies[0][0]["type"] == "batch.completed" and copies[0][0]["data"]["id"] == batch["id"]
-        ]
+        assert receiver.repeats_identical(), "a repeat is the same message, byte for byte"
+        [batch_event] = [body for body in ours if body["type"] == "batch.completed"]
         assert batch_event["data"]["counts"] == {"completed": 5}
 
         log = api.http.get(f"/v1/webhooks/{endpoint['id']}/deliveries").json()["items"]
-        assert {item["state"] for item in log} == {"delivered"} and len(log) == len(seen)
+        assert {item["state"] for item in log} == {"delivered"} and len(log) == len(receiver.taken)
         assert any(attempt["status_code"] == 503 for item in log for attempt in item["attempts"])
         listed = api.http.get("/v1/webhooks").text
         assert endpoint["secret"] not in listed and endpoint["secret"] not in str(log)
@@ -242,14 +188,14 @@ def test_signed_webhooks_announce_every_product_and_the_batch_through_a_flaky_re
         again = api.http.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{first}/redeliver")
         assert again.status_code == 202
         deadline = time.monotonic() + 20
-        while len(receiver.events()[first]) < 2:
+        while len(receiver.taken[first]) < 2:
             assert time.monotonic() < deadline
             time.sleep(0.1)
     finally:
         api.http.delete(f"/v1/webhooks/{endpoint['id']}")
 
 
-def test_a_rotated_secret_overlaps_and_bad_endpoints_are_refused(api: Api, receiver: FlakyReceiver) -> None:
+def test_a_rotated_secret_overlaps_and_bad_endpoints_are_refused(api: Api, receiver: Receiver) -> None:
     for body, field_name in (
         ({"url": "ftp://example.com/x", "events": ["generation.completed"]}, "url"),
         ({"url": receiver.url, "events": ["generation.done"]}, "events"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.cli.test_catalogue_cli import hosted
-from tests.conftest import KIE_TEST_KEY, ServeProcess
+from tests.conftest import ServeProcess, kie_env
 from tests.integration.conftest import free_port, kie_process
 from tests.integration.test_batches import shopify_export
 
@@ -21,16 +21,7 @@ def submitted_at(generation: dict) -> datetime:
 
 def test_a_single_generation_goes_before_the_catalogue_still_queued(tmp_path: Path) -> None:
     with kie_process(tmp_path, clip_seconds=1, generation_seconds=1) as emulator:
-        env = {
-            "KIE_API_KEY": KIE_TEST_KEY,
-            "KIE_BASE_URL": emulator,
-            "KIE_UPLOAD_BASE_URL": emulator,
-            "VEO31_ALLOW_PRIVATE_URLS": "true",
-            "VEO31_KIE_CONCURRENCY": "1",
-            "VEO31_FIRST_POLL_SECONDS": "0.3",
-            "VEO31_MAX_POLL_SECONDS": "0.5",
-            "VEO31_QUEUE_POLL_SECONDS": "0.2",
-        }
+        env = kie_env(emulator, VEO31_KIE_CONCURRENCY="1", VEO31_FIRST_POLL_SECONDS="0.3", VEO31_MAX_POLL_SECONDS="0.5")
         server = ServeProcess(env, free_port(), str(tmp_path / "data"))
         server.start()
         try:

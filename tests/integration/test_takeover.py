@@ -6,24 +6,16 @@ posts, arrives at least once with a signature the reference package verifies, a 
 
 from __future__ import annotations
 
-import random
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from tests.databases import KIND
 from tests.integration.test_scale_out import create, emulator_state, running_cluster, settled
-from veo31.emulators.serve import ServerThread
+from tests.receivers import Receiver, receiving
 
 pytestmark = pytest.mark.skipif(
     KIND != "postgresql", reason="many processes on one database: run with VEO31_TEST_DATABASE=postgresql"
@@ -31,35 +23,10 @@ pytestmark = pytest.mark.skipif(
 SILENCE = 5.0
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.secret = ""
-        self.lock = threading.Lock()
-        self.chance = random.Random(27)
-        self.taken: dict[str, list[bytes]] = {}
-        self.refused = 0
-        self.forged = 0
-
-    async def receive(self, request: Request) -> JSONResponse:
-        raw = await request.body()
-        with self.lock:
-            try:
-                Webhook(self.secret).verify(raw, dict(request.headers))
-            except WebhookVerificationError:
-                self.forged += 1
-                return JSONResponse({}, status_code=400)
-            if self.chance.random() < 0.3:
-                self.refused += 1
-                return JSONResponse({}, status_code=500)
-            self.taken.setdefault(request.headers["webhook-id"], []).append(raw)
-        return JSONResponse({})
-
-
 @pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    hook = Receiver()
-    with ServerThread(Starlette(routes=[Route("/in", hook.receive, methods=["POST"])])) as server:
-        yield hook, f"{server.url}/in"
+def receiver() -> Iterator[Receiver]:
+    with receiving() as hook:
+        yield hook
 
 
 def pending_on(database: str, executor: str) -> int:
@@ -75,10 +42,8 @@ def pending_on(database: str, executor: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_worker_killed_for_good_is_taken_over_and_nothing_is_paid_twice(
-    tmp_path: Path, receiver: tuple[Receiver, str]
-) -> None:
-    hook, url = receiver
+def test_a_worker_killed_for_good_is_taken_over_and_nothing_is_paid_twice(tmp_path: Path, receiver: Receiver) -> None:
+    hook, url = receiver, receiver.url
     settings = {
         "VEO31_WORKER_SILENCE_SECONDS": str(SILENCE),
         "VEO31_WEBHOOK_RETRY_SECONDS": "0.3,0.6,1,1,2,2,3,3",
@@ -116,13 +81,10 @@ def test_a_worker_killed_for_good_is_taken_over_and_nothing_is_paid_twice(
 
         deadline = time.monotonic() + 60
         while True:
-            with hook.lock:
-                announced = {raw_list[0] for raw_list in hook.taken.values()}
-            ids_announced = {httpx.Response(200, content=raw).json()["data"]["id"] for raw in announced}
+            ids_announced = {body["data"]["id"] for body in hook.bodies()}
             if {generation["id"] for generation in completed} <= ids_announced:
                 break
             assert time.monotonic() < deadline, f"{len(ids_announced)} of {len(completed)} announced"
             time.sleep(0.2)
-        with hook.lock:
-            assert hook.forged == 0 and hook.refused > 0
-            assert all(len(set(copies)) == 1 for copies in hook.taken.values()), "a repeat is the same message"
+        assert hook.forged == 0 and hook.refused > 0
+        assert hook.repeats_identical(), "a repeat is the same message"

@@ -5,77 +5,31 @@ reference package; a repeat carries the same `webhook-id` and the same bytes; ea
 
 from __future__ import annotations
 
-import random
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from tests.cli.test_catalogue_cli import hosted
-from tests.conftest import KIE_TEST_KEY, ServeProcess
+from tests.conftest import ServeProcess, kie_env
 from tests.integration.conftest import free_port, kie_process
 from tests.integration.test_batches import shopify_export
-from veo31.emulators.serve import ServerThread
-
-
-class Receiver:
-    def __init__(self) -> None:
-        self.secret = ""
-        self.lock = threading.Lock()
-        self.chance = random.Random(31)
-        self.taken: dict[str, list[bytes]] = {}
-        self.forged = 0
-
-    async def receive(self, request: Request) -> JSONResponse:
-        raw = await request.body()
-        with self.lock:
-            try:
-                Webhook(self.secret).verify(raw, dict(request.headers))
-            except WebhookVerificationError:
-                self.forged += 1
-                return JSONResponse({}, status_code=400)
-            if self.chance.random() < 0.3:
-                return JSONResponse({}, status_code=503)
-            self.taken.setdefault(request.headers["webhook-id"], []).append(raw)
-        return JSONResponse({})
-
-    def bodies(self) -> list[dict]:
-        with self.lock:
-            return [httpx.Response(200, content=copies[0]).json() for copies in self.taken.values()]
+from tests.receivers import Receiver, receiving
 
 
 @pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    hook = Receiver()
-    with ServerThread(Starlette(routes=[Route("/in", hook.receive, methods=["POST"])])) as server:
-        yield hook, f"{server.url}/in"
+def receiver() -> Iterator[Receiver]:
+    with receiving() as hook:
+        yield hook
 
 
 @pytest.mark.timeout(300)
-def test_every_event_survives_a_kill_9_and_arrives_at_least_once(
-    tmp_path: Path, receiver: tuple[Receiver, str]
-) -> None:
-    hook, url = receiver
+def test_every_event_survives_a_kill_9_and_arrives_at_least_once(tmp_path: Path, receiver: Receiver) -> None:
+    hook, url = receiver, receiver.url
     with kie_process(tmp_path, clip_seconds=1, generation_seconds=2) as emulator:
-        env = {
-            "KIE_API_KEY": KIE_TEST_KEY,
-            "KIE_BASE_URL": emulator,
-            "KIE_UPLOAD_BASE_URL": emulator,
-            "VEO31_ALLOW_PRIVATE_URLS": "true",
-            "VEO31_FIRST_POLL_SECONDS": "0.5",
-            "VEO31_MAX_POLL_SECONDS": "1",
-            "VEO31_QUEUE_POLL_SECONDS": "0.2",
-            "VEO31_WEBHOOK_RETRY_SECONDS": "0.3,0.6,1,1,2,2,3",
-            "VEO31_WEBHOOK_DISPATCH_SECONDS": "0.2",
-        }
+        env = kie_env(emulator, VEO31_WEBHOOK_RETRY_SECONDS="0.3,0.6,1,1,2,2,3", VEO31_WEBHOOK_DISPATCH_SECONDS="0.2")
         server = ServeProcess(env, free_port(), str(tmp_path / "data"))
         server.start()
         try:
@@ -105,9 +59,7 @@ def test_every_event_survives_a_kill_9_and_arrives_at_least_once(
             assert shown["counts"] == {"completed": 6}
             results = httpx.get(f"{server.url}/v1/batches/{batch['id']}/results.json").json()["products"]
             assert {body["data"]["id"] for body in products} == {row["generation_id"] for row in results}
-            with hook.lock:
-                assert hook.forged == 0
-                assert all(len(set(copies)) == 1 for copies in hook.taken.values()), "a repeat is the same message"
+            assert hook.forged == 0 and hook.repeats_identical(), "a repeat is the same message"
             state = httpx.get(f"{emulator}/_emulator/state").json()
             assert state["calls"]["generate"] == len(state["tasks"]) == 6, "each product paid once"
         finally:

@@ -190,17 +190,7 @@ class RemoteClient:
         self.http = httpx.AsyncClient(base_url=url.rstrip("/"), headers=headers, timeout=60)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = await self.http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise ConflictError(f"cannot reach the veo31 server at {self.http.base_url} ({exc})") from None
-        if response.status_code == 404:
-            raise NotFoundError(_detail(response))
-        if response.status_code in (400, 401, 422):
-            raise InputError(_detail(response))
-        if response.status_code >= 400:
-            raise ConflictError(_detail(response))
-        return response.json()
+        return await answer_of(self.http, method, path, **kwargs)
 
     async def create(
         self, spec: GenerationSpec, images: Sequence[tuple[str, bytes]], urls: Sequence[str], key: str | None
@@ -283,7 +273,22 @@ class RemoteClient:
         await self.http.aclose()
 
 
-def _detail(response: httpx.Response) -> str:
+async def answer_of(http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> Any:
+    """The answer's JSON; a refusal becomes our error in the server's words (404, the sender's 4xx, the rest)."""
+    try:
+        response = await http.request(method, path, **kwargs)
+    except httpx.TransportError as exc:
+        raise ConflictError(f"cannot reach the veo31 server at {http.base_url} ({exc})") from None
+    if response.status_code == 404:
+        raise NotFoundError(detail_of(response))
+    if response.status_code in (400, 401, 413, 422):
+        raise InputError(detail_of(response))
+    if response.status_code >= 400:
+        raise ConflictError(detail_of(response))
+    return response.json() if response.content else None
+
+
+def detail_of(response: httpx.Response) -> str:
     try:
         return str(response.json().get("detail") or response.text)
     except ValueError:

@@ -11,8 +11,9 @@ import httpx
 
 from veo31.api.app import create_app
 from veo31.cli import out, settings_or_exit
+from veo31.cli.client import answer_of, detail_of
 from veo31.cli.presence import running_server
-from veo31.errors import ConflictError, InputError, NotFoundError
+from veo31.errors import ConflictError
 
 
 class Api:
@@ -21,31 +22,13 @@ class Api:
         self.in_process = in_process
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """The answer's JSON; a refusal becomes our error with the server's words (404, 4xx, the rest)."""
-        try:
-            response = await self.http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise ConflictError(f"cannot reach the veo31 server at {self.http.base_url} ({exc})") from None
-        if response.status_code == 404:
-            raise NotFoundError(detail_of(response))
-        if response.status_code in (400, 401, 413, 422):
-            raise InputError(detail_of(response))
-        if response.status_code >= 400:
-            raise ConflictError(detail_of(response))
-        return response.json() if response.content else None
+        return await answer_of(self.http, method, path, **kwargs)
 
     async def text(self, path: str) -> str:
         response = await self.http.get(path)
         if response.status_code != 200:
             raise ConflictError(detail_of(response))
         return response.text
-
-
-def detail_of(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("detail") or response.text)
-    except ValueError:
-        return response.text[:200]
 
 
 @contextlib.asynccontextmanager
