@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from veo31.cli import fail, out
-from veo31.cli.client import _discard, _publish
+from veo31.cli.client import download
 from veo31.cli.session import Api, api_session
 from veo31.domain import Status
 from veo31.errors import NotFoundError
@@ -119,17 +119,7 @@ async def save_videos(api: Api, rows: list[dict[str, Any]], videos: Path) -> Non
         row["path"] = str(target)
         if target.is_file():
             continue
-        handle, scratch = tempfile.mkstemp(dir=videos, prefix=".veo31-", suffix=".mp4")
-        try:
-            with os.fdopen(handle, "wb") as sink:
-                async with api.http.stream("GET", row["video_url"]) as response:
-                    if response.status_code != 200:
-                        raise fail(f"the server answered {response.status_code} for {row['product_id']}'s video", 1)
-                    async for chunk in response.aiter_bytes(1024 * 1024):
-                        sink.write(chunk)
-            _publish(Path(scratch), target)
-        finally:
-            _discard(Path(scratch))
+        await download(api.http, row["video_url"], target, f"{row['product_id']}'s video")
 
 
 def write_results(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -254,17 +254,7 @@ class RemoteClient:
         return await self._call("POST", f"/v1/generations/{generation_id}/fetch")
 
     async def save_video(self, generation: dict[str, Any], target: Path) -> None:
-        handle, scratch = tempfile.mkstemp(dir=target.parent, prefix=".veo31-", suffix=".mp4")
-        try:
-            with os.fdopen(handle, "wb") as sink:
-                async with self.http.stream("GET", generation["video_url"]) as response:
-                    if response.status_code != 200:
-                        raise ConflictError(f"the server answered {response.status_code} for the video")
-                    async for chunk in response.aiter_bytes(1024 * 1024):
-                        sink.write(chunk)
-            _publish(Path(scratch), target)
-        finally:
-            _discard(Path(scratch))
+        await download(self.http, generation["video_url"], target, "the video")
 
     async def save_task_video(self, task_id: str, target: Path) -> dict[str, Any]:
         raise InputError("with --server, fetch takes a generation id (a raw Kie.ai task id needs the in-process mode)")
@@ -293,6 +283,21 @@ def detail_of(response: httpx.Response) -> str:
         return str(response.json().get("detail") or response.text)
     except ValueError:
         return response.text[:200]
+
+
+async def download(http: httpx.AsyncClient, url: str, target: Path, what: str) -> None:
+    """Stream `url` into `target` under a temporary name, moved into place once whole."""
+    handle, scratch = tempfile.mkstemp(dir=target.parent, prefix=".veo31-", suffix=target.suffix)
+    try:
+        with os.fdopen(handle, "wb") as sink:
+            async with http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise ConflictError(f"the server answered {response.status_code} for {what}")
+                async for chunk in response.aiter_bytes(1024 * 1024):
+                    sink.write(chunk)
+        _publish(Path(scratch), target)
+    finally:
+        _discard(Path(scratch))
 
 
 def _discard(scratch: Path) -> None:

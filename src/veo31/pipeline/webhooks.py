@@ -221,6 +221,3 @@ class Webhooks:
 
     async def redeliver(self, endpoint_id: str, event_id: str) -> None:
         await redeliver(self.runtime, endpoint_id, event_id)
-
-    async def event(self, event_id: str) -> Event | None:
-        return await asyncio.to_thread(outbox.get, self.runtime.engine, event_id)

@@ -123,27 +123,25 @@ def create(
     return batch_id
 
 
+def _batch(row: Any) -> Batch:
+    return Batch(
+        row.id, row.format, dict(row.spec), list(row.skipped), BatchState(row.state), row.round, row.file_name,
+        row.created_at,
+    )  # fmt: skip
+
+
 def get(engine: Engine, batch_id: str) -> Batch:
     with engine.connect() as connection:
         row = connection.execute(select(BATCHES).where(B.id == batch_id)).first()
     if row is None:
         raise NotFoundError(f"no batch with id {batch_id!r}")
-    return Batch(
-        row.id,
-        row.format,
-        dict(row.spec),
-        list(row.skipped),
-        BatchState(row.state),
-        row.round,
-        row.file_name,
-        row.created_at,
-    )
+    return _batch(row)
 
 
 def list_recent(engine: Engine, limit: int = 20) -> list[Batch]:
     with engine.connect() as connection:
-        ids = connection.scalars(select(B.id).order_by(B.created_at.desc(), B.id).limit(limit)).all()
-    return [get(engine, batch_id) for batch_id in ids]
+        rows = connection.execute(select(BATCHES).order_by(B.created_at.desc(), B.id).limit(limit)).all()
+    return [_batch(row) for row in rows]
 
 
 def set_state(engine: Engine, batch_id: str, state: BatchState, *, unless: BatchState | None = None) -> bool:

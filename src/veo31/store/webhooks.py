@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from veo31.errors import NotFoundError
+from veo31.store.events import EVENTS
 from veo31.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow, utcnow
 
 ENDPOINTS = WebhookEndpointRow.__table__
@@ -162,6 +163,7 @@ def record_attempt(
 @dataclass(frozen=True)
 class Delivery:
     event_id: str
+    event_type: str | None
     state: str
     attempts: list[Attempt]
     created_at: datetime
@@ -172,7 +174,8 @@ def deliveries(engine: Engine, endpoint_id: str, limit: int = 100) -> list[Deliv
     """The endpoint's latest deliveries, newest first, each with its attempts in order."""
     with engine.connect() as connection:
         rows = connection.execute(
-            select(DELIVERIES)
+            select(DELIVERIES, EVENTS.c.type.label("event_type"))
+            .select_from(DELIVERIES.outerjoin(EVENTS, EVENTS.c.id == D.event_id))
             .where(D.endpoint_id == endpoint_id)
             .order_by(D.created_at.desc(), D.event_id)
             .limit(limit)
@@ -187,7 +190,9 @@ def deliveries(engine: Engine, endpoint_id: str, limit: int = 100) -> list[Deliv
             Attempt(item.event_id, item.at, item.status_code, item.error, item.duration_ms, item.manual)
         )
     return [
-        Delivery(row.event_id, row.state, by_event.get(row.event_id, []), row.created_at, row.updated_at)
+        Delivery(
+            row.event_id, row.event_type, row.state, by_event.get(row.event_id, []), row.created_at, row.updated_at
+        )
         for row in rows
     ]
 

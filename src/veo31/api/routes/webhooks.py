@@ -5,7 +5,7 @@ be sent again by hand."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from veo31.api.deps import ServiceDep, TokenDep, read_json
 from veo31.errors import InputError
 from veo31.pipeline.webhooks import EventType
-from veo31.store.webhooks import Delivery, Endpoint
+from veo31.store.webhooks import Endpoint
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[TokenDep])
 EVENTS = [kind.value for kind in EventType]
@@ -117,12 +117,11 @@ async def deliveries(
 ) -> DeliveryList:
     """The latest deliveries, newest first, each with every attempt."""
     found = await service.webhooks.deliveries(endpoint_id, limit)
-    types = await _types(service, found)
     return DeliveryList(
         items=[
             DeliveryPublic(
                 event_id=item.event_id,
-                event_type=types.get(item.event_id),
+                event_type=item.event_type,
                 state=item.state,
                 attempts=[
                     AttemptPublic(
@@ -135,14 +134,6 @@ async def deliveries(
             for item in found
         ]
     )
-
-
-async def _types(service: Any, found: list[Delivery]) -> dict[str, str | None]:
-    types: dict[str, str | None] = {}
-    for item in found:
-        event = await service.webhooks.event(item.event_id)
-        types[item.event_id] = event.type if event else None
-    return types
 
 
 @router.post("/{endpoint_id}/deliveries/{event_id}/redeliver", status_code=202)
