@@ -19,6 +19,7 @@ from rich.console import Console
 from veo31 import __version__
 from veo31.config import Settings, load_settings
 from veo31.errors import ConfigurationError, Veo31Error
+from veo31.media.allocator import keep_heap_compact
 
 if TYPE_CHECKING:
     from veo31.emulators.serve import ServerThread
@@ -373,6 +374,7 @@ def _first_error(exc: Exception, names: dict[str, str] | None = None) -> str:
 
 def main() -> None:
     """Console-script entry point."""
+    keep_heap_compact()  # before any command starts a thread
     try:
         app()
     except Veo31Error as exc:

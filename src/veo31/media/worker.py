@@ -13,6 +13,7 @@ import pickle
 import sys
 from typing import BinaryIO
 
+from veo31.media.allocator import keep_heap_compact
 from veo31.media.priority import lower_this_thread
 
 HEADER = 8  # bytes of length before each message
@@ -42,6 +43,7 @@ def answer(job: object) -> tuple[bool, object]:
 
 
 def main() -> None:
+    keep_heap_compact()
     jobs = os.fdopen(os.dup(0), "rb")
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not end up inside an answer

@@ -206,8 +206,7 @@ def _spec_for(shared: dict[str, Any], settings: dict[str, Any], title: str) -> G
 
 
 async def view(runtime: Runtime, batch_id: str) -> BatchView:
-    batch = await runtime.read(store.get, runtime.engine, batch_id)
-    tally = await runtime.read(store.tally, runtime.engine, batch_id)
+    batch, tally = await runtime.read(store.status, runtime.engine, batch_id)
     if batch.state is BatchState.CANCELED and tally.not_started:
         tally = tally.stopped()  # products a canceled batch never started count as canceled: it is over
     products = sum(tally.counts.values())

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, func, insert, select, text, update
 
 from veo31.domain import Status
 from veo31.errors import NotFoundError
@@ -132,7 +132,11 @@ def _batch(row: Any) -> Batch:
 
 def get(engine: Engine, batch_id: str) -> Batch:
     with engine.connect() as connection:
-        row = connection.execute(select(BATCHES).where(B.id == batch_id)).first()
+        return _get(connection, batch_id)
+
+
+def _get(connection: Connection, batch_id: str) -> Batch:
+    row = connection.execute(select(BATCHES).where(B.id == batch_id)).first()
     if row is None:
         raise NotFoundError(f"no batch with id {batch_id!r}")
     return _batch(row)
@@ -241,32 +245,49 @@ class Tally:
         return Tally(counts, self.spent_usd, self.estimated_usd, 0)
 
 
-def tally(engine: Engine, batch_id: str) -> Tally:
-    """Counts by status in two grouped queries (a status read of a 10,000-product batch reads no row one by one)."""
-    by_status = (
-        select(
-            G.status,
-            func.count().label("n"),
-            func.sum(func.coalesce(G.cost_usd, 0.0)).label("spent"),
-            func.sum(func.coalesce(G.cost_estimate_usd, 0.0)).label("estimated"),
-        )
-        .select_from(ITEMS.join(GENERATIONS, G.id == P.generation_id))
-        .where(P.batch_id == batch_id)
-        .group_by(G.status)
+def status(engine: Engine, batch_id: str) -> tuple[Batch, Tally]:
+    """The batch and its counts, read together (a status read is one trip to the database)."""
+    with engine.connect() as connection:
+        return _get(connection, batch_id), _tally(connection, batch_id)
+
+
+_BY_STATUS = (
+    select(
+        G.status,
+        func.count().label("n"),
+        func.sum(func.coalesce(G.cost_usd, 0.0)).label("spent"),
+        func.sum(func.coalesce(G.cost_estimate_usd, 0.0)).label("estimated"),
     )
+    .select_from(ITEMS.join(GENERATIONS, G.id == P.generation_id))
+    .where(P.batch_id == bindparam("batch_id"))
+    .group_by(G.status)
+)
+# The same for SQLite, told which index to read: its planner takes the primary key's and reads every wide
+# generation row beside it (three times slower at 10,000 products), and SQLAlchemy renders no SQLite index hint.
+_BY_STATUS_SQLITE = text(
+    "SELECT g.status, count(*) AS n, sum(coalesce(g.cost_usd, 0.0)) AS spent,"
+    " sum(coalesce(g.cost_estimate_usd, 0.0)) AS estimated"
+    " FROM batch_items AS p JOIN generations AS g INDEXED BY ix_generations_tally ON g.id = p.generation_id"
+    " WHERE p.batch_id = :batch_id GROUP BY g.status"
+)
+
+
+def _tally(connection: Connection, batch_id: str) -> Tally:
+    """Counts by status in two grouped queries over covering indexes (a status read of a 10,000-product batch reads
+    no product's or generation's row)."""
+    by_status = _BY_STATUS_SQLITE if connection.dialect.name == "sqlite" else _BY_STATUS
     unstarted = select(
         func.sum(case((and_(P.generation_id.is_(None), P.error.is_(None)), 1), else_=0)),
         func.sum(case((and_(P.generation_id.is_(None), P.error.is_not(None)), 1), else_=0)),
     ).where(P.batch_id == batch_id)
     counts: dict[str, int] = {}
     spent = estimated = 0.0
-    with engine.connect() as connection:
-        for row in connection.execute(by_status):
-            counts[row.status] = int(row.n)
-            spent += float(row.spent or 0)
-            if row.status not in SETTLED_OR_ENDED:
-                estimated += float(row.estimated or 0)
-        waiting_count, refused = connection.execute(unstarted).one()
+    for row in connection.execute(by_status, {"batch_id": batch_id}):
+        counts[row.status] = int(row.n)
+        spent += float(row.spent or 0)
+        if row.status not in SETTLED_OR_ENDED:
+            estimated += float(row.estimated or 0)
+    waiting_count, refused = connection.execute(unstarted).one()
     if waiting_count:
         counts["queued"] = counts.get("queued", 0) + int(waiting_count)
     if refused:

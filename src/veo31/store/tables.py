@@ -78,7 +78,11 @@ class GenerationRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (Index("ix_generations_created", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_generations_created", "created_at", "id"),
+        # a batch's counts read from this index alone (store/batches.status)
+        Index("ix_generations_tally", "id", "status", "cost_usd", "cost_estimate_usd"),
+    )
 
 
 class BrandKitRow(Base):
@@ -190,6 +194,7 @@ class BatchItemRow(Base):
     __table_args__ = (
         Index("ix_batch_items_batch_row", "batch_id", "row"),
         Index("ix_batch_items_generation", "generation_id"),
+        Index("ix_batch_items_tally", "batch_id", "generation_id", "error"),
     )
 
 
