@@ -5,35 +5,40 @@ dozens of threads. glibc gives threads arenas of their own (up to eight per core
 freed, raises the size from which it maps large blocks to memory of their own, so later ones come from the arenas
 instead. Both leave freed memory scattered where it cannot go back to the system: a server starting a catalogue's
 products grew with the catalogue while what it held did not (docs/performance.md). Two arenas and a fixed mapping
-size keep it flat. Elsewhere (macOS, musl) nothing is changed.
+size keep it flat. Elsewhere (macOS, musl), or where the operator set them, nothing is changed.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import platform
 
 log = logging.getLogger(__name__)
 
-# mallopt's parameters (glibc's malloc.h)
-M_MMAP_THRESHOLD = -3
-M_ARENA_MAX = -8
-
-ARENAS = 2
-MAP_FROM_BYTES = 128 * 1024  # glibc's own starting value, kept fixed instead of rising
+# mallopt's parameter, our value, and how an operator sets it instead (their setting is kept)
+LIMITS = (
+    (-8, 2, "MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),  # M_ARENA_MAX: two arenas
+    (-3, 128 * 1024, "MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"),  # M_MMAP_THRESHOLD: glibc's start, fixed
+)
 
 
 def keep_heap_compact() -> bool:
-    """Set the limits for this process; call it before the process starts its threads. Whether they were set."""
+    """Set the limits for this process; call it before the process starts its threads. Whether all were set."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
     try:
-        libc = ctypes.CDLL(None)
-        applied = libc.mallopt(M_ARENA_MAX, ARENAS) == 1 and libc.mallopt(M_MMAP_THRESHOLD, MAP_FROM_BYTES) == 1
+        mallopt = ctypes.CDLL(None).mallopt
+        applied = [
+            mallopt(parameter, value) == 1
+            for parameter, value, variable, tunable in LIMITS
+            if variable not in os.environ and tunable not in tunables
+        ]
     except (OSError, AttributeError) as error:
         log.info("could not tune the C heap: %s", error)
         return False
-    if not applied:
-        log.info("glibc refused the C heap's limits; it keeps its defaults")
-    return applied
+    if not all(applied):
+        log.info("glibc refused a limit of the C heap; it keeps its default")
+    return len(applied) == len(LIMITS) and all(applied)
