@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -207,10 +206,7 @@ def _spec_for(shared: dict[str, Any], settings: dict[str, Any], title: str) -> G
 
 
 async def view(runtime: Runtime, batch_id: str) -> BatchView:
-    return _viewed(runtime, *await runtime.read(store.status, runtime.engine, batch_id))
-
-
-def _viewed(runtime: Runtime, batch: Batch, tally: Tally) -> BatchView:
+    batch, tally = await runtime.read(store.status, runtime.engine, batch_id)
     if batch.state is BatchState.CANCELED and tally.not_started:
         tally = tally.stopped()  # products a canceled batch never started count as canceled: it is over
     products = sum(tally.counts.values())
@@ -297,52 +293,6 @@ def format_label(value: str) -> str:
     }.get(Format(value), value)
 
 
-class Counts:
-    """Batches' counts as last read, for the pages and scripts that follow a batch every second or so.
-
-    Counting 10,000 products is the one status read that grows with the catalogue, and it is asked most while the
-    catalogue's products start and the machine is busiest. Counts younger than FRESH_SECONDS are answered as they
-    are; older ones, up to STALE_SECONDS, are answered while one read behind them refreshes them for the next
-    question; older still, or never read, are read before answering. A person's own change (cancel, retry) is read
-    at once.
-    """
-
-    FRESH_SECONDS = 1.0
-    STALE_SECONDS = 5.0
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self._seen: dict[str, tuple[float, Batch, Tally]] = {}
-        self._refreshing: dict[str, asyncio.Task[tuple[Batch, Tally]]] = {}
-
-    async def view(self, batch_id: str, *, fresh: bool = False) -> BatchView:
-        seen = self._seen.get(batch_id)
-        age = time.monotonic() - seen[0] if seen else None
-        if fresh or age is None or age >= self.STALE_SECONDS:
-            return _viewed(self.runtime, *await self._read(batch_id))
-        if age >= self.FRESH_SECONDS and batch_id not in self._refreshing:
-            task = asyncio.create_task(self._read(batch_id), name=f"veo31-counts-{batch_id}")
-            self._refreshing[batch_id] = task
-            task.add_done_callback(lambda done: self._refreshed(batch_id, done))
-        return _viewed(self.runtime, seen[1], seen[2])
-
-    async def _read(self, batch_id: str) -> tuple[Batch, Tally]:
-        asked = time.monotonic()
-        batch, tally = await self.runtime.read(store.status, self.runtime.engine, batch_id)
-        now = time.monotonic()
-        for old in [key for key, (at, _, _) in self._seen.items() if now - at >= self.STALE_SECONDS]:
-            del self._seen[old]  # only counts read within STALE_SECONDS are ever answered
-        kept = self._seen.get(batch_id)
-        if kept is None or kept[0] <= asked:  # a refresh begun before a person's own read must not undo it
-            self._seen[batch_id] = (asked, batch, tally)
-        return batch, tally
-
-    def _refreshed(self, batch_id: str, done: asyncio.Task[tuple[Batch, Tally]]) -> None:
-        self._refreshing.pop(batch_id, None)
-        if not done.cancelled() and done.exception() is not None:
-            log.warning("batch %s: its counts could not be read again: %s", batch_id, done.exception())
-
-
 class Batches:
     """Catalogue runs as the API, the page and the CLI see them (through the service, which lends its own cancel
     and retry of a generation)."""
@@ -356,14 +306,12 @@ class Batches:
         self.runtime = runtime
         self._cancel_one = cancel_one
         self._retry_one = retry_one
-        self._counts = Counts(runtime)
 
     async def create(self, content: bytes, spec: dict[str, Any], file_name: str | None = None) -> BatchView:
-        return await self._counts.view(await import_batch(self.runtime, content, spec, file_name), fresh=True)
+        return await self.get(await import_batch(self.runtime, content, spec, file_name))
 
-    async def get(self, batch_id: str, *, fresh: bool = False) -> BatchView:
-        """The batch and its counts; `fresh` reads them now (results to keep), else they may be a second old."""
-        return await self._counts.view(batch_id, fresh=fresh)
+    async def get(self, batch_id: str) -> BatchView:
+        return await view(self.runtime, batch_id)
 
     async def recent(self, limit: int = 20) -> list[BatchView]:
         return [await self.get(batch.id) for batch in await recent(self.runtime, limit)]
@@ -373,8 +321,8 @@ class Batches:
 
     async def cancel(self, batch_id: str) -> BatchView:
         await cancel(self.runtime, batch_id, self._cancel_one)
-        return await self._counts.view(batch_id, fresh=True)
+        return await self.get(batch_id)
 
     async def retry(self, batch_id: str) -> BatchView:
         await retry_failed(self.runtime, batch_id, self._retry_one)
-        return await self._counts.view(batch_id, fresh=True)
+        return await self.get(batch_id)

@@ -190,7 +190,7 @@ async def batch_products(
 
 @router.get("/{batch_id}/results.json")
 async def results_json(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> dict[str, Any]:
-    seen = await service.batches.get(batch_id, fresh=True)
+    seen = await service.batches.get(batch_id)
     views = await service.batches.products(batch_id)
     stopped = seen.batch.state is BatchState.CANCELED
     return {
@@ -201,7 +201,7 @@ async def results_json(batch_id: str, request: Request, service: ServiceDep, set
 
 @router.get("/{batch_id}/results.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def results_csv(batch_id: str, request: Request, service: ServiceDep, settings: SettingsDep) -> Response:
-    stopped = (await service.batches.get(batch_id, fresh=True)).batch.state is BatchState.CANCELED
+    stopped = (await service.batches.get(batch_id)).batch.state is BatchState.CANCELED
     views = await service.batches.products(batch_id)
     sink = io.StringIO()
     writer = csv.DictWriter(sink, fieldnames=RESULT_COLUMNS, extrasaction="ignore")
