@@ -24,21 +24,15 @@ LIMITS = (
 )
 
 
-def keep_heap_compact() -> bool:
-    """Set the limits for this process; call it before the process starts its threads. Whether all were set."""
+def keep_heap_compact() -> None:
+    """Set the limits for this process; call it before the process starts its threads."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
+        return
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     try:
         mallopt = ctypes.CDLL(None).mallopt
-        applied = [
-            mallopt(parameter, value) == 1
-            for parameter, value, variable, tunable in LIMITS
-            if variable not in os.environ and tunable not in tunables
-        ]
+        for parameter, value, variable, tunable in LIMITS:
+            if variable not in os.environ and tunable not in tunables and mallopt(parameter, value) != 1:
+                log.info("glibc refused a limit of the C heap (%s); it keeps its default", variable)
     except (OSError, AttributeError) as error:
         log.info("could not tune the C heap: %s", error)
-        return False
-    if not all(applied):
-        log.info("glibc refused a limit of the C heap; it keeps its default")
-    return len(applied) == len(LIMITS) and all(applied)
