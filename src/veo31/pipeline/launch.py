@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
@@ -46,11 +47,11 @@ async def enqueue_new(runtime: Runtime, generation_id: str, provider: str, prior
 ENDED_WORKFLOW = ("ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED", "SUCCESS")
 
 
-async def ensure_workflows(runtime: Runtime, generations: Sequence[Generation]) -> int:
-    """Every unfinished generation has a live workflow: one never enqueued (the process died in between) gets it
-    now; one whose workflow ended without finishing it (a bug, or DBOS gave up recovering it) is failed with that
-    reason, so nothing waits forever. One look at DBOS for them all (one each cost a query per generation in
-    flight at every sweep). How many it set going or closed."""
+async def ensure_workflows(runtime: Runtime, generations: Sequence[Generation], made_before: datetime) -> int:
+    """Every unfinished generation has a live workflow: one made before `made_before` and never enqueued (the
+    process died in between) gets it now; one whose workflow ended without finishing it (a bug, or DBOS gave up
+    recovering it) is failed with that reason, so nothing waits forever. One look at DBOS for them all (one each
+    cost a query per generation in flight at every sweep). How many it set going or closed."""
     if not generations:
         return 0
     found = await DBOS.list_workflows_async(
@@ -60,7 +61,7 @@ async def ensure_workflows(runtime: Runtime, generations: Sequence[Generation]) 
     changed = 0
     for generation in generations:
         status = statuses.get(generation.workflow_id)
-        if status is None and generation.fetch_attempts == 0:
+        if status is None and generation.fetch_attempts == 0 and generation.created_at < made_before:
             log.warning("generation %s had no workflow; starting it", generation.id)
             await enqueue(runtime, generation)
             changed += 1

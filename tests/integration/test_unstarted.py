@@ -1,0 +1,83 @@
+"""A generation whose row was written but whose workflow never was (its maker died in between) is started by the
+sweeper — at once when it was made before the server began, a minute after it was made otherwise: a row a live
+process just wrote is about to be enqueued by that process, at its own priority (a catalogue's behind single ones),
+and a sweep in that moment must not start it first.
+
+The maker is played by what it leaves: the generation's row written straight into the database, no workflow."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import update
+
+from tests.conftest import KIE_TEST_KEY, ServeProcess
+from tests.databases import database_for
+from tests.integration.conftest import free_port
+from veo31.config import load_settings
+from veo31.domain import GenerationSpec
+from veo31.store import generations as store
+from veo31.store.db import create_db_engine
+from veo31.store.tables import GenerationRow, utcnow
+
+
+def status_of(url: str, generation_id: str) -> dict:
+    return httpx.get(f"{url}/v1/generations/{generation_id}", timeout=10).json()
+
+
+def until(url: str, generation_id: str, status: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while (generation := status_of(url, generation_id))["status"] != status:
+        assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
+        time.sleep(0.2)
+    return generation
+
+
+def test_a_generation_left_without_a_workflow_starts_once_its_maker_is_surely_gone(
+    emulator_process: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    settings = load_settings(database_url=database_for(data), data_dir=data)
+    engine = create_db_engine(settings.resolved_database_url)
+    server = ServeProcess(
+        {
+            "KIE_API_KEY": KIE_TEST_KEY,
+            "KIE_BASE_URL": emulator_process,
+            "KIE_UPLOAD_BASE_URL": emulator_process,
+            "VEO31_FIRST_POLL_SECONDS": "1",
+            "VEO31_MAX_POLL_SECONDS": "1",
+            "VEO31_QUEUE_POLL_SECONDS": "0.2",
+            "VEO31_SWEEP_INTERVAL_SECONDS": "1",
+        },
+        free_port(),
+        str(data),
+    )
+
+    def left_behind(name: str) -> str:
+        spec = GenerationSpec(product_name=name)
+        generation, _ = store.create_generation(engine, spec=spec, references=[], provider="kie", mode="text")
+        return generation.id
+
+    try:
+        server.start()  # the schema made; then a maker that died before the server began
+        server.stop()
+        before = left_behind("Made before the server began")
+        server.start()
+        until(server.url, before, "completed")
+        just_made = left_behind("Just made by a live process")
+        time.sleep(4)  # sweeps every second meanwhile
+        assert status_of(server.url, just_made)["status"] == "queued", "a row just written is its maker's to start"
+        with engine.begin() as connection:  # a minute later its maker has not enqueued it: it died
+            row = GenerationRow.__table__
+            connection.execute(
+                update(row).where(row.c.id == just_made).values(created_at=utcnow() - timedelta(seconds=61))
+            )
+        until(server.url, just_made, "completed")
+        calls = httpx.get(f"{emulator_process}/_emulator/state", timeout=10).json()["calls"]
+    finally:
+        server.stop()
+        engine.dispose()
+    assert calls["generate"] == 2, "each left-behind generation paid once"
