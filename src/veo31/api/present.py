@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from fastapi import Request
@@ -17,7 +18,7 @@ async def present_many(
     request: Request, settings: Settings, service: GenerationService, generations: Sequence[Generation]
 ) -> list[GenerationPublic]:
     ids = [generation.id for generation in generations]
-    renditions, deliverables = await service.upgrades_of(ids), await service.deliverables_of(ids)
+    renditions, deliverables = await asyncio.gather(service.upgrades_of(ids), service.deliverables_of(ids))
     return [
         shown(request, settings, generation, renditions.get(generation.id, []), deliverables.get(generation.id, []))
         for generation in generations

@@ -157,7 +157,7 @@ class GenerationService:
         return chosen, self.estimate(chosen.provider, spec), left
 
     async def total_cost(self, status: Status | None = None) -> float:
-        return await asyncio.to_thread(store.spend_usd, self.runtime.engine, status)
+        return await self.runtime.read(store.spend_usd, self.runtime.engine, status)
 
     async def analyse(
         self,

@@ -48,6 +48,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+TALLIED = ("id", "status", "cost_usd", "cost_estimate_usd", "earlier_cost_usd", "provider_task_id")
+
+
 def _not_null_index(column: str) -> Index:
     where = text(f"{column} IS NOT NULL")
     return Index(f"ix_generations_{column}", column, sqlite_where=where, postgresql_where=where)
@@ -97,8 +100,9 @@ class GenerationRow(Base):
 
     __table_args__ = (
         Index("ix_generations_created", "created_at", "id"),
-        # a batch's counts read from this index alone (store/batches.status)
-        Index("ix_generations_tally", "id", "status", "cost_usd", "cost_estimate_usd"),
+        # a batch's counts (store/batches.status) and what all generations cost (spend_usd, on the gallery's every
+        # page) read from this index alone
+        Index("ix_generations_tally", *TALLIED),
         # the gallery filtered by status, newest first, read from the index in order
         Index("ix_generations_status_created", "status", "created_at", "id"),
         # Only the few rows that are an upgrade or a deliverable: indexing the NULLs too made SQLite's planner pick

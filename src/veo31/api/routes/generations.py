@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
@@ -171,11 +172,12 @@ async def list_generations(
     ] = True,
 ) -> GenerationList:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
-    items, following = await service.list(status=status, limit=limit, cursor=cursor, include_upgrades=include_upgrades)
+    (items, following), cost = await asyncio.gather(
+        service.list(status=status, limit=limit, cursor=cursor, include_upgrades=include_upgrades),
+        service.total_cost(status),
+    )
     return GenerationList(
-        items=await present_many(request, settings, service, items),
-        next_cursor=following,
-        cost_total_usd=await service.total_cost(status),
+        items=await present_many(request, settings, service, items), next_cursor=following, cost_total_usd=cost
     )
 
 
