@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, png_bytes, wait_answering
+from tests.conftest import KIE_TEST_KEY, KieEmulatorHandle, ServeProcess, png_bytes, wait_answering
 from tests.databases import database_for
 from veo31.api.app import create_app
 from veo31.config import load_settings
@@ -28,6 +28,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def polling_server(emulator: str, data: Path, **extra: str) -> ServeProcess:
+    """`veo31 serve` (not started) on the Kie emulator process at `emulator`, with no public URL: no callback, each
+    wait ends by asking every second."""
+    env = {
+        "KIE_API_KEY": KIE_TEST_KEY,
+        "KIE_BASE_URL": emulator,
+        "KIE_UPLOAD_BASE_URL": emulator,
+        "VEO31_FIRST_POLL_SECONDS": "1",
+        "VEO31_MAX_POLL_SECONDS": "1",
+        "VEO31_QUEUE_POLL_SECONDS": "0.2",
+    }
+    return ServeProcess({**env, **extra}, free_port(), str(data))
 
 
 class Api:

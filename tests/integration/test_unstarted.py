@@ -14,26 +14,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import update
 
-from tests.conftest import KIE_TEST_KEY, ServeProcess
 from tests.databases import database_for
-from tests.integration.conftest import free_port
+from tests.integration.conftest import polling_server
+from tests.integration.test_workflow_versions import wait_for
 from veo31.config import load_settings
 from veo31.domain import GenerationSpec
 from veo31.store import generations as store
 from veo31.store.db import create_db_engine
 from veo31.store.tables import GenerationRow, utcnow
-
-
-def status_of(url: str, generation_id: str) -> dict:
-    return httpx.get(f"{url}/v1/generations/{generation_id}", timeout=10).json()
-
-
-def until(url: str, generation_id: str, status: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while (generation := status_of(url, generation_id))["status"] != status:
-        assert time.monotonic() < deadline, f"still {generation['status']}: {generation['history']}"
-        time.sleep(0.2)
-    return generation
 
 
 def test_a_generation_left_without_a_workflow_starts_once_its_maker_is_surely_gone(
@@ -42,19 +30,7 @@ def test_a_generation_left_without_a_workflow_starts_once_its_maker_is_surely_go
     data = tmp_path / "data"
     settings = load_settings(database_url=database_for(data), data_dir=data)
     engine = create_db_engine(settings.resolved_database_url)
-    server = ServeProcess(
-        {
-            "KIE_API_KEY": KIE_TEST_KEY,
-            "KIE_BASE_URL": emulator_process,
-            "KIE_UPLOAD_BASE_URL": emulator_process,
-            "VEO31_FIRST_POLL_SECONDS": "1",
-            "VEO31_MAX_POLL_SECONDS": "1",
-            "VEO31_QUEUE_POLL_SECONDS": "0.2",
-            "VEO31_SWEEP_INTERVAL_SECONDS": "1",
-        },
-        free_port(),
-        str(data),
-    )
+    server = polling_server(emulator_process, data, VEO31_SWEEP_INTERVAL_SECONDS="1")
 
     def left_behind(name: str) -> str:
         spec = GenerationSpec(product_name=name)
@@ -66,16 +42,17 @@ def test_a_generation_left_without_a_workflow_starts_once_its_maker_is_surely_go
         server.stop()
         before = left_behind("Made before the server began")
         server.start()
-        until(server.url, before, "completed")
+        wait_for(server.url, before, "completed")
         just_made = left_behind("Just made by a live process")
         time.sleep(4)  # sweeps every second meanwhile
-        assert status_of(server.url, just_made)["status"] == "queued", "a row just written is its maker's to start"
+        waiting = httpx.get(f"{server.url}/v1/generations/{just_made}").json()
+        assert waiting["status"] == "queued", "a row just written is its maker's to start"
         with engine.begin() as connection:  # a minute later its maker has not enqueued it: it died
             row = GenerationRow.__table__
             connection.execute(
                 update(row).where(row.c.id == just_made).values(created_at=utcnow() - timedelta(seconds=61))
             )
-        until(server.url, just_made, "completed")
+        wait_for(server.url, just_made, "completed")
         calls = httpx.get(f"{emulator_process}/_emulator/state", timeout=10).json()["calls"]
     finally:
         server.stop()

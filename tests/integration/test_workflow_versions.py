@@ -17,9 +17,9 @@ import httpx
 from dbos import DBOSClient
 from sqlalchemy import Engine
 
-from tests.conftest import KIE_TEST_KEY, ServeProcess
+from tests.conftest import KIE_TEST_KEY
 from tests.databases import database_for
-from tests.integration.conftest import free_port
+from tests.integration.conftest import polling_server
 from veo31 import __version__
 from veo31.config import load_settings
 from veo31.domain import GenerationSpec, Status
@@ -43,19 +43,7 @@ def test_generations_left_on_older_workflow_shapes_resume_after_the_upgrade(
     emulator_process: str, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    port = free_port()
-    server = ServeProcess(
-        {
-            "KIE_API_KEY": KIE_TEST_KEY,
-            "KIE_BASE_URL": emulator_process,
-            "KIE_UPLOAD_BASE_URL": emulator_process,
-            "VEO31_FIRST_POLL_SECONDS": "1",  # no public URL: no callback, the wait ends by asking
-            "VEO31_MAX_POLL_SECONDS": "1",
-            "VEO31_QUEUE_POLL_SECONDS": "0.2",
-        },
-        port,
-        str(data),
-    )
+    server = polling_server(emulator_process, data)
     server.start()
     settings = load_settings(database_url=database_for(data), data_dir=data)
     engine = create_db_engine(settings.resolved_database_url)
@@ -131,18 +119,7 @@ def test_an_upgrade_and_a_late_fetch_left_on_their_first_shapes_finish_after_the
     """`veo31.upgrade` (submit the upgrade → start waiting → check → retrieve) and `veo31.fetch` (check → retrieve),
     enqueued by name as a previous version did, finish with today's server; today's upgrades take the new shape."""
     data = tmp_path / "data"
-    server = ServeProcess(
-        {
-            "KIE_API_KEY": KIE_TEST_KEY,
-            "KIE_BASE_URL": emulator_process,
-            "KIE_UPLOAD_BASE_URL": emulator_process,
-            "VEO31_FIRST_POLL_SECONDS": "1",
-            "VEO31_MAX_POLL_SECONDS": "1",
-            "VEO31_QUEUE_POLL_SECONDS": "0.2",
-        },
-        free_port(),
-        str(data),
-    )
+    server = polling_server(emulator_process, data)
     server.start()
     settings = load_settings(database_url=database_for(data), data_dir=data)
     engine = create_db_engine(settings.resolved_database_url)
