@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -239,7 +240,7 @@ def test_a_workflow_that_dies_fails_its_generation(http: httpx.Client, served: S
                 warnings=[],
                 callback_token=generation_id,
                 fetch_attempts=0,
-                created_at=utcnow(),
+                created_at=utcnow() - timedelta(minutes=2),  # left by an earlier run: the sweeper's to start
                 updated_at=utcnow(),
             ),
         )
