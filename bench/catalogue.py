@@ -94,8 +94,9 @@ class HostProcess:
     second held its interpreter lock, and the timed reads measured that wait as the server's."""
 
     def __init__(self) -> None:
-        self._bench, child = multiprocessing.get_context("spawn").Pipe()
-        self._process = multiprocessing.get_context("spawn").Process(target=_serve_host, args=(child,), daemon=True)
+        spawn = multiprocessing.get_context("spawn")
+        self._bench, child = spawn.Pipe()
+        self._process = spawn.Process(target=_serve_host, args=(child,), daemon=True)
 
     def __enter__(self) -> HostProcess:
         self._process.start()

@@ -20,7 +20,7 @@ from tests.integration.test_workflow_versions import wait_for
 from veo31.config import load_settings
 from veo31.domain import GenerationSpec
 from veo31.store import generations as store
-from veo31.store.db import create_db_engine
+from veo31.store.db import create_db_engine, migrate
 from veo31.store.tables import GenerationRow, utcnow
 
 
@@ -38,8 +38,7 @@ def test_a_generation_left_without_a_workflow_starts_once_its_maker_is_surely_go
         return generation.id
 
     try:
-        server.start()  # the schema made; then a maker that died before the server began
-        server.stop()
+        migrate(engine)  # then a maker that died before the server began
         before = left_behind("Made before the server began")
         server.start()
         wait_for(server.url, before, "completed")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from dbos import DBOS
 from veo31.analysis.result import Analysis
 from veo31.config import Settings
 from veo31.domain import Cost, Generation, GenerationSpec, ProviderStatus, Status
-from veo31.errors import ConflictError, InputError, NotFoundError
+from veo31.errors import ConflictError, NotFoundError
 from veo31.pipeline import callbacks, checks, deliverables, untracked, watching
 from veo31.pipeline.batches import Batches
 from veo31.pipeline.brand_kits import BrandKits
@@ -35,6 +34,7 @@ from veo31.pipeline.intake import (
     describe,
 )
 from veo31.pipeline.launch import enqueue, start_fetch
+from veo31.pipeline.reads import GenerationReads
 from veo31.pipeline.review import Verdict, review
 from veo31.pipeline.runtime import Runtime, current
 from veo31.pipeline.upgrades import check_upgradable, create_upgrade, live_rendition, renditions_at, source_of
@@ -50,17 +50,13 @@ from veo31.store.blobs import BlobStore
 log = logging.getLogger("veo31.service")
 
 
-GENERATION_ID_LENGTH = 32
-ID_PREFIX = re.compile(r"[0-9a-f]{4,31}")
-
-
 @dataclass(frozen=True)
 class Created:
     generation: Generation
     created: bool
 
 
-class GenerationService:
+class GenerationService(GenerationReads):
     def __init__(self, runtime: Runtime | None = None) -> None:
         self._runtime = runtime
 
@@ -156,9 +152,6 @@ class GenerationService:
         left = None if limit is None else round(limit - await self.total_cost(), 4)
         return chosen, self.estimate(chosen.provider, spec), left
 
-    async def total_cost(self, status: Status | None = None) -> float:
-        return await self.runtime.read(store.spend_usd, self.runtime.engine, status)
-
     async def analyse(
         self,
         spec: GenerationSpec,
@@ -175,43 +168,6 @@ class GenerationService:
         motion = await intake.video_notes(video)
         runtime = self.runtime
         return await describe(runtime.analyser, runtime.writer, spec, [image.content for image, _ in images], motion)
-
-    # -- read ---------------------------------------------------------------------------------------------------
-
-    async def get(self, generation_id: str) -> Generation:
-        return await self.runtime.read(store.get_generation, self.runtime.engine, generation_id)
-
-    async def resolve(self, id_or_prefix: str) -> str:
-        """A whole generation id from its first characters (at least 4), as git takes a commit's: the id itself
-        when it is whole or when it is the start of exactly one; NotFoundError or, for several, InputError."""
-        if len(id_or_prefix) >= GENERATION_ID_LENGTH or not ID_PREFIX.fullmatch(id_or_prefix):
-            return id_or_prefix
-        found = await self.runtime.read(store.ids_starting_with, self.runtime.engine, id_or_prefix)
-        if len(found) > 1:
-            raise InputError(
-                f"{id_or_prefix} is the start of more than one generation's id; give more of its characters",
-                field="generation id",
-            )
-        return found[0] if found else id_or_prefix
-
-    async def list(
-        self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None, include_upgrades: bool = True
-    ) -> tuple[list[Generation], str | None]:
-        return await self.runtime.read(
-            store.list_generations,
-            self.runtime.engine,
-            status=status,
-            limit=limit,
-            cursor=cursor,
-            include_upgrades=include_upgrades,
-        )
-
-    async def find(self, generation_or_task_id: str) -> Generation | None:
-        """Our generation by its id, or by the id of its provider task."""
-        try:
-            return await self.get(generation_or_task_id)
-        except NotFoundError:
-            return await asyncio.to_thread(store.find_by_task_id, self.runtime.engine, generation_or_task_id)
 
     async def provider_status(self, provider: str, task_id: str) -> ProviderStatus:
         """Ask a provider directly about a task veo31 does not track (the old status routes allow this)."""
@@ -231,9 +187,6 @@ class GenerationService:
     async def readiness(self) -> dict[str, Any]:
         """What /readyz reports: the database and storage answer, and a configured provider can work."""
         return await readiness(self.runtime)
-
-    def counts(self) -> list[tuple[str, str, int]]:
-        return store.count_by_status(self.runtime.engine)
 
     def video_key(self, generation: Generation) -> str:
         """Its video's key: once settled (completed, held for review, or rejected in review: kept) and stored."""
@@ -263,9 +216,6 @@ class GenerationService:
             return (await self.retry(generation_id)).generation
 
         return Batches(self.runtime, self._cancel, retry_one)
-
-    async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
-        return await self.runtime.read(store.deliverables_of, self.runtime.engine, generation_ids)
 
     async def review(self, generation_id: str, verdict: Verdict, note: str | None = None) -> Generation:
         """Approve or reject a video the quality gate held (see `review.review`)."""
@@ -383,13 +333,6 @@ class GenerationService:
         if created:
             await enqueue(runtime, generation)
         return Created(generation, created)
-
-    async def view(self, generation_id: str) -> tuple[Generation, list[Generation], list[Generation]]:
-        """A generation, its renditions and its deliverables, as a status read shows them."""
-        return await self.runtime.read(store.get_with_children, self.runtime.engine, generation_id)
-
-    async def upgrades_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
-        return await self.runtime.read(store.upgrades_of, self.runtime.engine, generation_ids)
 
     async def callback_target(self, provider: str, token: str) -> store.CallbackTarget:
         """The generation a callback URL belongs to; looked up before its body is read, so a stranger's flood of
