@@ -27,13 +27,13 @@ from veo31.pipeline.costs import budget_problem, estimate_for
 from veo31.pipeline.intake import ReferenceIntake
 from veo31.pipeline.launch import CATALOGUE_PRIORITY, enqueue_new
 from veo31.pipeline.runtime import BACKGROUND, Runtime, current
-from veo31.providers.registry import route
+from veo31.providers.registry import entry, route
 from veo31.store import batches as store, events, generations
 from veo31.store.batches import Batch, BatchState, Item, ItemView, NewItem, Tally
 
 log = logging.getLogger("veo31.batches")
 SLICE = 16  # products started per step: a crash repeats at most this many look-ups (never a payment)
-AT_ONCE = 8  # their photos fetched side by side
+AT_ONCE = 8  # products started side by side (their photos fetched) while their provider would run short of work
 MAX_PRODUCTS = 50_000
 STOP_SECONDS = 120  # how long a cancel waits for the slice under way (its photos are fetched within 15 s each)
 SETTLED = frozenset(status.value for status in Status if status.settled)
@@ -114,7 +114,7 @@ async def start_products(batch_id: str, after_row: int) -> tuple[int, list[tuple
     waiting = await asyncio.to_thread(store.waiting, runtime.engine, batch_id, after_row, SLICE)
     if not waiting:
         return None
-    slots = asyncio.Semaphore(AT_ONCE)
+    slots = asyncio.Semaphore(await _at_once(runtime, batch))
 
     async def one(item: Item) -> Generation | None:
         async with slots:
@@ -129,6 +129,22 @@ async def products_started(batch_id: str) -> None:
     runtime = current()
     await asyncio.to_thread(store.set_state, runtime.engine, batch_id, BatchState.STARTED, unless=BatchState.CANCELED)
     await announce_if_finished(runtime, batch_id)
+
+
+async def _at_once(runtime: Runtime, batch: Batch) -> int:
+    """How many products to start side by side: AT_ONCE while the batch's provider has less than a round of work
+    (its concurrency) waiting on its queue, so it never runs short; one at a time once it has that much. Starting a
+    product is mostly the server's own work (photos decoded, re-encoded, stored; rows and a workflow written), so
+    more at once then barely hastened the import and slowed every request answering a person several times over.
+    The provider is the one the batch's shared fields choose (a row of veo31's CSV may choose another)."""
+    try:
+        provider = route(_spec_for(batch.spec, {}, "a product"), 1, runtime.settings).provider
+    except Veo31Error:
+        return AT_ONCE  # no provider takes them now: each product's start records why
+    limits = entry(provider, runtime.settings).queue_limits(runtime.settings)
+    queued = await asyncio.to_thread(store.queued_on, runtime.engine, provider)
+    round_of_work = limits.fleet or limits.worker
+    return AT_ONCE if queued < round_of_work else 1
 
 
 async def start_product(runtime: Runtime, batch: Batch, item: Item) -> Generation | None:

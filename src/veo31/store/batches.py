@@ -301,6 +301,13 @@ def any_unsettled(engine: Engine, batch_id: str) -> bool:
         return connection.scalar(statement) is not None
 
 
+def queued_on(engine: Engine, provider: str) -> int:
+    """How many generations wait on the provider's queue, not started yet (the work a batch has queued ahead)."""
+    statement = select(func.count()).where(G.status == Status.QUEUED.value, G.provider == provider)
+    with engine.connect() as connection:
+        return int(connection.scalar(statement) or 0)
+
+
 def batch_of(engine: Engine, generation_id: str) -> tuple[str, Item] | None:
     """The batch a generation was made for, and its product."""
     with engine.connect() as connection:
