@@ -76,6 +76,9 @@ def test_a_catalogue_feeds_its_provider_fast_then_gently(tmp_path: Path) -> None
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
             assert seen["products"] == PRODUCTS and seen["counts"].get("failed", 0) == 0, seen
+            while httpx.get(f"{server.url}/v1/batches/{batch['id']}").json()["counts"].get("queued") != PRODUCTS - 2:
+                assert time.monotonic() < deadline, "the provider has its round of two tasks"
+                time.sleep(0.2)
         finally:
             server.stop()
     first, second = [shop.crowd[n] for n in range(16)], [shop.crowd[n] for n in range(16, PRODUCTS)]
