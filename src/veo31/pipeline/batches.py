@@ -138,7 +138,7 @@ async def _at_once(runtime: Runtime, batch: Batch) -> int:
     more at once then barely hastened the import and slowed every request answering a person several times over.
     The provider is the one the batch's shared fields choose (a row of veo31's CSV may choose another)."""
     try:
-        provider = route(_spec_for(batch.spec, {}, "a product"), 1, runtime.settings).provider
+        _, provider = _shared_route(runtime, batch)
     except Veo31Error:
         return AT_ONCE  # no provider takes them now: each product's start records why
     limits = entry(provider, runtime.settings).queue_limits(runtime.settings)
@@ -208,6 +208,12 @@ async def _latest(runtime: Runtime, generation: Generation) -> str:
     return live[-1] if live else generation.id
 
 
+def _shared_route(runtime: Runtime, batch: Batch) -> tuple[GenerationSpec, str]:
+    """The request the batch's shared fields make for a product with one photo, and the provider it goes to."""
+    spec = _spec_for(batch.spec, {}, "a product")
+    return spec, route(spec, 1, runtime.settings).provider
+
+
 def _spec_for(shared: dict[str, Any], settings: dict[str, Any], title: str) -> GenerationSpec:
     """A product's request: the batch's fields, its own row's settings (veo31's CSV) over them, its title."""
     fields = {**shared, **{SETTING_COLUMNS[k]: v for k, v in settings.items() if k in SETTING_COLUMNS}}
@@ -228,10 +234,8 @@ async def view(runtime: Runtime, batch_id: str) -> BatchView:
     products = sum(tally.counts.values())
     unstarted = 0.0
     if tally.not_started:
-        spec = _spec_for(batch.spec, {}, "a product")
-        unstarted = tally.not_started * (
-            estimate_for(runtime, route(spec, 1, runtime.settings).provider, spec).usd or 0
-        )
+        spec, provider = _shared_route(runtime, batch)
+        unstarted = tally.not_started * (estimate_for(runtime, provider, spec).usd or 0)
     return BatchView(batch, products, tally, round(tally.estimated_usd + unstarted, 4))
 
 
