@@ -129,9 +129,8 @@ class Reads:
     def __init__(self, url: str, batch_id: str) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
         self.batch_id = batch_id
-        self.times: dict[str, list[float]] = {"generation": [], "batch": [], "gallery": []}
-        self.phase = "importing"  # then "generating": the reads of each phase are also told apart
-        self.phases: dict[str, list[str]] = {kind: [] for kind in self.times}
+        self.times: dict[str, list[tuple[str, float]]] = {"generation": [], "batch": [], "gallery": []}
+        self.phase = "importing"  # then "generating": each read is noted with the phase it was made in
         self.generation_id: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -139,8 +138,7 @@ class Reads:
     def _timed(self, kind: str, path: str, **params: str) -> httpx.Response:
         started = time.perf_counter()
         answer = self.http.get(path, params=params)
-        self.times[kind].append(time.perf_counter() - started)
-        self.phases[kind].append(self.phase)
+        self.times[kind].append((self.phase, time.perf_counter() - started))
         return answer.raise_for_status()
 
     def _read(self) -> None:
@@ -237,12 +235,12 @@ def report(args, posted, queued_in, peak_queued, peak, reads, single, arrivals, 
     print(f"  peak memory with all queued        {peak_queued:7.0f} MB   goal ≤ 400 MB")
     print(f"  peak memory over the run           {peak:7.0f} MB")
     for kind, goal in (("generation", "≤ 50 ms"), ("batch", "≤ 50 ms"), ("gallery", "≤ 150 ms")):
-        values = reads.times[kind]
+        values = [took for _, took in reads.times[kind]]
         print(
             f"  {kind:<10} read p50 {ms(values, 0.5)}  p99 {ms(values, 0.99)}   goal p99 {goal}  ({len(values)} reads)"
         )
         for phase in ("importing", "generating"):
-            part = [took for took, at in zip(values, reads.phases[kind], strict=True) if at == phase]
+            part = [took for at, took in reads.times[kind] if at == phase]
             print(f"    while {phase:<10} p50 {ms(part, 0.5)}  p99 {ms(part, 0.99)}  ({len(part)} reads)")
     print(f"  one-off generation submitted after {single:.2f} s (the catalogue queued ahead of it)   goal ≤ 5 s")
     if delays:
