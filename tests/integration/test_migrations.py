@@ -13,7 +13,7 @@ from sqlalchemy import event
 from tests.databases import KIND, database_for
 from veo31.config import load_settings
 from veo31.domain import Status
-from veo31.store import generations as store
+from veo31.store import listing
 from veo31.store.db import create_db_engine, migrate
 from veo31.store.tables import Base
 
@@ -45,7 +45,7 @@ def test_the_gallery_page_is_read_in_order_from_an_index(tmp_path: Path, status:
     try:
         migrate(engine)
         event.listen(engine, "before_cursor_execute", seen)
-        store.list_generations(engine, status=status, limit=12, include_upgrades=False)
+        listing.list_generations(engine, status=status, limit=12, include_upgrades=False)
         event.remove(engine, "before_cursor_execute", seen)
         statement, parameters = next((s, p) for s, p in statements if "ORDER BY generations.created_at DESC" in s)
         with engine.connect() as connection:

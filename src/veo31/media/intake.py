@@ -14,6 +14,7 @@ import functools
 import hashlib
 import io
 import ipaddress
+import os
 import re
 import socket
 import ssl
@@ -257,16 +258,27 @@ def _decoded(opened: Image.Image) -> Image.Image:
 
 def _encode(image: Image.Image, kind: str) -> bytes:
     """Re-encode with no EXIF, XMP, ICC text or comments: only pixels leave intake."""
-    buffer = io.BytesIO()
     if kind == "JPEG":
-        image.convert("RGB").save(buffer, format="JPEG", quality=95)
-    elif kind == "WEBP":
-        image.convert("RGBA" if "A" in image.getbands() else "RGB").save(buffer, format="WEBP", quality=95)
-    else:
-        if image.mode not in ("RGB", "RGBA", "L", "LA"):
-            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
-        image.save(buffer, format="PNG")
-    return buffer.getvalue()
+        return _saved(image.convert("RGB"), format="JPEG", quality=95)
+    if kind == "WEBP":
+        return _saved(image.convert("RGBA" if "A" in image.getbands() else "RGB"), format="WEBP", quality=95)
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    return _saved(image, format="PNG")
+
+
+def _saved(image: Image.Image, **options: object) -> bytes:
+    """`image` encoded, into a file that lives in memory where the system has one (Linux): Pillow encodes into a
+    file with the interpreter's lock released, but into a BytesIO holding it — every request the server answers
+    meanwhile would wait for the whole encode."""
+    if not hasattr(os, "memfd_create"):
+        buffer = io.BytesIO()
+        image.save(buffer, **options)
+        return buffer.getvalue()
+    with open(os.memfd_create("veo31-image"), "w+b") as file:
+        image.save(file, **options)
+        file.seek(0)
+        return file.read()
 
 
 def _is_http(url: str) -> bool:

@@ -11,7 +11,7 @@ from veo31.errors import BudgetExceededError, Veo31Error
 from veo31.pipeline.runtime import Runtime
 from veo31.providers.base import Provider, ReportsCost
 from veo31.providers.registry import estimate
-from veo31.store import generations as store
+from veo31.store import listing
 
 log = logging.getLogger("veo31.pipeline")
 
@@ -39,7 +39,7 @@ def budget_problem(runtime: Runtime, extra_usd: float | None) -> BudgetExceededE
     limit = runtime.settings.budget_limit
     if limit is None:
         return None
-    spent = store.spend_usd(runtime.engine)
+    spent = listing.spend_usd(runtime.engine)
     total = spent + (extra_usd or 0.0)
     if total <= limit + 1e-9:
         return None

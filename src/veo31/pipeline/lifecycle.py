@@ -74,6 +74,11 @@ async def start(settings: Settings, *, worker: bool = True) -> Runtime:
         max_executor_threads=EXECUTOR_THREADS,
         log_level="WARNING",
     )
+    if settings.system_database_url.startswith("sqlite"):
+        # DBOS checks a pooled connection with a `SELECT 1` before each use: against a server that may have dropped
+        # it, worth a round trip; on a SQLite file it only adds a query to every checkpoint and every look at a
+        # waiting workflow's mailbox, each taking the interpreter's lock from the requests being answered.
+        config["db_engine_kwargs"] = {"pool_pre_ping": False}
     await asyncio.to_thread(write_ahead_log, settings.system_database_url)
     DBOS(config=config)
     if not worker:

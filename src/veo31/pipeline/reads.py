@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from veo31.domain import Generation, Status
 from veo31.errors import InputError, NotFoundError
 from veo31.pipeline.runtime import Runtime
-from veo31.store import generations as store
+from veo31.store import generations as store, listing
 
 GENERATION_ID_LENGTH = 32
 ID_PREFIX = re.compile(r"[0-9a-f]{4,31}")
@@ -24,7 +24,7 @@ class GenerationReads:
         raise NotImplementedError
 
     async def total_cost(self, status: Status | None = None) -> float:
-        return await self.runtime.read(store.spend_usd, self.runtime.engine, status)
+        return await self.runtime.read(listing.spend_usd, self.runtime.engine, status)
 
     async def get(self, generation_id: str) -> Generation:
         return await self.runtime.read(store.get_generation, self.runtime.engine, generation_id)
@@ -46,7 +46,7 @@ class GenerationReads:
         self, *, status: Status | None = None, limit: int = 20, cursor: str | None = None, include_upgrades: bool = True
     ) -> tuple[list[Generation], str | None]:
         return await self.runtime.read(
-            store.list_generations,
+            listing.list_generations,
             self.runtime.engine,
             status=status,
             limit=limit,
@@ -62,7 +62,7 @@ class GenerationReads:
             return await self.runtime.read(store.find_by_task_id, self.runtime.engine, generation_or_task_id)
 
     def counts(self) -> list[tuple[str, str, int]]:
-        return store.count_by_status(self.runtime.engine)
+        return listing.count_by_status(self.runtime.engine)
 
     async def deliverables_of(self, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
         return await self.runtime.read(store.deliverables_of, self.runtime.engine, generation_ids)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from veo31.pipeline.launch import ensure_workflows, start_fetch
 from veo31.pipeline.outcome import WAIT
 from veo31.pipeline.runtime import Runtime
-from veo31.store import generations as store
+from veo31.store import listing
 from veo31.store.tables import utcnow
 
 log = logging.getLogger("veo31.sweeper")
@@ -44,7 +44,7 @@ async def sweep(runtime: Runtime, began: datetime) -> int:
     started = 0
     interval = runtime.settings.sweep_interval_seconds
     overdue = await asyncio.to_thread(
-        store.overdue_generations,
+        listing.overdue_generations,
         runtime.engine,
         utcnow(),
         lambda looks: WAIT.next_late_look(looks, interval),
@@ -54,6 +54,6 @@ async def sweep(runtime: Runtime, began: datetime) -> int:
     for generation in overdue:
         if generation.status.terminal and generation.provider_task_id:
             started += await start_fetch(runtime, generation)
-    unfinished = await asyncio.to_thread(store.unfinished_generations, runtime.engine)
+    unfinished = await asyncio.to_thread(listing.unfinished_generations, runtime.engine)
     made_before = max(began, utcnow() - ENQUEUE_GRACE)
     return started + await ensure_workflows(runtime, unfinished, made_before)

@@ -1,4 +1,5 @@
-"""SQL about generations: create (idempotently), read and list; changes to one are in `changes`.
+"""SQL about generations: create (idempotently) and read; lists of them are in `listing`, changes to one in
+`changes`.
 
 Functions are synchronous; the pipeline calls them from worker threads.
 
@@ -9,18 +10,16 @@ than SQLite takes to run it (figures in docs/performance.md).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, case, func, insert, or_, select
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from veo31.domain import Generation, GenerationSpec, ReferenceImage, Status, StatusChange
-from veo31.errors import InputError, NotFoundError
+from veo31.errors import NotFoundError
 from veo31.store import request_keys
 from veo31.store.request_keys import RequestKey
 from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, StatusChangeRow, utcnow
@@ -35,6 +34,11 @@ G = GENERATIONS.c
 
 # Bound parameters that name no column, so that an UPDATE's SET clause can come from the values given with it.
 _BY_ID = select(GENERATIONS).where(G.id == bindparam("g_id"))
+_FAMILY = (
+    select(GENERATIONS)
+    .where(or_(G.id == bindparam("g_id"), G.upgrade_of == bindparam("g_id"), G.deliverable_of == bindparam("g_id")))
+    .order_by(G.created_at, G.id)
+)
 ADD_HISTORY = insert(HISTORY)
 _HISTORY_OF = (
     select(HISTORY).where(HISTORY.c.generation_id.in_(bindparam("ids", expanding=True))).order_by(HISTORY.c.id)
@@ -149,7 +153,7 @@ def _get(connection: Connection, generation_id: str, *, history: bool = True) ->
     row = connection.execute(_BY_ID, {"g_id": generation_id}).first()
     if row is None:
         raise NotFoundError(f"no generation with id {generation_id!r}")
-    return _load(connection, [row], history=history)[0]
+    return load(connection, [row], history=history)[0]
 
 
 def find_by_idempotency_key(engine: Engine, key: str) -> Generation | None:
@@ -220,12 +224,16 @@ def find_by_task_id(engine: Engine, task_id: str, provider: str | None = None) -
 
 
 def get_with_children(engine: Engine, generation_id: str) -> tuple[Generation, list[Generation], list[Generation]]:
-    """A generation, its 1080p / 4K renditions and its deliverables, read in one session (one trip to a thread
-    for a status read)."""
+    """A generation, its 1080p / 4K renditions and its deliverables (oldest first): three queries for the family's
+    rows, histories and photos, as a status read is answered most often and each query under load waits for the
+    interpreter's lock again."""
     with engine.connect() as connection:
-        generation = _get(connection, generation_id)
-        renditions = _upgrades(connection, [generation_id])[generation_id]
-        return generation, renditions, _children(connection, G.deliverable_of, [generation_id])[generation_id]
+        family = load(connection, connection.execute(_FAMILY, {"g_id": generation_id}))
+    generation = next((member for member in family if member.id == generation_id), None)
+    if generation is None:
+        raise NotFoundError(f"no generation with id {generation_id!r}")
+    renditions = [member for member in family if member.upgrade_of == generation_id]
+    return generation, renditions, [member for member in family if member.deliverable_of == generation_id]
 
 
 def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
@@ -248,7 +256,7 @@ def _children(connection: Connection, parent: Any, generation_ids: Sequence[str]
     found: dict[str, list[Generation]] = {generation_id: [] for generation_id in generation_ids}
     if generation_ids:
         query = select(GENERATIONS).where(parent.in_(list(generation_ids))).order_by(G.created_at, G.id)
-        for generation in _load(connection, connection.execute(query)):
+        for generation in load(connection, connection.execute(query)):
             found[getattr(generation, parent.key)].append(generation)
     return found
 
@@ -256,100 +264,10 @@ def _children(connection: Connection, parent: Any, generation_ids: Sequence[str]
 def _find_one(engine: Engine, condition: Any) -> Generation | None:
     with engine.connect() as connection:
         row = connection.execute(select(GENERATIONS).where(condition).limit(1)).first()
-        return _load(connection, [row])[0] if row else None
+        return load(connection, [row])[0] if row else None
 
 
-def list_generations(
-    engine: Engine,
-    *,
-    status: Status | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-    include_upgrades: bool = True,
-) -> tuple[list[Generation], str | None]:
-    """Newest first; `cursor` (from the previous page) continues where that page ended."""
-    query = select(GENERATIONS).where(G.deliverable_of.is_(None))  # a deliverable is listed with its source
-    if status is not None:
-        query = query.where(G.status == status.value)
-    if not include_upgrades:
-        query = query.where(G.upgrade_of.is_(None))
-    if cursor:
-        created, last_id = decode_cursor(cursor)
-        query = query.where(or_(G.created_at < created, and_(G.created_at == created, G.id < last_id)))
-    query = query.order_by(G.created_at.desc(), G.id.desc()).limit(limit + 1)
-    with engine.connect() as connection:
-        rows = list(connection.execute(query))
-        page = _load(connection, rows[:limit])
-    following = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit and page else None
-    return page, following
-
-
-def spend_usd(engine: Engine, status: Status | None = None) -> float:
-    """What generations have cost (or, where no cost is known yet, may cost): the reported cost where there is one;
-    nothing for one that ended before any task; the estimate for the rest (in flight, or never reported)."""
-    counted = func.coalesce(G.earlier_cost_usd, 0.0) + case(
-        (G.cost_usd.is_not(None), G.cost_usd),
-        (and_(G.status.in_((Status.FAILED.value, Status.CANCELED.value)), G.provider_task_id.is_(None)), 0.0),
-        else_=func.coalesce(G.cost_estimate_usd, 0.0),
-    )
-    query = select(func.coalesce(func.sum(counted), 0.0))
-    if status is not None:
-        query = query.where(G.status == status.value)
-    with engine.connect() as connection:
-        return round(float(connection.scalar(query) or 0.0), 4)
-
-
-def encode_cursor(created_at: datetime, generation_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{generation_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, generation_id = text.split("|", 1)
-        return datetime.fromisoformat(created), generation_id
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InputError("cursor is not one this server gave out; start from the first page", field="cursor") from None
-
-
-def overdue_generations(
-    engine: Engine, now: datetime, wait_after: Callable[[int], float], *, looks: int, limit: int
-) -> list[Generation]:
-    """Generations that failed by running out of time but kept their task and had fewer than `looks` looks, due
-    for another: `wait_after(n)` is how long after the last of n looks the next is due. The longest waiting first."""
-    query = (
-        select(GENERATIONS)
-        .where(
-            G.status == Status.FAILED.value,
-            G.error_kind == "timed_out",
-            G.provider_task_id.is_not(None),
-            G.fetch_attempts < looks,
-        )
-        .order_by(G.updated_at)
-        .limit(limit * 2)
-    )
-    with engine.connect() as connection:
-        rows = list(connection.execute(query))
-        due = [row for row in rows if (now - row.updated_at).total_seconds() >= wait_after(row.fetch_attempts)]
-        return _load(connection, due[:limit])
-
-
-def unfinished_generations(engine: Engine, limit: int = 500) -> list[Generation]:
-    """Generations still in the pipeline's hands — not ended, nor waiting for a person's review (to make sure each
-    still has a workflow)."""
-    query = select(GENERATIONS).where(G.status.not_in(SETTLED)).order_by(G.created_at).limit(limit)
-    with engine.connect() as connection:
-        return _load(connection, list(connection.execute(query)))
-
-
-def count_by_status(engine: Engine) -> list[tuple[str, str, int]]:
-    """(status, provider, count) for every pair that has generations."""
-    with engine.connect() as connection:
-        rows = connection.execute(select(G.status, G.provider, func.count()).group_by(G.status, G.provider))
-        return [(status, provider or "", int(count)) for status, provider, count in rows]
-
-
-def _load(connection: Connection, rows: Iterable[Row[Any]], *, history: bool = True) -> list[Generation]:
+def load(connection: Connection, rows: Iterable[Row[Any]], *, history: bool = True) -> list[Generation]:
     rows = list(rows)
     ids = [row.id for row in rows]
     changes: dict[str, list[StatusChange]] = {generation_id: [] for generation_id in ids}

@@ -100,8 +100,8 @@ class GenerationRow(Base):
 
     __table_args__ = (
         Index("ix_generations_created", "created_at", "id"),
-        # a batch's counts (store/batches.status) and what all generations cost (spend_usd, on the gallery's every
-        # page) read from this index alone
+        # a batch's counts (store/batches.status) and what all generations cost (store/listing.spend_usd, on the
+        # gallery's every page) read from this index alone
         Index("ix_generations_tally", *TALLIED),
         # the gallery filtered by status, newest first, read from the index in order
         Index("ix_generations_status_created", "status", "created_at", "id"),
