@@ -270,12 +270,14 @@ def _encode(image: Image.Image, kind: str) -> bytes:
 def _saved(image: Image.Image, **options: object) -> bytes:
     """`image` encoded, into a file that lives in memory where the system has one (Linux): Pillow encodes into a
     file with the interpreter's lock released, but into a BytesIO holding it — every request the server answers
-    meanwhile would wait for the whole encode."""
-    if not hasattr(os, "memfd_create"):
+    meanwhile would wait for the whole encode. The bytes are the same either way (a product's sync key hashes them)."""
+    try:
+        descriptor = os.memfd_create("veo31-image")
+    except (AttributeError, OSError):  # not Linux, or a sandbox that refuses it: the encode holds the lock
         buffer = io.BytesIO()
         image.save(buffer, **options)
         return buffer.getvalue()
-    with open(os.memfd_create("veo31-image"), "w+b") as file:
+    with open(descriptor, "w+b") as file:
         image.save(file, **options)
         file.seek(0)
         return file.read()
