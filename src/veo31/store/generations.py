@@ -268,6 +268,8 @@ def _find_one(engine: Engine, condition: Any) -> Generation | None:
 
 
 def load(connection: Connection, rows: Iterable[Row[Any]], *, history: bool = True) -> list[Generation]:
+    """Generations from their rows, with their photos and (unless `history=False`) their histories: two queries
+    for all of them together, whatever their number."""
     rows = list(rows)
     ids = [row.id for row in rows]
     changes: dict[str, list[StatusChange]] = {generation_id: [] for generation_id in ids}
