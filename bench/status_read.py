@@ -10,9 +10,9 @@ pipeline's steps, the import of a catalogue), and compares:
   their histories and photos — three queries;
 - the same answer read apart (`get_generation`, `upgrades_of`, `deliverables_of`): five queries.
 
-Each is timed in alternation, p50 / p99 printed with their ratio; then a photo's re-encoding on a reader thread
-into a BytesIO (Pillow holds the lock for the whole encode) and into a file in memory
-(Pillow lets the lock go), timed by how late a 1 ms timer thread wakes meanwhile.
+Each is timed in alternation, p50 / p99 printed with their ratio; then a photo re-encoded into a BytesIO (Pillow
+holds the lock for each chunk it encodes) and by intake's `encoded`, into a file in memory (Pillow lets the lock
+go), each timed by how late a thread asking to wake every millisecond wakes meanwhile.
 
     python bench/status_read.py [--reads 200] [--busy 2]
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import tempfile
 import threading
 import time
@@ -33,6 +32,7 @@ from sqlalchemy import Engine
 
 from common import percentile
 from veo31.domain import Generation, GenerationSpec, ReferenceImage, Status
+from veo31.media.intake import encoded
 from veo31.store import changes, generations as store
 from veo31.store.db import create_db_engine, migrate
 
@@ -120,13 +120,6 @@ def encode_into_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def encode_into_memory_file(image: Image.Image) -> bytes:
-    with open(os.memfd_create("bench"), "w+b") as file:
-        image.save(file, format="JPEG", quality=95)
-        file.seek(0)
-        return file.read()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reads", type=int, default=200, help="reads of each kind")
@@ -147,7 +140,7 @@ def main() -> None:
     photo = Image.effect_noise((2048, 2048), 60).convert("RGB")  # a large product photo
     encodes = {
         "into a BytesIO": late_timer(lambda: encode_into_bytes(photo), 20),
-        "into a file in memory": late_timer(lambda: encode_into_memory_file(photo), 20),
+        "into a file in memory": late_timer(lambda: encoded(photo, format="JPEG", quality=95), 20),
     }
     print(f"a status read of 1 of {GENERATIONS:,} generations, {args.busy} threads running Python beside it")
     for name, values in times.items():

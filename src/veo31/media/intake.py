@@ -259,15 +259,15 @@ def _decoded(opened: Image.Image) -> Image.Image:
 def _encode(image: Image.Image, kind: str) -> bytes:
     """Re-encode with no EXIF, XMP, ICC text or comments: only pixels leave intake."""
     if kind == "JPEG":
-        return _saved(image.convert("RGB"), format="JPEG", quality=95)
+        return encoded(image.convert("RGB"), format="JPEG", quality=95)
     if kind == "WEBP":
-        return _saved(image.convert("RGBA" if "A" in image.getbands() else "RGB"), format="WEBP", quality=95)
+        return encoded(image.convert("RGBA" if "A" in image.getbands() else "RGB"), format="WEBP", quality=95)
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
-    return _saved(image, format="PNG")
+    return encoded(image, format="PNG")
 
 
-def _saved(image: Image.Image, **options: object) -> bytes:
+def encoded(image: Image.Image, **options: object) -> bytes:
     """`image` encoded, into a file that lives in memory where the system has one (Linux): Pillow encodes into a
     file with the interpreter's lock released, but into a BytesIO holding it — every request the server answers
     meanwhile would wait for the whole encode. The bytes are the same either way (a product's sync key hashes them)."""

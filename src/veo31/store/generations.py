@@ -25,7 +25,6 @@ from veo31.store.request_keys import RequestKey
 from veo31.store.tables import GenerationRow, ProviderTaskRow, ReferenceRow, StatusChangeRow, utcnow
 
 TERMINAL = [status.value for status in Status if status.terminal]
-SETTLED = [status.value for status in Status if status.settled]
 GENERATIONS = GenerationRow.__table__
 HISTORY = StatusChangeRow.__table__
 REFERENCES = ReferenceRow.__table__
@@ -239,17 +238,13 @@ def get_with_children(engine: Engine, generation_id: str) -> tuple[Generation, l
 def upgrades_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     """The 1080p / 4K renditions made from each of these generations, oldest first."""
     with engine.connect() as connection:
-        return _upgrades(connection, generation_ids)
+        return _children(connection, G.upgrade_of, generation_ids)
 
 
 def deliverables_of(engine: Engine, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
     """The deliverables made from each of these generations, oldest first."""
     with engine.connect() as connection:
         return _children(connection, G.deliverable_of, generation_ids)
-
-
-def _upgrades(connection: Connection, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:
-    return _children(connection, G.upgrade_of, generation_ids)
 
 
 def _children(connection: Connection, parent: Any, generation_ids: Sequence[str]) -> dict[str, list[Generation]]:

@@ -12,7 +12,9 @@ from sqlalchemy import Engine, and_, case, func, or_, select
 
 from veo31.domain import Generation, Status
 from veo31.errors import InputError
-from veo31.store.generations import GENERATIONS, SETTLED, G, load
+from veo31.store.generations import GENERATIONS, G, load
+
+SETTLED = [status.value for status in Status if status.settled]
 
 
 def list_generations(
